@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs the tools the front-end build needs, skipping what is already there.
+# Everything comes from crates.io (cargo install) or rustup: no prebuilt downloads.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_wasm_target() {
+    rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown || {
+        echo "==> rustup target add wasm32-unknown-unknown"
+        rustup target add wasm32-unknown-unknown
+    }
+}
+
+# The wasm-bindgen CLI must match the wasm-bindgen library in Cargo.lock exactly.
+wasm_bindgen_version() {
+    awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock
+}
+
+need_wasm_bindgen() {
+    local want
+    want=$(wasm_bindgen_version)
+    if ! command -v wasm-bindgen >/dev/null || [ "$(wasm-bindgen --version | awk '{print $2}')" != "$want" ]; then
+        echo "==> cargo install wasm-bindgen-cli $want"
+        cargo install wasm-bindgen-cli --version "$want"
+    fi
+}
+
+need_trunk() {
+    # trunk 0.22 needs a newer rustc than this machine has; 0.21 builds Leptos 0.8 fine.
+    if ! command -v trunk >/dev/null || ! trunk --version | grep -q ' 0\.21\.'; then
+        echo "==> cargo install trunk ^0.21"
+        cargo install trunk --locked --version '^0.21'
+    fi
+}
+
+case "${1:-all}" in
+    wasm-target) need_wasm_target ;;
+    frontend | all) need_wasm_target; need_wasm_bindgen; need_trunk ;;
+    *) echo "usage: scripts/tools.sh [wasm-target|frontend]" >&2; exit 2 ;;
+esac

@@ -1,0 +1,32 @@
+//! `edasim`: the live server (`edasim serve`, the default) and the headless run (`edasim run`).
+
+mod run;
+mod serve;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "edasim", version, about = "A visual simulator of event-driven architectures")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the browser app on localhost (the default).
+    Serve(serve::ServeArgs),
+    /// Run a topology headless and print its report.
+    Run(run::RunArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Some(Command::Run(args)) => run::main(args),
+        Some(Command::Serve(args)) => serve::main(args),
+        None => serve::main(serve::ServeArgs::parse_from(["edasim"])),
+    }
+}

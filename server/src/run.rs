@@ -1,0 +1,187 @@
+//! `edasim run`: the headless run and its report (`docs/run-report.md`).
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use clap::{Args, ValueEnum};
+use edasim_sim::time::{NS_PER_S, Time, s_to_ns};
+use edasim_sim::topology::MAX_FILE_BYTES;
+use edasim_sim::{Engine, Model, Options, Report};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    /// The topology file (JSON).
+    pub file: PathBuf,
+    /// Simulated seconds to run (default 60; with --messages, a cap).
+    #[arg(long, value_name = "S")]
+    pub duration_s: Option<f64>,
+    /// Run until producers have emitted N messages in all and the system has drained.
+    #[arg(long, value_name = "N")]
+    pub messages: Option<u64>,
+    /// Overrides the file's seed.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Statistics ignore messages produced before this many simulated seconds.
+    #[arg(long, value_name = "S", default_value_t = 0.0)]
+    pub warmup_s: f64,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Write the report here instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+/// A failed run: bad input (exit 2) or anything else (exit 1).
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("{0}")]
+    Input(String),
+    #[error(transparent)]
+    Other(#[from] anyhow::Error),
+}
+
+pub fn main(args: RunArgs) -> ExitCode {
+    match run(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(RunError::Input(msg)) => {
+            eprintln!("{msg}");
+            ExitCode::from(2)
+        }
+        Err(RunError::Other(e)) => {
+            eprintln!("edasim run: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: &RunArgs) -> Result<(), RunError> {
+    let name = args.file.display().to_string();
+    let (duration, limit) = check_args(args).map_err(|m| RunError::Input(format!("edasim run: {m}")))?;
+    let model = load(&args.file)?;
+    for w in model.warnings() {
+        eprintln!("{name}: {w}");
+    }
+    let opts = Options { seed: args.seed, warmup: s_to_ns(args.warmup_s), series_capacity: 0, ..Options::default() };
+    let mut engine = Engine::new(&model, &opts);
+    engine.set_message_budget(args.messages);
+    let started = Instant::now();
+    simulate(&mut engine, duration, limit.is_some()).map_err(|e| RunError::Other(e.into()))?;
+    let wall_s = started.elapsed().as_secs_f64();
+    let report = Report::new(&engine, wall_s, model.warnings());
+    let text = match args.format {
+        Format::Text => report.to_text(),
+        Format::Json => serde_json::to_string_pretty(&report).context("serialising the report")? + "\n",
+    };
+    match &args.out {
+        Some(path) => std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?,
+        None => std::io::stdout().write_all(text.as_bytes()).context("writing the report")?,
+    }
+    Ok(())
+}
+
+/// The run's end time and message limit, or why the arguments make no sense.
+fn check_args(args: &RunArgs) -> Result<(Time, Option<u64>), String> {
+    let positive = |x: f64| x.is_finite() && x > 0.0;
+    if let Some(d) = args.duration_s {
+        if !positive(d) {
+            return Err(format!("--duration-s must be a positive number of seconds, not {d}"));
+        }
+    }
+    if !(args.warmup_s.is_finite() && args.warmup_s >= 0.0) {
+        return Err(format!("--warmup-s must be 0 or more seconds, not {}", args.warmup_s));
+    }
+    if args.messages == Some(0) {
+        return Err("--messages must be at least 1".to_string());
+    }
+    let duration = match (args.duration_s, args.messages) {
+        (Some(d), _) => s_to_ns(d),
+        // With --messages alone, the run ends when the system drains.
+        (None, Some(_)) => Time::MAX,
+        (None, None) => 60 * NS_PER_S,
+    };
+    if args.duration_s.is_some() && s_to_ns(args.warmup_s) >= duration {
+        return Err(format!(
+            "--warmup-s {} leaves nothing of a {} s run to measure",
+            args.warmup_s,
+            args.duration_s.unwrap_or_default()
+        ));
+    }
+    Ok((duration, args.messages))
+}
+
+/// Reads and validates a topology file; every problem is reported with the file's name.
+pub fn load(path: &Path) -> Result<Model, RunError> {
+    let name = path.display();
+    let meta = std::fs::metadata(path).map_err(|e| RunError::Input(format!("{name}: cannot read: {e}")))?;
+    if meta.len() > MAX_FILE_BYTES as u64 {
+        return Err(RunError::Input(format!(
+            "{name}: the file is {} bytes; a topology may be at most {MAX_FILE_BYTES} bytes",
+            meta.len()
+        )));
+    }
+    let bytes = std::fs::read(path).map_err(|e| RunError::Input(format!("{name}: cannot read: {e}")))?;
+    let text = String::from_utf8(bytes)
+        .map_err(|e| RunError::Input(format!("{name}: not UTF-8 text (byte {})", e.utf8_error().valid_up_to())))?;
+    Model::from_json_str(&text).map_err(|invalid| {
+        RunError::Input(invalid.problems.iter().map(|p| format!("{name}: {p}")).collect::<Vec<_>>().join("\n"))
+    })
+}
+
+/// Runs to `end`, or with a message budget until the system has drained; a progress bar on a
+/// terminal once the run has taken a second.
+fn simulate(engine: &mut Engine, end: Time, budget: bool) -> Result<(), edasim_sim::engine::Stall> {
+    let started = Instant::now();
+    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden());
+    let mut shown = false;
+    // Chunks of simulated time are fixed, so where the run stops never depends on the clock.
+    let chunk = NS_PER_S;
+    loop {
+        let now = engine.now();
+        if now >= end {
+            break;
+        }
+        if budget && !engine.producing() {
+            // Budget spent: handle events one by one until nothing is in the system.
+            while engine.in_system() > 0 {
+                match engine.next_event_time() {
+                    Some(t) if t <= end => {
+                        engine.step_until(t)?;
+                    }
+                    _ => break,
+                }
+            }
+            break;
+        }
+        if engine.next_event_time().is_none() {
+            break;
+        }
+        engine.step_until(now.saturating_add(chunk).min(end))?;
+        if !shown && started.elapsed() > Duration::from_secs(1) && std::io::stderr().is_terminal() {
+            shown = true;
+            bar.set_draw_target(ProgressDrawTarget::stderr());
+            let style = ProgressStyle::with_template("{spinner} {msg} [{elapsed_precise}]")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner());
+            bar.set_style(style);
+        }
+        if shown && engine.events() % 64 == 0 {
+            bar.set_message(format!(
+                "simulated {:.0} s, {} events",
+                engine.now() as f64 / NS_PER_S as f64,
+                engine.events()
+            ));
+            bar.tick();
+        }
+    }
+    bar.finish_and_clear();
+    Ok(())
+}

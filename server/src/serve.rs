@@ -1,0 +1,102 @@
+//! `edasim serve`: serves the built browser app from `dist/` on localhost.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use axum::Router;
+use axum::http::{HeaderValue, header};
+use axum::response::Html;
+use axum::routing::get;
+use clap::Parser;
+use tower_http::compression::CompressionLayer;
+use tower_http::services::ServeDir;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+#[derive(Parser, Debug)]
+pub struct ServeArgs {
+    /// Address to listen on; anything but loopback exposes the simulator to the network.
+    #[arg(long, env = "EDASIM_HOST", default_value = "127.0.0.1")]
+    pub host: IpAddr,
+    #[arg(long, env = "EDASIM_PORT", default_value_t = 8080)]
+    pub port: u16,
+    /// The built front end (Trunk's output).
+    #[arg(long, env = "EDASIM_DIST", default_value = "dist")]
+    pub dist: PathBuf,
+}
+
+pub fn main(args: ServeArgs) -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .init();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("edasim serve: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(serve(args)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("{e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn app(dist: PathBuf) -> Router {
+    let router = Router::new().route("/healthz", get(|| async { "ok" }));
+    if dist.join("index.html").is_file() {
+        let files = ServeDir::new(&dist).append_index_html_on_directories(true);
+        router
+            .fallback_service(files)
+            .layer(CompressionLayer::new())
+            .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-cache")))
+    } else {
+        let page = not_built_page(&dist);
+        router.fallback(get(move || async move { Html(page) }))
+    }
+}
+
+fn not_built_page(dist: &std::path::Path) -> String {
+    format!(
+        "<!doctype html><meta charset=utf-8><title>edasim: app not built</title>\
+         <body style=\"font-family:sans-serif;max-width:40em;margin:4em auto\">\
+         <h1>The browser app has not been built yet</h1>\
+         <p>No <code>{}/index.html</code>. Build it with <code>bash scripts/up.sh</code> \
+         (or <code>trunk build --release</code> at the repository's root), then reload.</p>",
+        dist.display()
+    )
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    if !args.host.is_loopback() {
+        tracing::warn!("listening on {}: the simulator is reachable from other machines", args.host);
+    }
+    let addr = SocketAddr::new(args.host, args.port);
+    let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
+    tracing::info!("edasim serving {} on http://{addr}", args.dist.display());
+    axum::serve(listener, app(args.dist)).with_graceful_shutdown(shutdown()).await.context("serving")?;
+    tracing::info!("edasim stopped");
+    Ok(())
+}
+
+async fn shutdown() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}

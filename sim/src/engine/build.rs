@@ -1,0 +1,258 @@
+//! Building an engine from a validated model: the model's graph compiled into flat tables.
+
+use std::collections::{HashMap, VecDeque};
+
+use petgraph::visit::EdgeRef;
+
+use super::capture::Capture;
+use super::event::{Ev, EventQueue};
+use super::message::Slab;
+use super::runtime::*;
+use super::{Engine, KindRef, Options};
+use crate::rng::Stream;
+use crate::stats::{BatchMeans, Gauge, LatencyStat, Ring};
+use crate::time::{Time, ms_to_ns, s_to_ns};
+use crate::topology::{LinkRole, Model, NodeKind, When};
+
+impl Engine {
+    pub fn new(model: &Model, opts: &Options) -> Engine {
+        let topo = model.topology();
+        let seed = opts.seed.unwrap_or(topo.seed);
+        let mut syms = Interner::default();
+        syms.intern(""); // symbol 0: the empty routing key
+
+        // Per-kind tables, in node order.
+        let mut nodes = Vec::with_capacity(topo.nodes.len());
+        let (mut producers, mut exchanges, mut queues, mut services, mut stores) =
+            (vec![], vec![], vec![], vec![], vec![]);
+        for (i, n) in topo.nodes.iter().enumerate() {
+            let node = i as u32;
+            let rng = Stream::new(seed, &n.id);
+            let kind = match &n.kind {
+                NodeKind::Producer(p) => {
+                    producers.push(ProducerRt {
+                        node,
+                        rate: p.rate_per_s,
+                        arrival: p.arrival,
+                        event: syms.intern(p.event.as_deref().unwrap_or(&n.id)),
+                        limit: p.limit,
+                        emitted: 0,
+                        schedule: p.schedule.iter().map(|s| (s_to_ns(s.at_s), s.rate_per_s)).collect(),
+                        next_step: 0,
+                        links: Vec::new(),
+                        rng,
+                        generation: 0,
+                    });
+                    KindRef::Producer(producers.len() as u32 - 1)
+                }
+                NodeKind::Exchange(x) => {
+                    exchanges.push(ExchangeRt {
+                        node,
+                        kind: x.kind,
+                        bindings: Vec::new(),
+                        alternate: None,
+                        routed: 0,
+                        unroutable: 0,
+                    });
+                    KindRef::Exchange(exchanges.len() as u32 - 1)
+                }
+                NodeKind::Queue(q) => {
+                    queues.push(QueueRt {
+                        node,
+                        ready: VecDeque::new(),
+                        max_length: q.max_length,
+                        overflow: q.overflow,
+                        ttl: q.message_ttl_ms.map(ms_to_ns),
+                        delivery_limit: q.delivery_limit,
+                        dlx: None,
+                        consumers: Vec::new(),
+                        cursor: (0, usize::MAX - 1),
+                        expiry_at: None,
+                        depth: Gauge::default(),
+                        depth_batches: BatchMeans::default(),
+                        wait: LatencyStat::default(),
+                        unacked: 0,
+                        enqueued: 0,
+                        delivered: 0,
+                        dead_lettered: 0,
+                        dropped: 0,
+                        rejected_publish: 0,
+                        expired: 0,
+                        redelivered: 0,
+                    });
+                    KindRef::Queue(queues.len() as u32 - 1)
+                }
+                NodeKind::Service(s) => {
+                    let mut workers = Gauge::default();
+                    workers.set(0, u64::from(s.replicas) * u64::from(s.concurrency));
+                    services.push(ServiceRt {
+                        node,
+                        processing: s.processing.clone(),
+                        failure_rate: s.failure_rate,
+                        on_failure: s.on_failure.clone(),
+                        concurrency: s.concurrency,
+                        prefetch: s.effective_prefetch(),
+                        replicas: (0..s.replicas).map(|_| Replica::new()).collect(),
+                        inputs: Vec::new(),
+                        publishes: Vec::new(),
+                        calls: Vec::new(),
+                        dedup: None,
+                        rng,
+                        busy: Gauge::default(),
+                        workers,
+                        util_batches: BatchMeans::default(),
+                        processing_stat: LatencyStat::default(),
+                        since_origin: LatencyStat::default(),
+                        started: 0,
+                        processed: 0,
+                        failed: 0,
+                        retries: 0,
+                        duplicates: 0,
+                    });
+                    KindRef::Service(services.len() as u32 - 1)
+                }
+                NodeKind::Store(s) => {
+                    stores.push(StoreRt {
+                        node,
+                        latency: s.latency.clone(),
+                        failure_rate: s.failure_rate,
+                        dedup_ttl: s.dedup_ttl_ms.map(ms_to_ns),
+                        rng,
+                        seen: HashMap::new(),
+                        expiry: VecDeque::new(),
+                        calls: 0,
+                        failures: 0,
+                        hits: 0,
+                    });
+                    KindRef::Store(stores.len() as u32 - 1)
+                }
+            };
+            nodes.push(NodeRt {
+                id: n.id.clone(),
+                kind,
+                second: SecondCounters::default(),
+                series: Ring::new(opts.series_capacity),
+            });
+        }
+
+        // Links, and each node's view of them. Edges are visited in file order so that
+        // round robin and publish order follow the file.
+        let mut edges: Vec<_> = model.graph().edge_references().collect();
+        edges.sort_by_key(|e| e.weight().link);
+        let mut links: Vec<LinkRt> = topo
+            .links
+            .iter()
+            .enumerate()
+            .map(|(i, l)| LinkRt {
+                from: 0,
+                to: 0,
+                latency: l.latency.clone().filter(|d| !d.is_zero()),
+                rng: Stream::new(seed, &format!("link#{i}:{}->{}", l.from, l.to)),
+                target: None,
+                routing_key: l.routing_key.as_deref().map(|k| syms.intern(k)),
+                event: l.event.as_deref().map(|e| syms.intern(e)),
+                when: l.when.unwrap_or(When::Success),
+                probability: l.probability.unwrap_or(1.0),
+                message_id: l.message_id.unwrap_or(crate::topology::MessageId::New),
+                binding_key: l.binding_key.clone().unwrap_or_default(),
+                headers: l.headers.clone().unwrap_or_default(),
+                match_all: match_from(l.match_),
+            })
+            .collect();
+        for e in edges {
+            let (from, to) = (e.source().index(), e.target().index());
+            let link = e.weight().link;
+            let l = &mut links[link];
+            l.from = from as u32;
+            l.to = to as u32;
+            let target = match nodes[to].kind {
+                KindRef::Exchange(x) => Some(Target::Exchange(x)),
+                KindRef::Queue(q) => Some(Target::Queue(q)),
+                _ => None,
+            };
+            let link = link as u32;
+            match (e.weight().role, nodes[from].kind, nodes[to].kind) {
+                (LinkRole::Publish, KindRef::Producer(p), _) => {
+                    l.target = target;
+                    producers[p as usize].links.push(link);
+                }
+                (LinkRole::Publish, KindRef::Service(s), _) => {
+                    l.target = target;
+                    services[s as usize].publishes.push(link);
+                }
+                (LinkRole::Bind | LinkRole::ExchangeBind, KindRef::Exchange(x), _) => {
+                    exchanges[x as usize].bindings.push(link)
+                }
+                (LinkRole::Alternate, KindRef::Exchange(x), _) => exchanges[x as usize].alternate = Some(link),
+                (LinkRole::Consume, KindRef::Queue(q), KindRef::Service(s)) => {
+                    queues[q as usize].consumers.push((s, link));
+                    services[s as usize].inputs.push(q);
+                }
+                (LinkRole::DeadLetter, KindRef::Queue(q), _) => {
+                    l.target = target;
+                    queues[q as usize].dlx = target.map(|t| (link, t));
+                }
+                (LinkRole::Call, KindRef::Service(s), KindRef::Store(st)) => {
+                    services[s as usize].calls.push((st, link))
+                }
+                (LinkRole::Dedup, KindRef::Service(s), KindRef::Store(st)) => {
+                    services[s as usize].dedup = Some((st, link))
+                }
+                _ => {}
+            }
+        }
+
+        let warmup = opts.warmup;
+        let mut engine = Engine {
+            now: 0,
+            events: EventQueue::default(),
+            msgs: Slab::default(),
+            next_msg_id: 0,
+            n_events: 0,
+            seed,
+            warmup,
+            next_tick: crate::time::NS_PER_S,
+            budget: None,
+            nodes,
+            links,
+            producers,
+            exchanges,
+            queues,
+            services,
+            stores,
+            syms,
+            routes: RouteCache::default(),
+            ledger: Default::default(),
+            hops: Capture::new(opts.hop_capacity),
+            logs: Capture::new(opts.log_capacity),
+            same_instant: 0,
+            last_node: 0,
+            name: topo.name.clone(),
+            scratch: Vec::new(),
+            scratch_pairs: Vec::new(),
+        };
+        if warmup > 0 {
+            engine.events.push(warmup, Ev::Warmup);
+        }
+        for p in 0..engine.producers.len() as u32 {
+            engine.start_producer(p);
+        }
+        engine
+    }
+
+    /// Applies the schedule's steps at time 0 and plans the first emission and the next step.
+    fn start_producer(&mut self, p: u32) {
+        let pr = &mut self.producers[p as usize];
+        while let Some(&(at, rate)) = pr.schedule.get(pr.next_step) {
+            if at > 0 {
+                break;
+            }
+            pr.rate = rate;
+            pr.next_step += 1;
+        }
+        if let Some(&(at, _)) = pr.schedule.get(pr.next_step) {
+            self.events.push(at as Time, Ev::RateStep { producer: p });
+        }
+        self.plan_emission(p);
+    }
+}

@@ -1,0 +1,159 @@
+//! What a view reads back after a step: the hops messages made and notable events, each kept
+//! in a bounded buffer; past the bound only a count is kept, so a slow reader costs nothing.
+
+use serde::Serialize;
+
+use super::Engine;
+use crate::time::Time;
+
+/// A message crossing a link (start and end in simulated time; equal for an instant hop).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Hop {
+    pub msg: u64,
+    pub root: u64,
+    /// Index of the link in the topology.
+    pub link: u32,
+    pub from: u32,
+    pub to: u32,
+    /// Interned event type: see [`Engine::symbol`].
+    pub event: u32,
+    pub start: Time,
+    pub end: Time,
+    pub dead: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    Info,
+    Warn,
+    Error,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LogKind {
+    /// A processing attempt failed.
+    Failed,
+    /// A failed attempt will be retried after a back-off.
+    Retry,
+    DeadLettered,
+    Duplicate,
+    /// Returned to its queue (requeue or crash) and delivered again later.
+    Redelivered,
+    Overflow,
+    Expired,
+    Unroutable,
+    /// Rejected by its consumer with nowhere to dead-letter it.
+    Dropped,
+}
+
+impl LogKind {
+    pub fn level(self) -> Level {
+        match self {
+            LogKind::Duplicate | LogKind::Redelivered | LogKind::Retry => Level::Info,
+            LogKind::Failed | LogKind::DeadLettered | LogKind::Expired => Level::Warn,
+            LogKind::Overflow | LogKind::Unroutable | LogKind::Dropped => Level::Error,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct LogEvent {
+    pub time: Time,
+    pub level: Level,
+    pub kind: LogKind,
+    pub node: u32,
+    pub msg: u64,
+    pub root: u64,
+    pub event: u32,
+}
+
+#[derive(Debug)]
+pub(crate) struct Capture<T> {
+    cap: usize,
+    buf: Vec<T>,
+    missed: u64,
+}
+
+impl<T> Capture<T> {
+    pub fn new(cap: usize) -> Self {
+        Capture { cap, buf: Vec::with_capacity(cap.min(4096)), missed: 0 }
+    }
+
+    #[inline]
+    pub fn on(&self) -> bool {
+        self.cap > 0
+    }
+
+    #[inline]
+    pub fn push(&mut self, x: T) {
+        if self.buf.len() < self.cap {
+            self.buf.push(x);
+        } else {
+            self.missed += 1;
+        }
+    }
+
+    /// Moves up to `max` items into `out` (oldest first); returns how many were not delivered
+    /// (over `max`, or missed for lack of room since the last take). The buffer is emptied.
+    pub fn take(&mut self, max: usize, out: &mut Vec<T>) -> u64 {
+        let n = self.buf.len().min(max);
+        let rest = (self.buf.len() - n) as u64 + self.missed;
+        out.extend(self.buf.drain(..n));
+        self.buf.clear();
+        self.missed = 0;
+        rest
+    }
+}
+
+impl Engine {
+    /// Hops since the last call, at most `max` (a view's budget per frame) appended to `out`;
+    /// returns the number of hops left out.
+    pub fn take_hops(&mut self, max: usize, out: &mut Vec<Hop>) -> u64 {
+        self.hops.take(max, out)
+    }
+
+    /// Notable events since the last call, at most `max`; returns the number left out.
+    pub fn take_logs(&mut self, max: usize, out: &mut Vec<LogEvent>) -> u64 {
+        self.logs.take(max, out)
+    }
+
+    #[inline]
+    pub(super) fn record_hop(&mut self, m: u32, link: u32, start: Time, end: Time) {
+        if self.hops.on() {
+            let msg = &self.msgs[m];
+            let l = &self.links[link as usize];
+            let hop = Hop {
+                msg: msg.id,
+                root: msg.root,
+                link,
+                from: l.from,
+                to: l.to,
+                event: msg.event,
+                start,
+                end,
+                dead: msg.dead,
+            };
+            self.hops.push(hop);
+        }
+    }
+
+    #[inline]
+    pub(super) fn log(&mut self, node: u32, m: u32, kind: LogKind) {
+        self.last_node = node;
+        if self.logs.on() {
+            let msg = &self.msgs[m];
+            let e = LogEvent {
+                time: self.now,
+                level: kind.level(),
+                kind,
+                node,
+                msg: msg.id,
+                root: msg.root,
+                event: msg.event,
+            };
+            self.logs.push(e);
+        }
+    }
+}

@@ -1,0 +1,160 @@
+//! Live changes to a running simulation: what the engine lets a user turn while it plays.
+//! Structural edits (nodes, links) need a new engine; these do not.
+
+use serde::{Deserialize, Serialize};
+
+use super::{Engine, KindRef};
+use crate::dist::Dist;
+use crate::time::ms_to_ns;
+
+/// One parameter of one node, changed between two steps.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "param", content = "value", rename_all = "snake_case")]
+pub enum Change {
+    /// Producer: events per second (supersedes its schedule until the next step of it).
+    RatePerS(f64),
+    /// Service: replicas up; scaling down redelivers what the removed replicas held.
+    Replicas(u32),
+    /// Service: workers per replica.
+    Concurrency(u32),
+    /// Service: processing time.
+    Processing(Dist),
+    /// Service or store: chance that a processing attempt or call fails.
+    FailureRate(f64),
+    /// Store: call latency.
+    Latency(Dist),
+    /// Queue: ready messages it holds at most (`null`: unbounded). Applies to new messages.
+    MaxLength(Option<u64>),
+    /// Queue: message TTL (`null`: none). Applies to messages enqueued from now on.
+    MessageTtlMs(Option<f64>),
+    /// Service: one replica crashes; what it held is redelivered (a fault).
+    CrashReplica(u32),
+}
+
+impl Change {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Change::RatePerS(_) => "rate_per_s",
+            Change::Replicas(_) => "replicas",
+            Change::Concurrency(_) => "concurrency",
+            Change::Processing(_) => "processing",
+            Change::FailureRate(_) => "failure_rate",
+            Change::Latency(_) => "latency",
+            Change::MaxLength(_) => "max_length",
+            Change::MessageTtlMs(_) => "message_ttl_ms",
+            Change::CrashReplica(_) => "crash_replica",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum ChangeError {
+    #[error("no node {0}")]
+    NoNode(usize),
+    #[error("a {kind} has no parameter {param}")]
+    NotApplicable { kind: &'static str, param: &'static str },
+    #[error("{param}: {why}")]
+    OutOfRange { param: &'static str, why: String },
+}
+
+fn range(param: &'static str, ok: bool, why: &str) -> Result<(), ChangeError> {
+    if ok { Ok(()) } else { Err(ChangeError::OutOfRange { param, why: why.to_string() }) }
+}
+
+impl Engine {
+    /// Changes one parameter of `node` now. Nothing changes if the change is refused.
+    pub fn apply(&mut self, node: usize, change: Change) -> Result<(), ChangeError> {
+        let kind = self.nodes.get(node).ok_or(ChangeError::NoNode(node))?.kind;
+        let param = change.name();
+        let not_applicable = |kind: &'static str| Err(ChangeError::NotApplicable { kind, param });
+        let now = self.now;
+        match (kind, change) {
+            (KindRef::Producer(p), Change::RatePerS(r)) => {
+                range(param, r.is_finite() && (0.0..=1e6).contains(&r), "expected 0 to 1000000 events per second")?;
+                self.producers[p as usize].rate = r;
+                self.plan_emission(p);
+            }
+            (KindRef::Service(s), Change::Replicas(n)) => {
+                range(param, n <= 1000, "expected 0 to 1000 replicas")?;
+                loop {
+                    let up = self.services[s as usize].replicas_up();
+                    if up < n {
+                        self.replica_up(s);
+                    } else if up > n {
+                        let last = self.services[s as usize].replicas.iter().rposition(|r| r.up).unwrap_or(0);
+                        self.replica_down(s, last as u32);
+                    } else {
+                        break;
+                    }
+                }
+            }
+            (KindRef::Service(s), Change::Concurrency(c)) => {
+                range(param, (1..=10_000).contains(&c), "expected 1 to 10000 workers per replica")?;
+                let svc = &mut self.services[s as usize];
+                let up = u64::from(svc.replicas_up());
+                svc.workers.set(now, up * u64::from(c));
+                // Prefetch follows concurrency unless the file set it apart.
+                if svc.prefetch == svc.concurrency {
+                    svc.prefetch = c;
+                }
+                svc.concurrency = c;
+                for r in 0..svc.replicas.len() as u32 {
+                    self.fill_workers(s, r);
+                }
+                for i in 0..self.services[s as usize].inputs.len() {
+                    let q = self.services[s as usize].inputs[i];
+                    self.dispatch(q);
+                }
+            }
+            (KindRef::Service(s), Change::Processing(d)) => {
+                range(param, valid_dist(&d), "expected a distribution of 0 or more milliseconds")?;
+                self.services[s as usize].processing = d;
+            }
+            (KindRef::Service(s), Change::FailureRate(f)) => {
+                range(param, (0.0..=1.0).contains(&f), "expected a probability from 0 to 1")?;
+                self.services[s as usize].failure_rate = f;
+            }
+            (KindRef::Store(s), Change::FailureRate(f)) => {
+                range(param, (0.0..=1.0).contains(&f), "expected a probability from 0 to 1")?;
+                self.stores[s as usize].failure_rate = f;
+            }
+            (KindRef::Store(s), Change::Latency(d)) => {
+                range(param, valid_dist(&d), "expected a distribution of 0 or more milliseconds")?;
+                self.stores[s as usize].latency = d;
+            }
+            (KindRef::Queue(q), Change::MaxLength(m)) => self.queues[q as usize].max_length = m,
+            (KindRef::Queue(q), Change::MessageTtlMs(t)) => {
+                range(param, t.is_none_or(|t| t.is_finite() && t >= 0.0), "expected 0 or more milliseconds")?;
+                self.queues[q as usize].ttl = t.map(ms_to_ns);
+            }
+            (KindRef::Service(s), Change::CrashReplica(r)) => {
+                let n = self.services[s as usize].replicas.len() as u32;
+                range(param, r < n, &format!("the service has replicas 0 to {}", n.saturating_sub(1)))?;
+                self.replica_down(s, r);
+                // A crashed pod is restarted by its deployment.
+                self.replica_up(s);
+            }
+            (k, _) => {
+                return not_applicable(match k {
+                    KindRef::Producer(_) => "producer",
+                    KindRef::Exchange(_) => "exchange",
+                    KindRef::Queue(_) => "queue",
+                    KindRef::Service(_) => "service",
+                    KindRef::Store(_) => "store",
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Checks a distribution given live, as the file's rules would.
+pub fn valid_dist(d: &Dist) -> bool {
+    let ok = |x: f64| x.is_finite() && x >= 0.0;
+    match *d {
+        Dist::Constant { ms } => ok(ms),
+        Dist::Exponential { mean_ms } => ok(mean_ms),
+        Dist::Uniform { min_ms, max_ms } => ok(min_ms) && ok(max_ms) && min_ms <= max_ms,
+        Dist::Normal { mean_ms, stddev_ms } | Dist::Lognormal { mean_ms, stddev_ms } => ok(mean_ms) && ok(stddev_ms),
+    }
+}

@@ -1,0 +1,306 @@
+//! The discrete-event engine.
+//!
+//! An [`Engine`] is built from a validated [`Model`](crate::Model) and driven by its caller:
+//! [`Engine::step`] handles one event, [`Engine::step_until`] advances the clock. Pausing is the
+//! caller's (it stops calling); parameters change between steps with [`Engine::apply`]. What
+//! moved is read back cheaply and in bounded amounts ([`Engine::take_hops`],
+//! [`Engine::take_logs`]), and every message is accounted for at every event ([`Ledger`]).
+//!
+//! The hot loop works on flat tables of `u32` indices (see `runtime.rs`); a message's slot is
+//! reused when it leaves, routing is cached, and nothing is allocated per event in the steady
+//! state.
+
+mod accounting;
+mod build;
+mod capture;
+mod consumer;
+mod control;
+mod event;
+mod message;
+mod producer;
+mod queue;
+mod routing;
+mod runtime;
+mod tick;
+
+pub use accounting::{DeadLedger, Drops, Ledger};
+pub use capture::{Hop, Level, LogEvent, LogKind};
+pub use control::{Change, ChangeError};
+pub use routing::topic_matches;
+pub use runtime::KindRef;
+
+use capture::Capture;
+use event::{Ev, EventQueue};
+use message::Slab;
+use runtime::{ExchangeRt, Interner, LinkRt, NodeRt, ProducerRt, QueueRt, RouteCache, ServiceRt, StoreRt};
+
+use crate::stats::{Point, Ring};
+use crate::time::Time;
+
+/// How an engine is set up; everything but the model.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Overrides the topology's seed.
+    pub seed: Option<u64>,
+    /// Statistics ignore messages produced before this time.
+    pub warmup: Time,
+    /// Points kept per node in the per-second series (0: none).
+    pub series_capacity: usize,
+    /// Hops kept between two `take_hops` (0: hops are not recorded).
+    pub hop_capacity: usize,
+    /// Log events kept between two `take_logs` (0: not recorded).
+    pub log_capacity: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options { seed: None, warmup: 0, series_capacity: 600, hop_capacity: 0, log_capacity: 0 }
+    }
+}
+
+/// The simulation went round a loop that takes no simulated time (for example a message
+/// requeued for ever by a service that fails instantly): the clock cannot advance.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[error(
+    "the simulation is stuck at {time_s} s: {events} events happened without the clock moving (a loop that takes no time, near \"{node}\")"
+)]
+pub struct Stall {
+    pub time_s: f64,
+    pub events: u64,
+    pub node: String,
+}
+
+/// Events at one instant beyond which the engine reports a [`Stall`].
+const STALL_EVENTS: u64 = 2_000_000;
+
+/// The live state of a node, for a view to draw.
+#[derive(Clone, Copy, Debug, Default, PartialEq, serde::Serialize)]
+pub struct NodeState {
+    /// Ready messages (queues).
+    pub depth: u64,
+    /// Delivered and not yet acknowledged (queues: by all consumers; services: held).
+    pub unacked: u64,
+    /// Busy workers (services).
+    pub busy: u64,
+    /// Workers up: replicas up × concurrency (services).
+    pub workers: u64,
+    pub replicas_up: u32,
+    pub replicas: u32,
+}
+
+pub struct Engine {
+    now: Time,
+    events: EventQueue,
+    msgs: Slab,
+    next_msg_id: u64,
+    n_events: u64,
+    seed: u64,
+    warmup: Time,
+    next_tick: Time,
+    /// Producers stop once they have emitted this many in all (`--messages`).
+    budget: Option<u64>,
+    nodes: Vec<NodeRt>,
+    links: Vec<LinkRt>,
+    producers: Vec<ProducerRt>,
+    exchanges: Vec<ExchangeRt>,
+    queues: Vec<QueueRt>,
+    services: Vec<ServiceRt>,
+    stores: Vec<StoreRt>,
+    syms: Interner,
+    routes: RouteCache,
+    ledger: Ledger,
+    hops: Capture<Hop>,
+    logs: Capture<LogEvent>,
+    /// Events handled at the current instant, and the node last involved (stall detection).
+    same_instant: u64,
+    last_node: u32,
+    name: String,
+    /// Reused buffers, so that routing and publishing allocate nothing per event.
+    scratch: Vec<u32>,
+    scratch_pairs: Vec<(u32, u32)>,
+}
+
+impl Engine {
+    pub fn now(&self) -> Time {
+        self.now
+    }
+
+    /// Events handled so far.
+    pub fn events(&self) -> u64 {
+        self.n_events
+    }
+
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    pub fn warmup(&self) -> Time {
+        self.warmup
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Events scheduled and not yet handled.
+    pub fn pending_events(&self) -> usize {
+        self.events.len()
+    }
+
+    /// The time of the next event, if any.
+    pub fn next_event_time(&self) -> Option<Time> {
+        self.events.peek_time()
+    }
+
+    /// Handles the next event; returns its time, or `None` when nothing is left to happen.
+    pub fn step(&mut self) -> Option<Time> {
+        let (t, ev) = self.events.pop()?;
+        if t >= self.next_tick {
+            self.close_seconds(t);
+        }
+        if t == self.now {
+            self.same_instant += 1;
+        } else {
+            self.same_instant = 0;
+        }
+        self.now = t;
+        self.n_events += 1;
+        self.handle(ev);
+        #[cfg(debug_assertions)]
+        self.assert_books_balance();
+        Some(t)
+    }
+
+    /// Handles every event up to and including `t`, then sets the clock to `t`.
+    pub fn step_until(&mut self, t: Time) -> Result<(), Stall> {
+        while let Some(next) = self.events.peek_time() {
+            if next > t {
+                break;
+            }
+            self.step();
+            if self.same_instant > STALL_EVENTS {
+                return Err(Stall {
+                    time_s: crate::time::ns_to_s(self.now),
+                    events: self.same_instant,
+                    node: self.nodes.get(self.last_node as usize).map_or(String::new(), |n| n.id.clone()),
+                });
+            }
+        }
+        if t > self.now {
+            if t >= self.next_tick {
+                self.close_seconds(t);
+            }
+            self.now = t;
+        }
+        Ok(())
+    }
+
+    /// Stops producers once they have emitted `n` messages in all (`None`: no limit).
+    pub fn set_message_budget(&mut self, n: Option<u64>) {
+        self.budget = n;
+    }
+
+    /// Whether producers may still emit: no budget, or budget not yet spent.
+    pub fn producing(&self) -> bool {
+        self.budget.is_none_or(|b| self.ledger.produced < b)
+    }
+
+    /// The message books.
+    pub fn ledger(&self) -> &Ledger {
+        &self.ledger
+    }
+
+    /// Messages in the system now (not yet ended, not dead-lettered).
+    pub fn in_system(&self) -> u64 {
+        self.ledger.in_system()
+    }
+
+    /// Message slots ever allocated: memory follows the peak in the system, not the total.
+    pub fn message_capacity(&self) -> usize {
+        self.msgs.capacity()
+    }
+
+    pub fn node_count(&self) -> usize {
+        self.nodes.len()
+    }
+
+    pub fn node_id(&self, node: usize) -> &str {
+        &self.nodes[node].id
+    }
+
+    pub fn node_kind(&self, node: usize) -> KindRef {
+        self.nodes[node].kind
+    }
+
+    /// The name of an interned event type or routing key.
+    pub fn symbol(&self, sym: u32) -> &str {
+        self.syms.name(sym)
+    }
+
+    /// The per-second series of a node, oldest first.
+    pub fn series(&self, node: usize) -> &Ring<Point> {
+        &self.nodes[node].series
+    }
+
+    pub fn node_state(&self, node: usize) -> NodeState {
+        match self.nodes[node].kind {
+            KindRef::Queue(q) => {
+                let q = &self.queues[q as usize];
+                NodeState { depth: q.ready.len() as u64, unacked: q.unacked, ..Default::default() }
+            }
+            KindRef::Service(s) => {
+                let s = &self.services[s as usize];
+                NodeState {
+                    unacked: s.replicas.iter().map(|r| u64::from(r.unacked)).sum(),
+                    busy: s.busy.value(),
+                    workers: s.workers.value(),
+                    replicas_up: s.replicas_up(),
+                    replicas: s.replicas.len() as u32,
+                    ..Default::default()
+                }
+            }
+            _ => NodeState::default(),
+        }
+    }
+
+    pub(crate) fn producer_rt(&self, i: u32) -> &ProducerRt {
+        &self.producers[i as usize]
+    }
+    pub(crate) fn exchange_rt(&self, i: u32) -> &ExchangeRt {
+        &self.exchanges[i as usize]
+    }
+    pub(crate) fn queue_rt(&self, i: u32) -> &QueueRt {
+        &self.queues[i as usize]
+    }
+    pub(crate) fn service_rt(&self, i: u32) -> &ServiceRt {
+        &self.services[i as usize]
+    }
+    pub(crate) fn store_rt(&self, i: u32) -> &StoreRt {
+        &self.stores[i as usize]
+    }
+
+    fn handle(&mut self, ev: Ev) {
+        match ev {
+            Ev::Emit { producer, generation } => self.on_emit(producer, generation),
+            Ev::RateStep { producer } => self.on_rate_step(producer),
+            Ev::AtExchange { msg, exchange } => self.at_exchange(msg, exchange),
+            Ev::AtQueue { msg, queue } => self.enqueue(msg, queue),
+            Ev::AtReplica { msg, service, replica, epoch } => self.at_replica(msg, service, replica, epoch),
+            Ev::Done { msg, service, replica, epoch, outcome } => self.on_done(msg, service, replica, epoch, outcome),
+            Ev::RetryReady { msg, service, replica, epoch } => self.on_retry_ready(msg, service, replica, epoch),
+            Ev::Expire { queue } => self.on_expire(queue),
+            Ev::Warmup => self.on_warmup(),
+        }
+    }
+
+    fn on_warmup(&mut self) {
+        let now = self.now;
+        for q in &mut self.queues {
+            q.depth.mark(now);
+        }
+        for s in &mut self.services {
+            s.busy.mark(now);
+            s.workers.mark(now);
+        }
+    }
+}

@@ -1,0 +1,286 @@
+//! The broker: links crossed, exchanges routing, queues enqueuing with their overflow policies,
+//! TTL expiry, dead-lettering, requeues, and round-robin delivery to consumers with prefetch.
+
+use super::Engine;
+use super::accounting::DropReason;
+use super::capture::LogKind;
+use super::event::Ev;
+use super::message::{NONE, Where};
+use super::runtime::Target;
+use crate::time::Time;
+use crate::topology::Overflow;
+
+/// Why a queue dead-letters a message (RabbitMQ's `x-death` reasons).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum DeadReason {
+    Rejected,
+    Expired,
+    MaxLength,
+    DeliveryLimit,
+}
+
+impl DeadReason {
+    fn drop_reason(self) -> DropReason {
+        match self {
+            DeadReason::Rejected | DeadReason::DeliveryLimit => DropReason::Rejected,
+            DeadReason::Expired => DropReason::Expired,
+            DeadReason::MaxLength => DropReason::Overflow,
+        }
+    }
+}
+
+impl Engine {
+    /// The time to cross `link` (drawn from the link's own stream) and the hop recorded.
+    #[inline]
+    pub(super) fn cross(&mut self, m: u32, link: u32, start: Time) -> Time {
+        let l = &mut self.links[link as usize];
+        let delay = match &l.latency {
+            Some(d) => d.sample(&mut l.rng),
+            None => 0,
+        };
+        self.record_hop(m, link, start, start + delay);
+        start + delay
+    }
+
+    /// Publishes `m` on a publish or dead-letter link.
+    pub(super) fn send(&mut self, m: u32, link: u32) {
+        let Some(target) = self.links[link as usize].target else { return };
+        self.msgs[m].at = Where::Transit;
+        let at = self.cross(m, link, self.now);
+        match (target, at == self.now) {
+            (Target::Exchange(x), true) => self.at_exchange(m, x),
+            (Target::Queue(q), true) => self.enqueue(m, q),
+            (Target::Exchange(exchange), false) => self.events.push(at, Ev::AtExchange { msg: m, exchange }),
+            (Target::Queue(queue), false) => self.events.push(at, Ev::AtQueue { msg: m, queue }),
+        }
+    }
+
+    pub(super) fn at_exchange(&mut self, m: u32, x: u32) {
+        let node = self.exchanges[x as usize].node;
+        self.last_node = node;
+        self.nodes[node as usize].second.inflow += 1;
+        let (rk, headers) = (self.msgs[m].routing_key, self.msgs[m].headers);
+        let range = self.route(x, rk, headers);
+        if range.is_empty() {
+            self.exchanges[x as usize].unroutable += 1;
+            self.drop_message(m, node, DropReason::Unroutable);
+            return;
+        }
+        self.exchanges[x as usize].routed += 1;
+        // Make every copy before any is enqueued: enqueuing may deliver, process or drop `m`.
+        let mut copies = std::mem::take(&mut self.scratch);
+        copies.clear();
+        copies.push(m);
+        for _ in 1..range.len() {
+            let c = self.copy_message(m);
+            copies.push(c);
+        }
+        for (i, dest) in range.enumerate() {
+            let c = copies[i];
+            let d = self.routes.dests[dest];
+            let mut at = self.now;
+            for p in d.path_start..d.path_start + d.path_len {
+                let link = self.routes.links[p as usize];
+                at = self.cross(c, link, at);
+            }
+            if at == self.now {
+                self.enqueue(c, d.queue);
+            } else {
+                self.events.push(at, Ev::AtQueue { msg: c, queue: d.queue });
+            }
+        }
+        self.scratch = copies;
+    }
+
+    pub(super) fn enqueue(&mut self, m: u32, q: u32) {
+        let now = self.now;
+        let qr = &mut self.queues[q as usize];
+        let node = qr.node;
+        self.last_node = node;
+        qr.enqueued += 1;
+        self.nodes[node as usize].second.inflow += 1;
+        if let Some(max) = qr.max_length {
+            if qr.ready.len() as u64 >= max {
+                match qr.overflow {
+                    Overflow::RejectPublish => {
+                        qr.rejected_publish += 1;
+                        qr.dropped += 1;
+                        self.drop_message(m, node, DropReason::Overflow);
+                        return;
+                    }
+                    Overflow::RejectPublishDlx => {
+                        qr.rejected_publish += 1;
+                        self.dead_letter(m, q, DeadReason::MaxLength);
+                        return;
+                    }
+                    Overflow::DropHead => match qr.ready.pop_front() {
+                        Some(head) => {
+                            qr.depth.set(now, qr.ready.len() as u64);
+                            self.dead_letter(head, q, DeadReason::MaxLength);
+                        }
+                        // max_length 0: there is no head; the new message is the one to go.
+                        None => {
+                            self.dead_letter(m, q, DeadReason::MaxLength);
+                            return;
+                        }
+                    },
+                }
+            }
+        }
+        let qr = &mut self.queues[q as usize];
+        let msg = &mut self.msgs[m];
+        msg.queue = q;
+        msg.service = NONE;
+        msg.at = Where::Ready;
+        msg.enqueued = now;
+        msg.expires = qr.ttl.map_or(Time::MAX, |ttl| now.saturating_add(ttl));
+        qr.ready.push_back(m);
+        qr.depth.set(now, qr.ready.len() as u64);
+        self.arm_expiry(q);
+        self.dispatch(q);
+    }
+
+    /// Hands ready messages to consumers with free prefetch, round robin, in queue order.
+    pub(super) fn dispatch(&mut self, q: u32) {
+        while !self.queues[q as usize].ready.is_empty() {
+            let Some((s, r, link)) = self.next_consumer(q) else { break };
+            let now = self.now;
+            let qr = &mut self.queues[q as usize];
+            let Some(m) = qr.ready.pop_front() else { break };
+            qr.depth.set(now, qr.ready.len() as u64);
+            qr.delivered += 1;
+            qr.unacked += 1;
+            let node = qr.node as usize;
+            let msg = &mut self.msgs[m];
+            if msg.origin >= self.warmup {
+                let wait = now - msg.enqueued;
+                qr.wait.record(wait);
+                self.nodes[node].second.latency.add(crate::time::ns_to_ms(wait) as f32);
+            }
+            self.nodes[node].second.outflow += 1;
+            msg.service = s;
+            msg.replica = r;
+            msg.attempts = 0;
+            msg.dl_from = NONE;
+            msg.at = Where::Delivering;
+            let rep = &mut self.services[s as usize].replicas[r as usize];
+            rep.unacked += 1;
+            let epoch = rep.epoch;
+            let at = self.cross(m, link, now);
+            if at == now {
+                self.at_replica(m, s, r, epoch);
+            } else {
+                self.events.push(at, Ev::AtReplica { msg: m, service: s, replica: r, epoch });
+            }
+        }
+    }
+
+    /// The next consumer replica, in round-robin order, with free prefetch: (service, replica,
+    /// consume link).
+    fn next_consumer(&mut self, q: u32) -> Option<(u32, u32, u32)> {
+        let qr = &self.queues[q as usize];
+        let n = qr.consumers.len();
+        if n == 0 {
+            return None;
+        }
+        let total: usize = qr.consumers.iter().map(|&(s, _)| self.services[s as usize].replicas.len()).sum();
+        let (mut ci, mut ri) = qr.cursor;
+        for _ in 0..total {
+            ri += 1;
+            if ri >= self.services[qr.consumers[ci].0 as usize].replicas.len() {
+                ri = 0;
+                ci = (ci + 1) % n;
+            }
+            let (s, link) = qr.consumers[ci];
+            let svc = &self.services[s as usize];
+            let rep = &svc.replicas[ri];
+            if rep.up && rep.unacked < svc.prefetch {
+                self.queues[q as usize].cursor = (ci, ri);
+                return Some((s, ri as u32, link));
+            }
+        }
+        None
+    }
+
+    /// Dead-letters `m` from queue `q`, or drops it if the queue has no dead-letter link.
+    pub(super) fn dead_letter(&mut self, m: u32, q: u32, reason: DeadReason) {
+        let qr = &mut self.queues[q as usize];
+        let node = qr.node;
+        // RabbitMQ drops a message that comes back to a queue it was dead-lettered from without
+        // being rejected in between: such a cycle would otherwise spin for ever.
+        let cycled = reason != DeadReason::Rejected && self.msgs[m].dl_from == q;
+        match qr.dlx {
+            Some((link, _)) if !cycled => {
+                qr.dead_lettered += 1;
+                self.nodes[node as usize].second.dead_letters += 1;
+                self.log(node, m, LogKind::DeadLettered);
+                self.mark_dead(m);
+                if let Some(rk) = self.links[link as usize].routing_key {
+                    self.msgs[m].routing_key = rk;
+                }
+                self.msgs[m].dl_from = q;
+                self.send(m, link);
+            }
+            _ => {
+                qr.dropped += 1;
+                self.drop_message(m, node, reason.drop_reason());
+            }
+        }
+    }
+
+    /// Returns an unacknowledged message to the head of its queue, to be delivered again
+    /// (`redelivered`), unless its delivery limit is spent. The caller has released it from
+    /// its replica.
+    pub(super) fn requeue(&mut self, m: u32) {
+        let q = self.msgs[m].queue;
+        let qr = &mut self.queues[q as usize];
+        qr.redelivered += 1;
+        let node = qr.node;
+        let msg = &mut self.msgs[m];
+        msg.returns += 1;
+        msg.redelivered = true;
+        msg.service = NONE;
+        self.log(node, m, LogKind::Redelivered);
+        let qr = &mut self.queues[q as usize];
+        if qr.delivery_limit.is_some_and(|limit| self.msgs[m].returns > limit) {
+            self.dead_letter(m, q, DeadReason::DeliveryLimit);
+            return;
+        }
+        self.msgs[m].at = Where::Ready;
+        qr.ready.push_front(m);
+        qr.depth.set(self.now, qr.ready.len() as u64);
+        self.arm_expiry(q);
+        self.dispatch(q);
+    }
+
+    /// Makes sure an expiry check is pending for the head of `q` (TTL queues only).
+    fn arm_expiry(&mut self, q: u32) {
+        let qr = &mut self.queues[q as usize];
+        let Some(&head) = qr.ready.front() else { return };
+        let at = self.msgs[head].expires;
+        if at != Time::MAX && qr.expiry_at.is_none_or(|t| at < t) {
+            qr.expiry_at = Some(at);
+            self.events.push(at, Ev::Expire { queue: q });
+        }
+    }
+
+    /// Expires messages at the head of `q` (RabbitMQ expires from the head only).
+    pub(super) fn on_expire(&mut self, q: u32) {
+        let now = self.now;
+        if self.queues[q as usize].expiry_at == Some(now) {
+            self.queues[q as usize].expiry_at = None;
+        }
+        loop {
+            let qr = &mut self.queues[q as usize];
+            let Some(&head) = qr.ready.front() else { break };
+            if self.msgs[head].expires > now {
+                break;
+            }
+            qr.ready.pop_front();
+            qr.expired += 1;
+            qr.depth.set(now, qr.ready.len() as u64);
+            self.dead_letter(head, q, DeadReason::Expired);
+        }
+        self.arm_expiry(q);
+    }
+}

@@ -1,0 +1,126 @@
+//! AMQP routing: fanout, direct, topic (`*` one word, `#` zero or more) and headers exchanges,
+//! exchange-to-exchange bindings and alternate exchanges, as RabbitMQ has them.
+
+use super::Engine;
+use super::runtime::{RouteDest, headers_match};
+use crate::topology::ExchangeType;
+
+/// Whether a topic binding pattern matches a routing key (words separated by `.`).
+pub fn topic_matches(pattern: &str, key: &str) -> bool {
+    let p: Vec<&str> = pattern.split('.').collect();
+    let k: Vec<&str> = if key.is_empty() { Vec::new() } else { key.split('.').collect() };
+    let p: &[&str] = if pattern.is_empty() { &[] } else { &p };
+    matches(p, &k)
+}
+
+fn matches(p: &[&str], k: &[&str]) -> bool {
+    match p.split_first() {
+        None => k.is_empty(),
+        Some((&"#", rest)) => (0..=k.len()).any(|i| matches(rest, &k[i..])),
+        Some((&w, rest)) => match k.split_first() {
+            Some((&kw, krest)) => (w == "*" || w == kw) && matches(rest, krest),
+            None => false,
+        },
+    }
+}
+
+impl Engine {
+    /// Where `exchange` routes a message with this routing key and headers link: a range of
+    /// `self.routes.dests`.
+    pub(super) fn route(&mut self, exchange: u32, routing_key: u32, headers: u32) -> std::ops::Range<usize> {
+        let key = (exchange, routing_key, headers);
+        let (start, len) = match self.routes.map.get(&key) {
+            Some(&r) => r,
+            None => {
+                let mut out = Vec::new();
+                let mut visited = vec![false; self.exchanges.len()];
+                self.resolve(exchange, routing_key, headers, &mut Vec::new(), &mut visited, &mut out);
+                let start = self.routes.dests.len() as u32;
+                for (queue, path) in out {
+                    let path_start = self.routes.links.len() as u32;
+                    self.routes.links.extend_from_slice(&path);
+                    self.routes.dests.push(RouteDest { queue, path_start, path_len: path.len() as u32 });
+                }
+                let r = (start, self.routes.dests.len() as u32 - start);
+                self.routes.map.insert(key, r);
+                r
+            }
+        };
+        start as usize..(start + len) as usize
+    }
+
+    fn resolve(
+        &self,
+        ex: u32,
+        rk: u32,
+        headers: u32,
+        path: &mut Vec<u32>,
+        visited: &mut [bool],
+        out: &mut Vec<(u32, Vec<u32>)>,
+    ) {
+        if std::mem::replace(&mut visited[ex as usize], true) {
+            return; // an exchange-binding cycle: RabbitMQ routes through each exchange once.
+        }
+        let before = out.len();
+        let exchange = &self.exchanges[ex as usize];
+        let key = self.syms.name(rk);
+        let msg_headers = (headers != super::message::NONE).then(|| &self.links[headers as usize].headers);
+        for &b in &exchange.bindings {
+            let link = &self.links[b as usize];
+            let hit = match exchange.kind {
+                ExchangeType::Fanout => true,
+                ExchangeType::Direct => link.binding_key == key,
+                ExchangeType::Topic => topic_matches(&link.binding_key, key),
+                ExchangeType::Headers => headers_match(link, msg_headers),
+            };
+            if !hit {
+                continue;
+            }
+            path.push(b);
+            match self.nodes[link.to as usize].kind {
+                super::KindRef::Queue(q) => {
+                    // A queue gets one copy however many bindings match.
+                    if !out.iter().any(|(dq, _)| *dq == q) {
+                        out.push((q, path.clone()));
+                    }
+                }
+                super::KindRef::Exchange(next) => self.resolve(next, rk, headers, path, visited, out),
+                _ => {}
+            }
+            path.pop();
+        }
+        if out.len() == before {
+            if let Some(alt) = exchange.alternate {
+                if let super::KindRef::Exchange(next) = self.nodes[self.links[alt as usize].to as usize].kind {
+                    path.push(alt);
+                    self.resolve(next, rk, headers, path, visited, out);
+                    path.pop();
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::topic_matches;
+
+    #[test]
+    fn topic_patterns() {
+        assert!(topic_matches("order.*", "order.created"));
+        assert!(!topic_matches("order.*", "order.created.eu"));
+        assert!(topic_matches("order.#", "order.created.eu"));
+        assert!(topic_matches("order.#", "order"));
+        assert!(topic_matches("#", ""));
+        assert!(topic_matches("#", "a.b.c"));
+        assert!(topic_matches("*.created", "order.created"));
+        assert!(!topic_matches("*.created", "created"));
+        assert!(topic_matches("a.#.z", "a.z"));
+        assert!(topic_matches("a.#.z", "a.b.c.z"));
+        assert!(!topic_matches("a.#.z", "a.b.c"));
+        assert!(topic_matches("payment", "payment"));
+        assert!(!topic_matches("payment", "payments"));
+        assert!(topic_matches("#.#", "x"));
+        assert!(!topic_matches("*", ""));
+    }
+}

@@ -1,0 +1,254 @@
+//! The engine's runtime tables: one struct per node kind, compiled from the model into flat
+//! arrays indexed by `u32`, so that the hot loop follows indices instead of maps.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+
+use crate::dist::Dist;
+use crate::rng::Stream;
+use crate::stats::{BatchMeans, Gauge, LatencyStat, Point, Ring, SecondSamples};
+use crate::time::Time;
+use crate::topology::{Arrival, ExchangeType, HeadersMatch, MessageId, OnFailure, Overflow, When};
+
+/// Where a publish or dead-letter link delivers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Target {
+    Exchange(u32),
+    Queue(u32),
+}
+
+/// A node of the topology and the entry of its kind's table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KindRef {
+    Producer(u32),
+    Exchange(u32),
+    Queue(u32),
+    Service(u32),
+    Store(u32),
+}
+
+pub(crate) struct LinkRt {
+    pub from: u32,
+    pub to: u32,
+    pub latency: Option<Dist>,
+    pub rng: Stream,
+    /// Publish and dead-letter links: where they deliver.
+    pub target: Option<Target>,
+    /// Interned routing key (publish, dead-letter), or the symbol of "".
+    pub routing_key: Option<u32>,
+    pub event: Option<u32>,
+    pub when: When,
+    pub probability: f64,
+    pub message_id: MessageId,
+    /// Bindings: the key and header rules; publish links: the headers they set.
+    pub binding_key: String,
+    pub headers: BTreeMap<String, String>,
+    pub match_all: bool,
+}
+
+pub(crate) struct ProducerRt {
+    pub node: u32,
+    pub rate: f64,
+    pub arrival: Arrival,
+    pub event: u32,
+    pub limit: Option<u64>,
+    pub emitted: u64,
+    pub schedule: Vec<(Time, f64)>,
+    pub next_step: usize,
+    pub links: Vec<u32>,
+    pub rng: Stream,
+    /// Generation of the pending emission; a rate change starts a new one.
+    pub generation: u32,
+}
+
+pub(crate) struct ExchangeRt {
+    pub node: u32,
+    pub kind: ExchangeType,
+    /// Binding links (to queues and exchanges), in file order.
+    pub bindings: Vec<u32>,
+    pub alternate: Option<u32>,
+    pub routed: u64,
+    pub unroutable: u64,
+}
+
+pub(crate) struct QueueRt {
+    pub node: u32,
+    pub ready: VecDeque<u32>,
+    pub max_length: Option<u64>,
+    pub overflow: Overflow,
+    pub ttl: Option<Time>,
+    pub delivery_limit: Option<u32>,
+    /// The dead-letter link and where it goes.
+    pub dlx: Option<(u32, Target)>,
+    /// Consuming services and the consume link of each.
+    pub consumers: Vec<(u32, u32)>,
+    /// Round-robin position: (index into consumers, replica).
+    pub cursor: (usize, usize),
+    pub expiry_at: Option<Time>,
+    pub depth: Gauge,
+    pub depth_batches: BatchMeans,
+    pub wait: LatencyStat,
+    /// Delivered and not yet settled, by all consumers.
+    pub unacked: u64,
+    pub enqueued: u64,
+    pub delivered: u64,
+    pub dead_lettered: u64,
+    pub dropped: u64,
+    pub rejected_publish: u64,
+    pub expired: u64,
+    pub redelivered: u64,
+}
+
+pub(crate) struct Replica {
+    pub up: bool,
+    pub epoch: u32,
+    pub unacked: u32,
+    pub busy: u32,
+    /// Delivered messages waiting for a free worker.
+    pub prefetched: VecDeque<u32>,
+}
+
+impl Replica {
+    pub fn new() -> Self {
+        Replica { up: true, epoch: 0, unacked: 0, busy: 0, prefetched: VecDeque::new() }
+    }
+}
+
+pub(crate) struct ServiceRt {
+    pub node: u32,
+    pub processing: Dist,
+    pub failure_rate: f64,
+    pub on_failure: OnFailure,
+    pub concurrency: u32,
+    pub prefetch: u32,
+    pub replicas: Vec<Replica>,
+    /// Queues consumed.
+    pub inputs: Vec<u32>,
+    /// Publish links, in file order.
+    pub publishes: Vec<u32>,
+    /// Store calls: (store, link).
+    pub calls: Vec<(u32, u32)>,
+    pub dedup: Option<(u32, u32)>,
+    pub rng: Stream,
+    pub busy: Gauge,
+    pub workers: Gauge,
+    /// Utilisation of each measured second, for its confidence interval.
+    pub util_batches: BatchMeans,
+    pub processing_stat: LatencyStat,
+    pub since_origin: LatencyStat,
+    pub started: u64,
+    pub processed: u64,
+    pub failed: u64,
+    pub retries: u64,
+    pub duplicates: u64,
+}
+
+impl ServiceRt {
+    pub fn replicas_up(&self) -> u32 {
+        self.replicas.iter().filter(|r| r.up).count() as u32
+    }
+}
+
+pub(crate) struct StoreRt {
+    pub node: u32,
+    pub latency: Dist,
+    pub failure_rate: f64,
+    pub dedup_ttl: Option<Time>,
+    pub rng: Stream,
+    /// Dedup keys seen, per (service, message id), with the time they expire.
+    pub seen: HashMap<(u32, u64), Time>,
+    /// Keys in the order they expire (a constant TTL keeps insertion order).
+    pub expiry: VecDeque<(Time, u32, u64)>,
+    pub calls: u64,
+    pub failures: u64,
+    pub hits: u64,
+}
+
+impl StoreRt {
+    /// Forgets keys whose TTL has passed.
+    pub fn purge(&mut self, now: Time) {
+        while let Some(&(t, s, k)) = self.expiry.front() {
+            if t > now {
+                break;
+            }
+            self.expiry.pop_front();
+            if self.seen.get(&(s, k)) == Some(&t) {
+                self.seen.remove(&(s, k));
+            }
+        }
+    }
+}
+
+/// Counters of the current simulated second, per node, closed into a [`Point`] each second.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct SecondCounters {
+    pub inflow: u32,
+    pub outflow: u32,
+    pub errors: u32,
+    pub dead_letters: u32,
+    pub dropped: u32,
+    pub latency: SecondSamples,
+    /// Gauge areas at the start of the second (depth or busy; workers).
+    pub area_before: u128,
+    pub workers_area_before: u128,
+}
+
+pub(crate) struct NodeRt {
+    pub id: String,
+    pub kind: KindRef,
+    pub second: SecondCounters,
+    pub series: Ring<Point>,
+}
+
+/// Interned strings (event types, routing keys): the hot loop moves `u32`s, not `String`s.
+#[derive(Debug, Default)]
+pub(crate) struct Interner {
+    map: HashMap<String, u32>,
+    names: Vec<String>,
+}
+
+impl Interner {
+    pub fn intern(&mut self, s: &str) -> u32 {
+        if let Some(&i) = self.map.get(s) {
+            return i;
+        }
+        let i = self.names.len() as u32;
+        self.names.push(s.to_string());
+        self.map.insert(s.to_string(), i);
+        i
+    }
+
+    pub fn name(&self, i: u32) -> &str {
+        self.names.get(i as usize).map_or("", String::as_str)
+    }
+}
+
+/// One destination of a routing decision: the queue, and the links crossed to reach it as a
+/// range of `RouteCache::links`.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct RouteDest {
+    pub queue: u32,
+    pub path_start: u32,
+    pub path_len: u32,
+}
+
+pub(crate) type RouteKey = (u32, u32, u32);
+
+/// Routing results by (exchange, routing key, headers link): routing is a pure function of
+/// them, so each combination is worked out once, and the hot loop reads the result by index.
+#[derive(Debug, Default)]
+pub(crate) struct RouteCache {
+    pub map: HashMap<RouteKey, (u32, u32)>,
+    pub dests: Vec<RouteDest>,
+    pub links: Vec<u32>,
+}
+
+pub(crate) fn headers_match(binding: &LinkRt, message: Option<&BTreeMap<String, String>>) -> bool {
+    let empty = BTreeMap::new();
+    let msg = message.unwrap_or(&empty);
+    let mut hits = binding.headers.iter().map(|(k, v)| msg.get(k) == Some(v));
+    if binding.match_all { hits.all(|h| h) } else { hits.any(|h| h) }
+}
+
+pub(crate) fn match_from(m: Option<HeadersMatch>) -> bool {
+    !matches!(m, Some(HeadersMatch::Any))
+}

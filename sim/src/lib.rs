@@ -1,0 +1,23 @@
+//! # edasim-sim
+//!
+//! The discrete-event engine and the topology model of edasim. Deterministic (integer time,
+//! portable random streams, no hash-order dependence), with no async runtime and no I/O, so
+//! that the same code runs in the server and in the browser (wasm32).
+//!
+//! - [`topology`]: the topology file, its validation and the petgraph model.
+//! - [`engine`]: the simulation itself, driven by `step`/`step_until`.
+//! - [`report`]: the run report of `edasim run`.
+
+pub mod dist;
+pub mod engine;
+pub mod problem;
+pub mod report;
+pub mod rng;
+pub mod stats;
+pub mod time;
+pub mod topology;
+
+pub use engine::{Engine, Options};
+pub use problem::{Invalid, Problem, Severity};
+pub use report::Report;
+pub use topology::Model;

@@ -1,0 +1,282 @@
+//! The run report of `edasim run` (see `docs/run-report.md`): built from an engine at the end
+//! of a run, serialised as JSON or rendered as a text table.
+
+use std::fmt::Write as _;
+
+use serde::Serialize;
+use serde::ser::SerializeMap;
+
+use crate::engine::{Engine, KindRef, Ledger};
+use crate::problem::Problem;
+use crate::stats::Summary;
+use crate::time::ns_to_s;
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    pub topology: String,
+    pub seed: u64,
+    pub sim_time_s: f64,
+    pub warmup_s: f64,
+    pub wall_s: f64,
+    pub events: u64,
+    pub messages: Messages,
+    pub nodes: Nodes,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<Problem>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Messages {
+    pub produced: u64,
+    pub completed: u64,
+    pub dead_lettered: u64,
+    pub in_system: u64,
+    pub dropped: crate::engine::Drops,
+    pub duplicates_skipped: u64,
+    /// Published by services (each a new message).
+    pub published: u64,
+    /// Extra copies made by fan-out.
+    pub copied: u64,
+    /// Consumed by a service that published onwards.
+    pub forwarded: u64,
+    /// Dead letters still held (in dead-letter queues or being handled).
+    pub dead_letters_in_system: u64,
+    /// The whole ledger, for those who check the books (docs/accounting.md).
+    pub ledger: Ledger,
+}
+
+/// Nodes by id, in the topology's order.
+#[derive(Clone, Debug)]
+pub struct Nodes(pub Vec<(String, NodeReport)>);
+
+impl Serialize for Nodes {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(self.0.len()))?;
+        for (id, r) in &self.0 {
+            m.serialize_entry(id, r)?;
+        }
+        m.end()
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum NodeReport {
+    Producer { emitted: u64 },
+    Exchange { routed: u64, unroutable: u64 },
+    Queue(QueueReport),
+    Service(ServiceReport),
+    Store { calls: u64, failures: u64, dedup_hits: u64 },
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct QueueReport {
+    pub enqueued: u64,
+    pub delivered: u64,
+    pub depth_mean: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub depth_mean_ci95: Option<f64>,
+    pub depth_max: u64,
+    pub depth_end: u64,
+    pub wait_ms: Option<Summary>,
+    pub dead_lettered: u64,
+    pub dropped: u64,
+    pub rejected_publish: u64,
+    pub expired: u64,
+    pub redelivered: u64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ServiceReport {
+    pub processed: u64,
+    pub failed: u64,
+    pub retries: u64,
+    pub duplicates_skipped: u64,
+    pub utilisation: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub utilisation_ci95: Option<f64>,
+    pub replicas: u32,
+    pub processing_ms: Option<Summary>,
+    pub since_origin_ms: Option<Summary>,
+}
+
+impl Report {
+    /// The report of `engine` as it stands; `wall_s` is the caller's measurement.
+    pub fn new(engine: &Engine, wall_s: f64, warnings: &[Problem]) -> Report {
+        let l = engine.ledger();
+        Report {
+            topology: engine.name().to_string(),
+            seed: engine.seed(),
+            sim_time_s: ns_to_s(engine.now()),
+            warmup_s: ns_to_s(engine.warmup()),
+            wall_s,
+            events: engine.events(),
+            messages: Messages {
+                produced: l.produced,
+                completed: l.completed,
+                dead_lettered: l.dead_lettered,
+                in_system: l.in_system(),
+                dropped: l.dropped,
+                duplicates_skipped: l.duplicates_skipped,
+                published: l.published,
+                copied: l.copied,
+                forwarded: l.forwarded,
+                dead_letters_in_system: l.dead_in_system(),
+                ledger: *l,
+            },
+            nodes: Nodes(
+                (0..engine.node_count()).map(|i| (engine.node_id(i).to_string(), engine.node_report(i))).collect(),
+            ),
+            warnings: warnings.to_vec(),
+        }
+    }
+
+    /// A readable table.
+    pub fn to_text(&self) -> String {
+        let mut o = String::new();
+        let m = &self.messages;
+        let _ = writeln!(
+            o,
+            "{}  (seed {}, {} s simulated, warm-up {} s, {} events in {:.2} s)",
+            self.topology,
+            self.seed,
+            fmt_num(self.sim_time_s),
+            fmt_num(self.warmup_s),
+            self.events,
+            self.wall_s
+        );
+        let _ = writeln!(o);
+        let _ = writeln!(
+            o,
+            "messages  produced {}  completed {}  dead-lettered {}  in system {}  dropped {} (overflow {}, unroutable {}, rejected {}, expired {})  duplicates skipped {}",
+            m.produced,
+            m.completed,
+            m.dead_lettered,
+            m.in_system,
+            m.dropped.total(),
+            m.dropped.overflow,
+            m.dropped.unroutable,
+            m.dropped.rejected,
+            m.dropped.expired,
+            m.duplicates_skipped
+        );
+        let _ = writeln!(o);
+        let ci = |x: Option<f64>| x.map_or(String::new(), |h| format!(" ±{}", fmt_num(h)));
+        let lat = |s: &Option<Summary>| match s {
+            Some(s) => format!(
+                "{}{} / {} / {} / {}",
+                fmt_num(s.mean),
+                ci(s.ci95),
+                fmt_num(s.p50),
+                fmt_num(s.p95),
+                fmt_num(s.p99)
+            ),
+            None => "-".to_string(),
+        };
+        let _ =
+            writeln!(o, "{:<24} {:<9} {}", "node", "kind", "figures (latencies in ms: mean ±95% / p50 / p95 / p99)");
+        for (id, r) in &self.nodes.0 {
+            let (kind, text) = match r {
+                NodeReport::Producer { emitted } => ("producer", format!("emitted {emitted}")),
+                NodeReport::Exchange { routed, unroutable } => {
+                    ("exchange", format!("routed {routed}  unroutable {unroutable}"))
+                }
+                NodeReport::Store { calls, failures, dedup_hits } => {
+                    ("store", format!("calls {calls}  failures {failures}  dedup hits {dedup_hits}"))
+                }
+                NodeReport::Queue(q) => (
+                    "queue",
+                    format!(
+                        "enqueued {}  depth mean {}{} max {}  wait {}  dead-lettered {}  dropped {}  rejected {}  expired {}",
+                        q.enqueued,
+                        fmt_num(q.depth_mean),
+                        ci(q.depth_mean_ci95),
+                        q.depth_max,
+                        lat(&q.wait_ms),
+                        q.dead_lettered,
+                        q.dropped,
+                        q.rejected_publish,
+                        q.expired
+                    ),
+                ),
+                NodeReport::Service(s) => (
+                    "service",
+                    format!(
+                        "processed {}  failed {}  retries {}  utilisation {}{}  processing {}  since origin {}",
+                        s.processed,
+                        s.failed,
+                        s.retries,
+                        fmt_num(s.utilisation),
+                        ci(s.utilisation_ci95),
+                        lat(&s.processing_ms),
+                        lat(&s.since_origin_ms)
+                    ),
+                ),
+            };
+            let _ = writeln!(o, "{id:<24} {kind:<9} {text}");
+        }
+        for w in &self.warnings {
+            let _ = writeln!(o, "{w}");
+        }
+        o
+    }
+}
+
+/// Four significant figures, without trailing noise.
+fn fmt_num(x: f64) -> String {
+    if x == 0.0 || !x.is_finite() {
+        return format!("{x}");
+    }
+    let digits = (3 - libm::floor(libm::log10(x.abs())) as i32).max(0) as usize;
+    format!("{x:.digits$}")
+}
+
+impl Engine {
+    fn node_report(&self, node: usize) -> NodeReport {
+        let now = self.now();
+        match self.node_kind(node) {
+            KindRef::Producer(p) => NodeReport::Producer { emitted: self.producer_rt(p).emitted },
+            KindRef::Exchange(x) => {
+                let x = self.exchange_rt(x);
+                NodeReport::Exchange { routed: x.routed, unroutable: x.unroutable }
+            }
+            KindRef::Store(s) => {
+                let s = self.store_rt(s);
+                NodeReport::Store { calls: s.calls, failures: s.failures, dedup_hits: s.hits }
+            }
+            KindRef::Queue(q) => {
+                let q = self.queue_rt(q);
+                NodeReport::Queue(QueueReport {
+                    enqueued: q.enqueued,
+                    delivered: q.delivered,
+                    depth_mean: q.depth.mean(now).unwrap_or(0.0),
+                    depth_mean_ci95: q.depth_batches.half_width(),
+                    depth_max: q.depth.max(),
+                    depth_end: q.depth.value(),
+                    wait_ms: q.wait.summary(),
+                    dead_lettered: q.dead_lettered,
+                    dropped: q.dropped,
+                    rejected_publish: q.rejected_publish,
+                    expired: q.expired,
+                    redelivered: q.redelivered,
+                })
+            }
+            KindRef::Service(s) => {
+                let s = self.service_rt(s);
+                let busy = s.busy.mean(now).unwrap_or(0.0);
+                let workers = s.workers.mean(now).unwrap_or(0.0);
+                NodeReport::Service(ServiceReport {
+                    processed: s.processed,
+                    failed: s.failed,
+                    retries: s.retries,
+                    duplicates_skipped: s.duplicates,
+                    utilisation: if workers > 0.0 { (busy / workers).min(1.0) } else { 0.0 },
+                    utilisation_ci95: s.util_batches.half_width(),
+                    replicas: s.replicas_up(),
+                    processing_ms: s.processing_stat.summary(),
+                    since_origin_ms: s.since_origin.summary(),
+                })
+            }
+        }
+    }
+}

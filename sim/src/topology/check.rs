@@ -1,0 +1,260 @@
+//! Checks that involve more than one field: unique ids, what each link means for the kinds at
+//! its ends, the fields each kind of link takes, and warnings about the graph as a whole
+//! (queues nobody consumes, dead-letter cycles).
+
+use std::collections::{HashMap, VecDeque};
+
+use petgraph::graph::{DiGraph, NodeIndex};
+use petgraph::visit::EdgeRef;
+
+use super::model::{EdgeInfo, LinkRole};
+use super::types::*;
+use crate::problem::Problem;
+
+pub(super) fn check(topo: &Topology) -> (DiGraph<usize, EdgeInfo>, Vec<Problem>) {
+    let mut problems = Vec::new();
+    let mut graph = DiGraph::with_capacity(topo.nodes.len(), topo.links.len());
+    let mut ids: HashMap<&str, usize> = HashMap::new();
+    for (i, node) in topo.nodes.iter().enumerate() {
+        graph.add_node(i);
+        if let Some(first) = ids.insert(&node.id, i) {
+            ids.insert(&topo.nodes[first].id, first);
+            problems.push(Problem::error(
+                format!("nodes[{i}].id"),
+                format!("duplicate id \"{}\" (first used by nodes[{first}])", node.id),
+            ));
+        }
+    }
+
+    for (i, link) in topo.links.iter().enumerate() {
+        let path = format!("links[{i}]");
+        let (Some(&from), Some(&to)) = (ids.get(link.from.as_str()), ids.get(link.to.as_str())) else {
+            for (end, id) in [("from", &link.from), ("to", &link.to)] {
+                if !id.is_empty() && !ids.contains_key(id.as_str()) {
+                    problems.push(Problem::error(format!("{path}.{end}"), format!("no node has the id \"{id}\"")));
+                }
+            }
+            continue;
+        };
+        match role_of(&topo.nodes[from].kind, &topo.nodes[to].kind, link) {
+            Ok(role) => {
+                check_fields(link, role, &topo.nodes[from].kind, &path, &mut problems);
+                graph.add_edge(NodeIndex::new(from), NodeIndex::new(to), EdgeInfo { link: i, role });
+            }
+            Err(why) => problems.push(Problem::error(path, why)),
+        }
+    }
+
+    check_nodes(topo, &graph, &mut problems);
+    check_dead_letter_cycles(topo, &graph, &mut problems);
+    (graph, problems)
+}
+
+/// What a link between these kinds means, or why it means nothing.
+fn role_of(from: &NodeKind, to: &NodeKind, link: &Link) -> Result<LinkRole, String> {
+    use NodeKind as K;
+    let (f, t) = (from.name(), to.name());
+    if link.dead_letter {
+        return match (from, to) {
+            (K::Queue(_), K::Exchange(_) | K::Queue(_)) => Ok(LinkRole::DeadLetter),
+            _ => {
+                Err(format!("a dead-letter link goes from a queue to an exchange or a queue, not from a {f} to a {t}"))
+            }
+        };
+    }
+    if link.alternate {
+        return match (from, to) {
+            (K::Exchange(_), K::Exchange(_)) => Ok(LinkRole::Alternate),
+            _ => {
+                Err(format!("an alternate-exchange link goes from an exchange to an exchange, not from a {f} to a {t}"))
+            }
+        };
+    }
+    Ok(match (from, to) {
+        (K::Producer(_) | K::Service(_), K::Exchange(_) | K::Queue(_)) => LinkRole::Publish,
+        (K::Exchange(_), K::Queue(_)) => LinkRole::Bind,
+        (K::Exchange(_), K::Exchange(_)) => LinkRole::ExchangeBind,
+        (K::Queue(_), K::Service(_)) => LinkRole::Consume,
+        (K::Service(_), K::Store(_)) => match link.purpose {
+            Some(Purpose::Dedup) => LinkRole::Dedup,
+            _ => LinkRole::Call,
+        },
+        (K::Queue(_), K::Exchange(_) | K::Queue(_)) => {
+            return Err(format!(
+                "a queue passes messages to a {t} only as dead letters; add \"dead_letter\": true, or link the queue to a service that consumes it"
+            ));
+        }
+        _ => {
+            let can = match from {
+                K::Producer(_) => "an exchange or a queue (publish)",
+                K::Exchange(_) => "a queue (binding) or an exchange (exchange-to-exchange binding)",
+                K::Queue(_) => "a service (consume), or an exchange or queue with \"dead_letter\": true",
+                K::Service(_) => "an exchange or a queue (publish) or a store (call)",
+                K::Store(_) => "nothing: stores are called by services (link the service to the store)",
+            };
+            return Err(format!("a link from a {f} to a {t} means nothing; a {f} links to {can}"));
+        }
+    })
+}
+
+/// Every optional field a link has, by name.
+fn present_fields(link: &Link) -> Vec<&'static str> {
+    let mut v = Vec::new();
+    let mut add = |name, present: bool| {
+        if present {
+            v.push(name);
+        }
+    };
+    add("routing_key", link.routing_key.is_some());
+    add("event", link.event.is_some());
+    add("when", link.when.is_some());
+    add("probability", link.probability.is_some());
+    add("binding_key", link.binding_key.is_some());
+    add("purpose", link.purpose.is_some());
+    add("headers", link.headers.is_some());
+    add("match", link.match_.is_some());
+    add("message_id", link.message_id.is_some());
+    v
+}
+
+/// A field that a link of its role does not read would be silently ignored: refuse it.
+fn check_fields(link: &Link, role: LinkRole, from: &NodeKind, path: &str, problems: &mut Vec<Problem>) {
+    let allowed: &[&str] = match (role, from) {
+        (LinkRole::Publish, NodeKind::Producer(_)) => &["routing_key", "event", "probability", "headers"],
+        (LinkRole::Publish, _) => &["routing_key", "event", "when", "probability", "headers", "message_id"],
+        (LinkRole::Bind | LinkRole::ExchangeBind, _) => &["binding_key", "headers", "match"],
+        (LinkRole::Alternate | LinkRole::Consume, _) => &[],
+        (LinkRole::DeadLetter, _) => &["routing_key"],
+        (LinkRole::Call | LinkRole::Dedup, _) => &["purpose"],
+    };
+    for field in present_fields(link) {
+        if !allowed.contains(&field) {
+            let takes = if allowed.is_empty() {
+                "only latency".to_string()
+            } else {
+                format!("{}, latency", allowed.join(", "))
+            };
+            problems.push(Problem::error(
+                format!("{path}.{field}"),
+                format!("{} takes no {field}; it takes {takes}", role.describe()),
+            ));
+        }
+    }
+}
+
+fn check_nodes(topo: &Topology, graph: &DiGraph<usize, EdgeInfo>, problems: &mut Vec<Problem>) {
+    for (i, node) in topo.nodes.iter().enumerate() {
+        let n = NodeIndex::new(i);
+        let out = |role: LinkRole| graph.edges(n).filter(|e| e.weight().role == role).count();
+        let inc = |role: LinkRole| {
+            graph.edges_directed(n, petgraph::Direction::Incoming).filter(|e| e.weight().role == role).count()
+        };
+        let path = format!("nodes[{i}]");
+        let id = &node.id;
+        let too_many = |role: LinkRole, what: &str, problems: &mut Vec<Problem>| {
+            let extra: Vec<usize> =
+                graph.edges(n).filter(|e| e.weight().role == role).map(|e| e.weight().link).skip(1).collect();
+            for link in extra {
+                problems.push(Problem::error(
+                    format!("links[{link}]"),
+                    format!("\"{id}\" already has {what}; a {} has at most one", node.kind.name()),
+                ));
+            }
+        };
+        match &node.kind {
+            NodeKind::Producer(p) => {
+                if out(LinkRole::Publish) == 0 {
+                    problems.push(Problem::warning(
+                        path,
+                        format!("producer \"{id}\" publishes nowhere: link it to an exchange or a queue"),
+                    ));
+                } else if p.rate_per_s == 0.0 && p.schedule.iter().all(|s| s.rate_per_s == 0.0) {
+                    problems.push(Problem::warning(
+                        format!("{path}.rate_per_s"),
+                        format!("producer \"{id}\" has rate 0 and emits nothing"),
+                    ));
+                }
+            }
+            NodeKind::Exchange(_) => {
+                too_many(LinkRole::Alternate, "an alternate exchange", problems);
+                if out(LinkRole::Bind) + out(LinkRole::ExchangeBind) + out(LinkRole::Alternate) == 0 {
+                    problems.push(Problem::warning(
+                        path,
+                        format!("exchange \"{id}\" has no bindings: everything published to it is unroutable"),
+                    ));
+                }
+            }
+            NodeKind::Queue(q) => {
+                too_many(LinkRole::DeadLetter, "a dead-letter link", problems);
+                if inc(LinkRole::Consume) + out(LinkRole::Consume) == 0 {
+                    problems.push(Problem::warning(
+                        path.clone(),
+                        format!("queue \"{id}\" has no consumer: its messages pile up"),
+                    ));
+                }
+                if q.overflow == Overflow::RejectPublishDlx && out(LinkRole::DeadLetter) == 0 {
+                    problems.push(Problem::warning(format!("{path}.overflow"), format!("queue \"{id}\" overflows with reject-publish-dlx but has no dead-letter link: rejected messages are dropped")));
+                }
+            }
+            NodeKind::Service(_) => {
+                too_many(LinkRole::Dedup, "a dedup store", problems);
+                if inc(LinkRole::Consume) == 0 {
+                    problems.push(Problem::warning(path, format!("service \"{id}\" consumes no queue and never runs")));
+                }
+            }
+            NodeKind::Store(_) => {
+                if inc(LinkRole::Call) + inc(LinkRole::Dedup) == 0 {
+                    problems.push(Problem::warning(path, format!("store \"{id}\" is called by no service")));
+                }
+            }
+        }
+    }
+}
+
+/// A dead-letter link whose target leads back to its queue lets a message that keeps failing
+/// loop for ever (the seed system's failed-order handler does exactly that).
+fn check_dead_letter_cycles(topo: &Topology, graph: &DiGraph<usize, EdgeInfo>, problems: &mut Vec<Problem>) {
+    for edge in graph.edge_references().filter(|e| e.weight().role == LinkRole::DeadLetter) {
+        let (queue, target) = (edge.source(), edge.target());
+        if let Some(path) = shortest_path(graph, target, queue) {
+            let names: Vec<&str> =
+                std::iter::once(queue).chain(path).map(|n| topo.nodes[n.index()].id.as_str()).collect();
+            problems.push(Problem::warning(
+                format!("links[{}]", edge.weight().link),
+                format!(
+                    "dead-letter cycle: {}; a message that keeps failing can loop here for ever",
+                    names.join(" → ")
+                ),
+            ));
+        }
+    }
+}
+
+/// The nodes on a shortest path of message-carrying links from `from` to `to`, both included.
+fn shortest_path(graph: &DiGraph<usize, EdgeInfo>, from: NodeIndex, to: NodeIndex) -> Option<Vec<NodeIndex>> {
+    let mut prev: HashMap<NodeIndex, NodeIndex> = HashMap::new();
+    let mut queue = VecDeque::from([from]);
+    let mut seen = vec![false; graph.node_count()];
+    seen[from.index()] = true;
+    while let Some(n) = queue.pop_front() {
+        if n == to {
+            let mut path = vec![to];
+            let mut cur = to;
+            while let Some(&p) = prev.get(&cur) {
+                path.push(p);
+                cur = p;
+            }
+            path.reverse();
+            return Some(path);
+        }
+        for e in graph.edges(n).filter(|e| e.weight().role.carries_messages()) {
+            let t = e.target();
+            if !seen[t.index()] {
+                seen[t.index()] = true;
+                prev.insert(t, n);
+                queue.push_back(t);
+            }
+        }
+    }
+    None
+}

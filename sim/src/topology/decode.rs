@@ -1,0 +1,626 @@
+//! Decoding a JSON value into a [`Topology`], collecting every problem with its path.
+//!
+//! serde's derive stops at the first error and cannot say "expected one of" for our own rules,
+//! so the file is walked by hand: each field is read once, its type and range checked, and a
+//! bad field is replaced by its default so that decoding carries on and reports the rest.
+//! Checks that involve several nodes or links are in `check.rs`.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value};
+
+use super::types::*;
+use crate::dist::{DIST_NAMES, Dist};
+use crate::problem::Problem;
+
+/// The largest topology file accepted, in bytes.
+pub const MAX_FILE_BYTES: usize = 8 * 1024 * 1024;
+/// The most nodes a topology may have.
+pub const MAX_NODES: usize = 5_000;
+/// The most links a topology may have.
+pub const MAX_LINKS: usize = 20_000;
+
+const TOP_FIELDS: &[&str] = &["version", "name", "description", "seed", "nodes", "links", "notes"];
+const NODE_COMMON: &[&str] = &["id", "kind", "label", "pos"];
+const PRODUCER_FIELDS: &[&str] = &["rate_per_s", "arrival", "event", "limit", "schedule"];
+const EXCHANGE_FIELDS: &[&str] = &["type"];
+const QUEUE_FIELDS: &[&str] = &["max_length", "overflow", "message_ttl_ms", "delivery_limit"];
+const SERVICE_FIELDS: &[&str] = &["replicas", "concurrency", "prefetch", "processing", "failure_rate", "on_failure"];
+const STORE_FIELDS: &[&str] = &["latency", "failure_rate", "dedup_ttl_ms"];
+pub(super) const LINK_FIELDS: &[&str] = &[
+    "from",
+    "to",
+    "routing_key",
+    "event",
+    "when",
+    "probability",
+    "binding_key",
+    "dead_letter",
+    "purpose",
+    "latency",
+    "headers",
+    "match",
+    "alternate",
+    "message_id",
+];
+
+/// Decodes `value`; returns the topology (with defaults where a field was bad) and the
+/// problems found.
+pub(super) fn decode(value: &Value) -> (Topology, Vec<Problem>) {
+    let mut d = Decoder { problems: Vec::new() };
+    let topo = d.topology(value);
+    (topo, d.problems)
+}
+
+struct Decoder {
+    problems: Vec<Problem>,
+}
+
+/// An object being read, with the path that leads to it.
+struct Obj<'a> {
+    map: &'a Map<String, Value>,
+    path: String,
+}
+
+impl Obj<'_> {
+    fn at(&self, key: &str) -> String {
+        if self.path.is_empty() { key.to_string() } else { format!("{}.{key}", self.path) }
+    }
+    fn get(&self, key: &str) -> Option<&Value> {
+        self.map.get(key).filter(|v| !v.is_null())
+    }
+}
+
+fn type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+fn one_of(names: &[&str]) -> String {
+    names.join(", ")
+}
+
+/// How a number must be.
+#[derive(Clone, Copy)]
+enum Range {
+    NonNegative,
+    Probability,
+}
+
+impl Decoder {
+    fn err(&mut self, path: impl Into<String>, msg: impl Into<String>) {
+        self.problems.push(Problem::error(path, msg));
+    }
+
+    /// `v` as an object whose keys are all in `known`.
+    fn object<'a>(&mut self, v: &'a Value, path: String, what: &str, known: &[&[&str]]) -> Option<Obj<'a>> {
+        let Value::Object(map) = v else {
+            self.err(path, format!("expected {what} (a JSON object), found {}", type_name(v)));
+            return None;
+        };
+        for key in map.keys() {
+            if !known.iter().any(|k| k.contains(&key.as_str())) {
+                let all: Vec<&str> = known.iter().flat_map(|k| k.iter().copied()).collect();
+                let at = if path.is_empty() { key.clone() } else { format!("{path}.{key}") };
+                self.err(at, format!("unknown field \"{key}\"; expected one of {}", one_of(&all)));
+            }
+        }
+        Some(Obj { map, path })
+    }
+
+    fn string(&mut self, o: &Obj, key: &str) -> Option<String> {
+        let v = o.get(key)?;
+        match v {
+            Value::String(s) => Some(s.clone()),
+            _ => {
+                self.err(o.at(key), format!("expected a string, found {}", type_name(v)));
+                None
+            }
+        }
+    }
+
+    fn boolean(&mut self, o: &Obj, key: &str) -> bool {
+        match o.get(key) {
+            None => false,
+            Some(Value::Bool(b)) => *b,
+            Some(v) => {
+                self.err(o.at(key), format!("expected true or false, found {}", type_name(v)));
+                false
+            }
+        }
+    }
+
+    fn number_value(&mut self, v: &Value, path: String, range: Range) -> Option<f64> {
+        let Some(x) = v.as_f64() else {
+            self.err(path, format!("expected a number, found {}", type_name(v)));
+            return None;
+        };
+        let ok = match range {
+            Range::NonNegative => x >= 0.0,
+            Range::Probability => (0.0..=1.0).contains(&x),
+        };
+        if !ok || !x.is_finite() {
+            let want = match range {
+                Range::NonNegative => "a number of 0 or more",
+                Range::Probability => "a probability from 0 to 1",
+            };
+            self.err(path, format!("expected {want}, found {x}"));
+            return None;
+        }
+        Some(x)
+    }
+
+    fn number(&mut self, o: &Obj, key: &str, range: Range) -> Option<f64> {
+        let v = o.get(key)?;
+        self.number_value(v, o.at(key), range)
+    }
+
+    /// A whole number from `min` to `max`.
+    fn integer(&mut self, o: &Obj, key: &str, min: u64, max: u64) -> Option<u64> {
+        let v = o.get(key)?;
+        match v.as_u64() {
+            Some(n) if (min..=max).contains(&n) => Some(n),
+            _ => {
+                let found = match v {
+                    Value::Number(n) => n.to_string(),
+                    _ => type_name(v).to_string(),
+                };
+                self.err(o.at(key), format!("expected a whole number from {min} to {max}, found {found}"));
+                None
+            }
+        }
+    }
+
+    /// One of `names` (a string), mapped by `f`.
+    fn choice<T>(
+        &mut self,
+        o: &Obj,
+        key: &str,
+        what: &str,
+        names: &[&str],
+        f: impl Fn(&str) -> Option<T>,
+    ) -> Option<T> {
+        let s = self.string(o, key)?;
+        let t = f(&s);
+        if t.is_none() {
+            self.err(o.at(key), format!("unknown {what} \"{s}\"; expected one of {}", one_of(names)));
+        }
+        t
+    }
+
+    fn topology(&mut self, v: &Value) -> Topology {
+        let mut topo = Topology {
+            version: 1,
+            name: String::new(),
+            description: None,
+            seed: 1,
+            nodes: Vec::new(),
+            links: Vec::new(),
+            notes: Vec::new(),
+        };
+        let Some(o) = self.object(v, String::new(), "a topology", &[TOP_FIELDS]) else {
+            return topo;
+        };
+        match o.get("version") {
+            None => self.err("version", "missing; this edasim reads version 1"),
+            Some(v) if v.as_u64() == Some(1) => {}
+            Some(v) => self.err("version", format!("unsupported version {v}; this edasim reads version 1")),
+        }
+        topo.name = self.string(&o, "name").unwrap_or_default();
+        topo.description = self.string(&o, "description");
+        if let Some(seed) = o.get("seed") {
+            match seed.as_u64() {
+                Some(s) => topo.seed = s,
+                None => self.err("seed", format!("expected a whole number from 0 to {}, found {seed}", u64::MAX)),
+            }
+        }
+        if let Some(items) = self.array(&o, "nodes", MAX_NODES) {
+            topo.nodes = items.iter().enumerate().filter_map(|(i, v)| self.node(v, format!("nodes[{i}]"))).collect();
+        } else if o.get("nodes").is_none() {
+            self.err("nodes", "missing; a topology lists its nodes");
+        }
+        if let Some(items) = self.array(&o, "links", MAX_LINKS) {
+            topo.links = items.iter().enumerate().filter_map(|(i, v)| self.link(v, format!("links[{i}]"))).collect();
+        }
+        if let Some(items) = self.array(&o, "notes", MAX_NODES) {
+            topo.notes = items.iter().enumerate().filter_map(|(i, v)| self.note(v, format!("notes[{i}]"))).collect();
+        }
+        topo
+    }
+
+    fn array<'a>(&mut self, o: &Obj<'a>, key: &str, max: usize) -> Option<&'a Vec<Value>> {
+        let v = o.map.get(key).filter(|v| !v.is_null())?;
+        match v {
+            Value::Array(items) if items.len() <= max => Some(items),
+            Value::Array(items) => {
+                self.err(o.at(key), format!("{} entries; at most {max} are allowed", items.len()));
+                None
+            }
+            _ => {
+                self.err(o.at(key), format!("expected an array, found {}", type_name(v)));
+                None
+            }
+        }
+    }
+
+    fn pos(&mut self, o: &Obj, key: &str) -> Option<[f64; 2]> {
+        let v = o.get(key)?;
+        match v.as_array().map(|a| a.iter().map(Value::as_f64).collect::<Vec<_>>()) {
+            Some(xy) if xy.len() == 2 && xy.iter().all(|c| c.is_some_and(f64::is_finite)) => {
+                Some([xy[0].unwrap_or_default(), xy[1].unwrap_or_default()])
+            }
+            _ => {
+                self.err(o.at(key), format!("expected [x, y], two numbers, found {v}"));
+                None
+            }
+        }
+    }
+
+    fn note(&mut self, v: &Value, path: String) -> Option<Note> {
+        let o = self.object(v, path, "a note", &[&["text", "pos"]])?;
+        let text = self.string(&o, "text").unwrap_or_default();
+        let pos = self.pos(&o, "pos").unwrap_or([0.0, 0.0]);
+        Some(Note { text, pos })
+    }
+
+    fn node(&mut self, v: &Value, path: String) -> Option<Node> {
+        let Value::Object(map) = v else {
+            self.err(path, format!("expected a node (a JSON object), found {}", type_name(v)));
+            return None;
+        };
+        let kind_name = match map.get("kind") {
+            None => {
+                self.err(format!("{path}.kind"), format!("missing; expected one of {}", one_of(KIND_NAMES)));
+                return None;
+            }
+            Some(Value::String(s)) if KIND_NAMES.contains(&s.as_str()) => s.as_str(),
+            Some(Value::String(s)) => {
+                self.err(
+                    format!("{path}.kind"),
+                    format!("unknown kind \"{s}\"; expected one of {}", one_of(KIND_NAMES)),
+                );
+                return None;
+            }
+            Some(other) => {
+                self.err(format!("{path}.kind"), format!("expected a string, found {}", type_name(other)));
+                return None;
+            }
+        };
+        let fields = match kind_name {
+            "producer" => PRODUCER_FIELDS,
+            "exchange" => EXCHANGE_FIELDS,
+            "queue" => QUEUE_FIELDS,
+            "service" => SERVICE_FIELDS,
+            _ => STORE_FIELDS,
+        };
+        let o = self.object(v, path, "a node", &[NODE_COMMON, fields])?;
+        let id = match self.string(&o, "id") {
+            Some(id) if valid_id(&id) => id,
+            Some(id) => {
+                self.err(o.at("id"), format!("\"{id}\" is not a valid id; use 1 to 64 of A-Z a-z 0-9 _ . -"));
+                id
+            }
+            None => {
+                if o.get("id").is_none() {
+                    self.err(o.at("id"), "missing; every node needs an id");
+                }
+                return None;
+            }
+        };
+        let label = self.string(&o, "label");
+        let pos = self.pos(&o, "pos");
+        let kind = match kind_name {
+            "producer" => NodeKind::Producer(self.producer(&o)),
+            "exchange" => NodeKind::Exchange(self.exchange(&o)),
+            "queue" => NodeKind::Queue(self.queue(&o)),
+            "service" => NodeKind::Service(self.service(&o)),
+            _ => NodeKind::Store(self.store(&o)),
+        };
+        Some(Node { id, label, pos, kind })
+    }
+
+    fn producer(&mut self, o: &Obj) -> Producer {
+        let rate_per_s = self.rate(o, "rate_per_s").unwrap_or(0.0);
+        if o.get("rate_per_s").is_none() && o.get("schedule").is_none() {
+            self.err(o.at("rate_per_s"), "missing; a producer needs a rate (events per second)");
+        }
+        let arrival = self
+            .choice(o, "arrival", "arrival process", &["poisson", "constant"], |s| match s {
+                "poisson" => Some(Arrival::Poisson),
+                "constant" => Some(Arrival::Constant),
+                _ => None,
+            })
+            .unwrap_or(Arrival::Poisson);
+        let event = self.string(o, "event");
+        let limit = self.integer(o, "limit", 0, u64::MAX);
+        let mut schedule = Vec::new();
+        if let Some(items) = self.array(o, "schedule", 10_000) {
+            let mut last = -1.0;
+            for (i, item) in items.iter().enumerate() {
+                let Some(s) = self.object(
+                    item,
+                    format!("{}[{i}]", o.at("schedule")),
+                    "a schedule step",
+                    &[&["at_s", "rate_per_s"]],
+                ) else {
+                    continue;
+                };
+                let at_s = self.number(&s, "at_s", Range::NonNegative);
+                let rate = self.rate(&s, "rate_per_s");
+                for (key, val) in [("at_s", at_s), ("rate_per_s", rate)] {
+                    if val.is_none() && s.get(key).is_none() {
+                        self.err(s.at(key), "missing");
+                    }
+                }
+                if let (Some(at_s), Some(rate_per_s)) = (at_s, rate) {
+                    if at_s <= last {
+                        self.err(
+                            s.at("at_s"),
+                            format!("{at_s} is not after the previous step's {last}; steps go in time order"),
+                        );
+                    }
+                    last = at_s;
+                    schedule.push(RateStep { at_s, rate_per_s });
+                }
+            }
+        }
+        Producer { rate_per_s, arrival, event, limit, schedule }
+    }
+
+    /// A rate: 0 or more, and not so high that one producer floods the machine.
+    fn rate(&mut self, o: &Obj, key: &str) -> Option<f64> {
+        let r = self.number(o, key, Range::NonNegative)?;
+        if r > 1e6 {
+            self.err(o.at(key), format!("{r} events per second is more than the 1000000 a producer may emit"));
+            return None;
+        }
+        Some(r)
+    }
+
+    fn exchange(&mut self, o: &Obj) -> Exchange {
+        let names = ["fanout", "direct", "topic", "headers"];
+        let kind = self.choice(o, "type", "exchange type", &names, |s| match s {
+            "fanout" => Some(ExchangeType::Fanout),
+            "direct" => Some(ExchangeType::Direct),
+            "topic" => Some(ExchangeType::Topic),
+            "headers" => Some(ExchangeType::Headers),
+            _ => None,
+        });
+        if o.get("type").is_none() {
+            self.err(o.at("type"), format!("missing; expected one of {}", one_of(&names)));
+        }
+        Exchange { kind: kind.unwrap_or(ExchangeType::Fanout) }
+    }
+
+    fn queue(&mut self, o: &Obj) -> Queue {
+        let names = ["drop-head", "reject-publish", "reject-publish-dlx"];
+        Queue {
+            max_length: self.integer(o, "max_length", 0, u64::from(u32::MAX)),
+            overflow: self
+                .choice(o, "overflow", "overflow policy", &names, |s| match s {
+                    "drop-head" => Some(Overflow::DropHead),
+                    "reject-publish" => Some(Overflow::RejectPublish),
+                    "reject-publish-dlx" => Some(Overflow::RejectPublishDlx),
+                    _ => None,
+                })
+                .unwrap_or(Overflow::DropHead),
+            message_ttl_ms: self.number(o, "message_ttl_ms", Range::NonNegative),
+            delivery_limit: self.integer(o, "delivery_limit", 0, u64::from(u32::MAX)).map(|n| n as u32),
+        }
+    }
+
+    fn service(&mut self, o: &Obj) -> Service {
+        let replicas = self.integer(o, "replicas", 1, 1_000).unwrap_or(1) as u32;
+        let concurrency = self.integer(o, "concurrency", 1, 10_000).unwrap_or(1) as u32;
+        let prefetch = self.integer(o, "prefetch", 1, 100_000).map(|n| n as u32);
+        let processing = match o.get("processing") {
+            Some(v) => self.dist(v, o.at("processing")).unwrap_or(Dist::constant(0.0)),
+            None => {
+                self.err(o.at("processing"), "missing; a service needs a processing time (a distribution)");
+                Dist::constant(0.0)
+            }
+        };
+        let failure_rate = self.number(o, "failure_rate", Range::Probability).unwrap_or(0.0);
+        let on_failure = o.get("on_failure").map_or(OnFailure::Reject, |v| self.on_failure(v, o.at("on_failure")));
+        Service { replicas, concurrency, prefetch, processing, failure_rate, on_failure }
+    }
+
+    fn on_failure(&mut self, v: &Value, path: String) -> OnFailure {
+        const EXPECTED: &str = "expected \"reject\", \"requeue\" or {\"retry\": {...}}";
+        match v {
+            Value::String(s) if s == "reject" => OnFailure::Reject,
+            Value::String(s) if s == "requeue" => OnFailure::Requeue,
+            Value::String(s) => {
+                self.err(path, format!("unknown failure policy \"{s}\"; {EXPECTED}"));
+                OnFailure::Reject
+            }
+            Value::Object(_) => {
+                let Some(o) = self.object(v, path, "a failure policy", &[&["retry"]]) else {
+                    return OnFailure::Reject;
+                };
+                let Some(r) = o.get("retry") else {
+                    self.err(o.path.clone(), EXPECTED);
+                    return OnFailure::Reject;
+                };
+                let Some(r) = self.object(
+                    r,
+                    o.at("retry"),
+                    "a retry policy",
+                    &[&["max_attempts", "backoff_ms", "multiplier", "jitter"]],
+                ) else {
+                    return OnFailure::Reject;
+                };
+                let d = RetryPolicy::default();
+                let multiplier = self.number(&r, "multiplier", Range::NonNegative).unwrap_or(d.multiplier);
+                if multiplier > 100.0 {
+                    self.err(r.at("multiplier"), format!("expected a multiplier of at most 100, found {multiplier}"));
+                }
+                OnFailure::Retry(RetryPolicy {
+                    max_attempts: self.integer(&r, "max_attempts", 1, 1_000).map_or(d.max_attempts, |n| n as u32),
+                    backoff_ms: self.number(&r, "backoff_ms", Range::NonNegative).unwrap_or(d.backoff_ms),
+                    multiplier: multiplier.min(100.0),
+                    jitter: self.number(&r, "jitter", Range::Probability).unwrap_or(d.jitter),
+                })
+            }
+            _ => {
+                self.err(path, format!("{EXPECTED}, found {}", type_name(v)));
+                OnFailure::Reject
+            }
+        }
+    }
+
+    fn store(&mut self, o: &Obj) -> Store {
+        Store {
+            latency: o
+                .get("latency")
+                .map_or(Dist::constant(0.0), |v| self.dist(v, o.at("latency")).unwrap_or(Dist::constant(0.0))),
+            failure_rate: self.number(o, "failure_rate", Range::Probability).unwrap_or(0.0),
+            dedup_ttl_ms: self.number(o, "dedup_ttl_ms", Range::NonNegative),
+        }
+    }
+
+    /// A distribution: a bare number (constant milliseconds) or `{"dist": ..., ...}`.
+    fn dist(&mut self, v: &Value, path: String) -> Option<Dist> {
+        if v.is_number() {
+            return self.number_value(v, path, Range::NonNegative).map(Dist::constant);
+        }
+        let Value::Object(map) = v else {
+            self.err(
+                path,
+                format!(
+                    "expected a distribution: a number of milliseconds or {{\"dist\": ...}}, found {}",
+                    type_name(v)
+                ),
+            );
+            return None;
+        };
+        let name = match map.get("dist") {
+            Some(Value::String(s)) => s.as_str(),
+            Some(other) => {
+                self.err(format!("{path}.dist"), format!("expected a string, found {}", type_name(other)));
+                return None;
+            }
+            None => {
+                self.err(format!("{path}.dist"), format!("missing; expected one of {}", one_of(DIST_NAMES)));
+                return None;
+            }
+        };
+        let params: &[&str] = match name {
+            "constant" => &["ms"],
+            "exponential" => &["mean_ms"],
+            "uniform" => &["min_ms", "max_ms"],
+            "normal" | "lognormal" => &["mean_ms", "stddev_ms"],
+            _ => {
+                self.err(path, format!("unknown distribution \"{name}\"; expected one of {}", one_of(DIST_NAMES)));
+                return None;
+            }
+        };
+        let o = self.object(v, path, "a distribution", &[&["dist"], params])?;
+        let mut values = [0.0; 2];
+        let mut ok = true;
+        for (slot, key) in values.iter_mut().zip(params) {
+            match o.get(key) {
+                Some(v) => match self.number_value(v, o.at(key), Range::NonNegative) {
+                    Some(x) => *slot = x,
+                    None => ok = false,
+                },
+                None => {
+                    self.err(o.at(key), format!("missing; a {name} distribution needs {}", params.join(" and ")));
+                    ok = false;
+                }
+            }
+        }
+        if !ok {
+            return None;
+        }
+        let [a, b] = values;
+        Some(match name {
+            "constant" => Dist::Constant { ms: a },
+            "exponential" => Dist::Exponential { mean_ms: a },
+            "uniform" if a > b => {
+                self.err(o.at("max_ms"), format!("max_ms {b} is below min_ms {a}"));
+                return None;
+            }
+            "uniform" => Dist::Uniform { min_ms: a, max_ms: b },
+            "normal" => Dist::Normal { mean_ms: a, stddev_ms: b },
+            _ => Dist::Lognormal { mean_ms: a, stddev_ms: b },
+        })
+    }
+
+    fn link(&mut self, v: &Value, path: String) -> Option<Link> {
+        let o = self.object(v, path, "a link", &[LINK_FIELDS])?;
+        let mut link = Link::default();
+        for (key, slot) in [("from", &mut link.from), ("to", &mut link.to)] {
+            match self.string(&o, key) {
+                Some(s) => *slot = s,
+                None if o.get(key).is_none() => self.err(o.at(key), "missing; a link names the ids at both its ends"),
+                None => {}
+            }
+        }
+        link.routing_key = self.string(&o, "routing_key");
+        link.event = self.string(&o, "event");
+        link.when = self.choice(&o, "when", "condition", &["success", "failure"], |s| match s {
+            "success" => Some(When::Success),
+            "failure" => Some(When::Failure),
+            _ => None,
+        });
+        link.probability = self.number(&o, "probability", Range::Probability);
+        link.binding_key = self.string(&o, "binding_key");
+        link.dead_letter = self.boolean(&o, "dead_letter");
+        link.purpose = self.choice(&o, "purpose", "purpose", &["call", "dedup"], |s| match s {
+            "call" => Some(Purpose::Call),
+            "dedup" => Some(Purpose::Dedup),
+            _ => None,
+        });
+        link.latency = o.get("latency").and_then(|v| self.dist(v, o.at("latency")));
+        link.headers = o.get("headers").and_then(|v| self.headers(v, o.at("headers")));
+        link.match_ = self.choice(&o, "match", "headers match", &["all", "any"], |s| match s {
+            "all" => Some(HeadersMatch::All),
+            "any" => Some(HeadersMatch::Any),
+            _ => None,
+        });
+        link.alternate = self.boolean(&o, "alternate");
+        link.message_id = self.choice(&o, "message_id", "message id policy", &["new", "keep", "none"], |s| match s {
+            "new" => Some(MessageId::New),
+            "keep" => Some(MessageId::Keep),
+            "none" => Some(MessageId::None),
+            _ => None,
+        });
+        Some(link)
+    }
+
+    fn headers(&mut self, v: &Value, path: String) -> Option<BTreeMap<String, String>> {
+        let Value::Object(map) = v else {
+            self.err(path, format!("expected an object of header names to values, found {}", type_name(v)));
+            return None;
+        };
+        let mut out = BTreeMap::new();
+        for (k, v) in map {
+            // Header values are compared as text; numbers and booleans are written as in JSON.
+            let text = match v {
+                Value::String(s) => s.clone(),
+                Value::Number(_) | Value::Bool(_) => v.to_string(),
+                _ => {
+                    self.err(
+                        format!("{path}.{k}"),
+                        format!("expected a string, number or boolean, found {}", type_name(v)),
+                    );
+                    continue;
+                }
+            };
+            out.insert(k.clone(), text);
+        }
+        Some(out)
+    }
+}
+
+/// `[A-Za-z0-9_.-]{1,64}`.
+pub(super) fn valid_id(id: &str) -> bool {
+    (1..=64).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
+}

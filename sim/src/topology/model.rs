@@ -1,0 +1,170 @@
+//! The validated model: a topology whose links all mean something, held in a petgraph graph
+//! (node `i` of the graph is `topology.nodes[i]`, each edge is one link with its role).
+
+use std::collections::HashMap;
+
+use petgraph::graph::{DiGraph, EdgeReference, NodeIndex};
+use petgraph::visit::EdgeRef;
+use serde_json::Value;
+
+use super::check::check;
+use super::decode::{MAX_FILE_BYTES, decode};
+use super::types::{NodeKind, Topology};
+use crate::problem::{Invalid, Problem};
+
+/// What a link does, which follows from the kinds at its ends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LinkRole {
+    /// producer/service → exchange/queue.
+    Publish,
+    /// exchange → queue.
+    Bind,
+    /// exchange → exchange (an exchange-to-exchange binding).
+    ExchangeBind,
+    /// exchange → exchange with `alternate: true`: where what the source cannot route goes.
+    Alternate,
+    /// queue → service.
+    Consume,
+    /// queue → exchange/queue with `dead_letter: true`.
+    DeadLetter,
+    /// service → store, `purpose: "call"`.
+    Call,
+    /// service → store, `purpose: "dedup"`.
+    Dedup,
+}
+
+impl LinkRole {
+    pub fn describe(self) -> &'static str {
+        match self {
+            LinkRole::Publish => "a publish link",
+            LinkRole::Bind => "a binding",
+            LinkRole::ExchangeBind => "an exchange-to-exchange binding",
+            LinkRole::Alternate => "an alternate-exchange link",
+            LinkRole::Consume => "a consume link",
+            LinkRole::DeadLetter => "a dead-letter link",
+            LinkRole::Call => "a store call",
+            LinkRole::Dedup => "a dedup store link",
+        }
+    }
+
+    /// Whether messages travel along it (as opposed to a store call).
+    pub fn carries_messages(self) -> bool {
+        !matches!(self, LinkRole::Call | LinkRole::Dedup)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EdgeInfo {
+    /// Index into `topology.links`.
+    pub link: usize,
+    pub role: LinkRole,
+}
+
+/// A topology that can be run.
+#[derive(Clone, Debug)]
+pub struct Model {
+    topology: Topology,
+    graph: DiGraph<usize, EdgeInfo>,
+    index: HashMap<String, NodeIndex>,
+    warnings: Vec<Problem>,
+}
+
+impl Model {
+    /// Parses and validates a topology file's text.
+    pub fn from_json_str(text: &str) -> Result<Model, Invalid> {
+        if text.len() > MAX_FILE_BYTES {
+            return Err(Invalid {
+                problems: vec![Problem::error(
+                    "",
+                    format!("the file is {} bytes; a topology may be at most {} bytes", text.len(), MAX_FILE_BYTES),
+                )],
+            });
+        }
+        if text.trim().is_empty() {
+            return Err(Invalid {
+                problems: vec![Problem::error("", "the file is empty; expected a topology (a JSON object)")],
+            });
+        }
+        let value: Value = serde_json::from_str(text).map_err(|e| Invalid {
+            problems: vec![Problem::error(
+                format!("line {}, column {}", e.line(), e.column()),
+                format!("invalid JSON: {}", json_reason(&e)),
+            )],
+        })?;
+        Model::from_value(&value)
+    }
+
+    /// Validates a topology given as a JSON value.
+    pub fn from_value(value: &Value) -> Result<Model, Invalid> {
+        let (topology, mut problems) = decode(value);
+        let (graph, more) = check(&topology);
+        problems.extend(more);
+        if problems.iter().any(Problem::is_error) {
+            problems.sort_by_key(|p| !p.is_error());
+            return Err(Invalid { problems });
+        }
+        let index = topology.nodes.iter().enumerate().map(|(i, n)| (n.id.clone(), NodeIndex::new(i))).collect();
+        Ok(Model { topology, graph, index, warnings: problems })
+    }
+
+    /// Validates a topology built in memory (by the editor), by the same rules as a file.
+    pub fn from_topology(topology: &Topology) -> Result<Model, Invalid> {
+        let value = serde_json::to_value(topology)
+            .map_err(|e| Invalid { problems: vec![Problem::error("", e.to_string())] })?;
+        Model::from_value(&value)
+    }
+
+    pub fn topology(&self) -> &Topology {
+        &self.topology
+    }
+
+    pub fn graph(&self) -> &DiGraph<usize, EdgeInfo> {
+        &self.graph
+    }
+
+    /// Problems that do not stop a run.
+    pub fn warnings(&self) -> &[Problem] {
+        &self.warnings
+    }
+
+    pub fn node_index(&self, id: &str) -> Option<usize> {
+        self.index.get(id).map(|i| i.index())
+    }
+
+    pub fn kind(&self, node: usize) -> &NodeKind {
+        &self.topology.nodes[node].kind
+    }
+
+    /// Links leaving `node`, in file order.
+    pub fn outgoing(&self, node: usize) -> Vec<EdgeReference<'_, EdgeInfo>> {
+        let mut edges: Vec<_> = self.graph.edges(NodeIndex::new(node)).collect();
+        edges.sort_by_key(|e| e.weight().link);
+        edges
+    }
+
+    /// Links entering `node`, in file order.
+    pub fn incoming(&self, node: usize) -> Vec<EdgeReference<'_, EdgeInfo>> {
+        let mut edges: Vec<_> =
+            self.graph.edges_directed(NodeIndex::new(node), petgraph::Direction::Incoming).collect();
+        edges.sort_by_key(|e| e.weight().link);
+        edges
+    }
+
+    /// The link's role and its far end, for each link of `node` in `dir`.
+    pub fn links_of(&self, node: usize, role: LinkRole) -> Vec<(usize, usize)> {
+        self.outgoing(node)
+            .into_iter()
+            .filter(|e| e.weight().role == role)
+            .map(|e| (e.weight().link, e.target().index()))
+            .collect()
+    }
+}
+
+fn json_reason(e: &serde_json::Error) -> String {
+    // serde_json appends " at line L column C"; the path already says where.
+    let s = e.to_string();
+    match s.rfind(" at line ") {
+        Some(i) => s[..i].to_string(),
+        None => s,
+    }
+}

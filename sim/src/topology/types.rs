@@ -1,0 +1,245 @@
+//! The document types of the topology file. Field meanings are in `docs/topology.md`.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::dist::Dist;
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Topology {
+    pub version: u32,
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    pub seed: u64,
+    pub nodes: Vec<Node>,
+    pub links: Vec<Link>,
+    /// Sticky notes on the canvas (an edasim extension).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<Note>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Note {
+    pub text: String,
+    pub pos: [f64; 2],
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Node {
+    pub id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pos: Option<[f64; 2]>,
+    #[serde(flatten)]
+    pub kind: NodeKind,
+}
+
+impl Node {
+    /// What the canvas shows.
+    pub fn label(&self) -> &str {
+        self.label.as_deref().unwrap_or(&self.id)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum NodeKind {
+    Producer(Producer),
+    Exchange(Exchange),
+    Queue(Queue),
+    Service(Service),
+    Store(Store),
+}
+
+/// The kinds, as the file names them.
+pub const KIND_NAMES: &[&str] = &["producer", "exchange", "queue", "service", "store"];
+
+impl NodeKind {
+    pub fn name(&self) -> &'static str {
+        match self {
+            NodeKind::Producer(_) => "producer",
+            NodeKind::Exchange(_) => "exchange",
+            NodeKind::Queue(_) => "queue",
+            NodeKind::Service(_) => "service",
+            NodeKind::Store(_) => "store",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Producer {
+    pub rate_per_s: f64,
+    pub arrival: Arrival,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub event: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u64>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub schedule: Vec<RateStep>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Arrival {
+    Poisson,
+    Constant,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct RateStep {
+    pub at_s: f64,
+    pub rate_per_s: f64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Exchange {
+    #[serde(rename = "type")]
+    pub kind: ExchangeType,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ExchangeType {
+    Fanout,
+    Direct,
+    Topic,
+    /// An edasim extension: RabbitMQ's headers exchange.
+    Headers,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Queue {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_length: Option<u64>,
+    pub overflow: Overflow,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message_ttl_ms: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delivery_limit: Option<u32>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Overflow {
+    DropHead,
+    RejectPublish,
+    RejectPublishDlx,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Service {
+    pub replicas: u32,
+    pub concurrency: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prefetch: Option<u32>,
+    pub processing: Dist,
+    pub failure_rate: f64,
+    pub on_failure: OnFailure,
+}
+
+impl Service {
+    /// Unacknowledged messages one replica may hold: the prefetch, at least its concurrency
+    /// would be wasted otherwise, but the file may ask for less and then workers stay idle.
+    pub fn effective_prefetch(&self) -> u32 {
+        self.prefetch.unwrap_or(self.concurrency)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OnFailure {
+    Reject,
+    Requeue,
+    Retry(RetryPolicy),
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RetryPolicy {
+    pub max_attempts: u32,
+    pub backoff_ms: f64,
+    pub multiplier: f64,
+    pub jitter: f64,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy { max_attempts: 3, backoff_ms: 100.0, multiplier: 2.0, jitter: 0.0 }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Store {
+    pub latency: Dist,
+    pub failure_rate: f64,
+    /// How long a dedup key is remembered (Redis `EX`); default: for ever.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dedup_ttl_ms: Option<f64>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Link {
+    pub from: String,
+    pub to: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub routing_key: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub event: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub when: Option<When>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub probability: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub binding_key: Option<String>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub dead_letter: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub purpose: Option<Purpose>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub latency: Option<Dist>,
+    /// Headers a publish link sets, or a headers-exchange binding matches.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub headers: Option<BTreeMap<String, String>>,
+    #[serde(rename = "match", skip_serializing_if = "Option::is_none")]
+    pub match_: Option<HeadersMatch>,
+    /// An exchange → exchange link that is the alternate exchange of its source.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub alternate: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message_id: Option<MessageId>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum When {
+    Success,
+    Failure,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Purpose {
+    Call,
+    Dedup,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HeadersMatch {
+    All,
+    Any,
+}
+
+/// The message id a service gives what it publishes, which is what dedup stores key on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MessageId {
+    /// A fresh id (the default).
+    New,
+    /// The consumed message's id.
+    Keep,
+    /// No id: every such message shares one dedup key, as `None` does in the seed system.
+    None,
+}
