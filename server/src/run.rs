@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use clap::{Args, ValueEnum};
-use edasim_sim::time::{NS_PER_S, Time, s_to_ns};
+use edasim_sim::time::{NS_PER_S, Time, ns_to_s, s_to_ns};
 use edasim_sim::topology::MAX_FILE_BYTES;
 use edasim_sim::{Engine, Model, Options, Report};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -66,7 +66,7 @@ pub fn main(args: RunArgs) -> ExitCode {
 
 fn run(args: &RunArgs) -> Result<(), RunError> {
     let name = args.file.display().to_string();
-    let (duration, limit) = check_args(args).map_err(|m| RunError::Input(format!("edasim run: {m}")))?;
+    let duration = check_args(args).map_err(|m| RunError::Input(format!("edasim run: {m}")))?;
     let model = load(&args.file)?;
     for w in model.warnings() {
         eprintln!("{name}: {w}");
@@ -75,7 +75,7 @@ fn run(args: &RunArgs) -> Result<(), RunError> {
     let mut engine = Engine::new(&model, &opts);
     engine.set_message_budget(args.messages);
     let started = Instant::now();
-    simulate(&mut engine, duration, limit.is_some()).map_err(|e| RunError::Other(e.into()))?;
+    simulate(&mut engine, duration).map_err(|e| RunError::Other(e.into()))?;
     let wall_s = started.elapsed().as_secs_f64();
     let report = Report::new(&engine, wall_s, model.warnings());
     let text = match args.format {
@@ -89,13 +89,13 @@ fn run(args: &RunArgs) -> Result<(), RunError> {
     Ok(())
 }
 
-/// The run's end time and message limit, or why the arguments make no sense.
-fn check_args(args: &RunArgs) -> Result<(Time, Option<u64>), String> {
+/// The run's end time, or why the arguments make no sense.
+fn check_args(args: &RunArgs) -> Result<Time, String> {
     let positive = |x: f64| x.is_finite() && x > 0.0;
-    if let Some(d) = args.duration_s {
-        if !positive(d) {
-            return Err(format!("--duration-s must be a positive number of seconds, not {d}"));
-        }
+    if let Some(d) = args.duration_s
+        && !positive(d)
+    {
+        return Err(format!("--duration-s must be a positive number of seconds, not {d}"));
     }
     if !(args.warmup_s.is_finite() && args.warmup_s >= 0.0) {
         return Err(format!("--warmup-s must be 0 or more seconds, not {}", args.warmup_s));
@@ -116,7 +116,7 @@ fn check_args(args: &RunArgs) -> Result<(Time, Option<u64>), String> {
             args.duration_s.unwrap_or_default()
         ));
     }
-    Ok((duration, args.messages))
+    Ok(duration)
 }
 
 /// Reads and validates a topology file; every problem is reported with the file's name.
@@ -137,35 +137,18 @@ pub fn load(path: &Path) -> Result<Model, RunError> {
     })
 }
 
-/// Runs to `end`, or with a message budget until the system has drained; a progress bar on a
-/// terminal once the run has taken a second.
-fn simulate(engine: &mut Engine, end: Time, budget: bool) -> Result<(), edasim_sim::engine::Stall> {
+/// Runs to `end` (or until drained, with a budget); a progress spinner on a terminal once the
+/// run has taken a second.
+fn simulate(engine: &mut Engine, end: Time) -> Result<(), edasim_sim::engine::Stall> {
     let started = Instant::now();
     let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden());
     let mut shown = false;
-    // Chunks of simulated time are fixed, so where the run stops never depends on the clock.
-    let chunk = NS_PER_S;
-    loop {
-        let now = engine.now();
-        if now >= end {
-            break;
+    let mut last_draw = Instant::now();
+    engine.run_until(end, |e| {
+        if last_draw.elapsed() < Duration::from_millis(100) {
+            return;
         }
-        if budget && !engine.producing() {
-            // Budget spent: handle events one by one until nothing is in the system.
-            while engine.in_system() > 0 {
-                match engine.next_event_time() {
-                    Some(t) if t <= end => {
-                        engine.step_until(t)?;
-                    }
-                    _ => break,
-                }
-            }
-            break;
-        }
-        if engine.next_event_time().is_none() {
-            break;
-        }
-        engine.step_until(now.saturating_add(chunk).min(end))?;
+        last_draw = Instant::now();
         if !shown && started.elapsed() > Duration::from_secs(1) && std::io::stderr().is_terminal() {
             shown = true;
             bar.set_draw_target(ProgressDrawTarget::stderr());
@@ -173,15 +156,12 @@ fn simulate(engine: &mut Engine, end: Time, budget: bool) -> Result<(), edasim_s
                 .unwrap_or_else(|_| ProgressStyle::default_spinner());
             bar.set_style(style);
         }
-        if shown && engine.events() % 64 == 0 {
-            bar.set_message(format!(
-                "simulated {:.0} s, {} events",
-                engine.now() as f64 / NS_PER_S as f64,
-                engine.events()
-            ));
+        if shown {
+            let produced = e.ledger().produced;
+            bar.set_message(format!("simulated {:.0} s, {produced} messages, {} events", ns_to_s(e.now()), e.events()));
             bar.tick();
         }
-    }
+    })?;
     bar.finish_and_clear();
     Ok(())
 }

@@ -173,8 +173,7 @@ impl Report {
             ),
             None => "-".to_string(),
         };
-        let _ =
-            writeln!(o, "{:<24} {:<9} {}", "node", "kind", "figures (latencies in ms: mean ±95% / p50 / p95 / p99)");
+        let _ = writeln!(o, "{:<24} {:<9} figures (latencies in ms: mean ±95% / p50 / p95 / p99)", "node", "kind");
         for (id, r) in &self.nodes.0 {
             let (kind, text) = match r {
                 NodeReport::Producer { emitted } => ("producer", format!("emitted {emitted}")),

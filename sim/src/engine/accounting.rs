@@ -190,8 +190,7 @@ impl Engine {
             }
             match m.at {
                 Where::Ready => {
-                    let q = self.queue_of_node(m.queue).ok_or("a ready message names no queue")?;
-                    ready[q] += 1;
+                    *ready.get_mut(m.queue as usize).ok_or("a ready message names no queue")? += 1;
                 }
                 Where::Delivering | Where::Prefetched | Where::Processing | Where::Backoff => {
                     if m.service == NONE {
@@ -234,12 +233,5 @@ impl Engine {
             }
         }
         Ok(())
-    }
-
-    fn queue_of_node(&self, node: u32) -> Option<usize> {
-        match self.nodes.get(node as usize)?.kind {
-            super::KindRef::Queue(q) => Some(q as usize),
-            _ => None,
-        }
     }
 }

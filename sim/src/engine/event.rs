@@ -102,7 +102,7 @@ mod tests {
         q.push(3, Ev::Expire { queue: 2 });
         q.push(5, Ev::Expire { queue: 3 });
         q.push(3, Ev::Expire { queue: 4 });
-        let order: Vec<_> = std::iter::from_fn(|| q.pop()).map(|(t, e)| (t, e)).collect();
+        let order: Vec<_> = std::iter::from_fn(|| q.pop()).collect();
         let qs: Vec<u32> = order.iter().map(|(_, e)| if let Ev::Expire { queue } = e { *queue } else { 0 }).collect();
         assert_eq!(qs, vec![2, 4, 1, 3]);
     }

@@ -49,8 +49,9 @@ pub(crate) struct Msg {
     pub returns: u32,
     /// Failed attempts at its current service (retries).
     pub attempts: u32,
-    /// The queue it was last dead-lettered from without a rejection since (cycle guard).
-    pub dl_from: u32,
+    /// Queues (bit `index % 64`) it was dead-lettered from since it was last delivered to a
+    /// consumer: RabbitMQ's cycle guard, which reads the same from `x-death`.
+    pub dead_from: u64,
     pub at: Where,
     pub redelivered: bool,
     /// Has been dead-lettered: it no longer counts as in the system (see docs/accounting.md).
@@ -75,7 +76,7 @@ impl Msg {
             started: 0,
             returns: 0,
             attempts: 0,
-            dl_from: NONE,
+            dead_from: 0,
             at: Where::Free,
             redelivered: false,
             dead: false,
@@ -91,17 +92,18 @@ pub(crate) struct Slab {
 }
 
 impl Slab {
-    /// A fresh message slot (all fields reset but those the caller sets).
+    /// A fresh message slot, in transit, all other fields reset.
     #[inline]
     pub fn alloc(&mut self) -> u32 {
         self.live += 1;
+        let fresh = Msg { at: Where::Transit, ..Msg::blank() };
         match self.free.pop() {
             Some(i) => {
-                self.slots[i as usize] = Msg::blank();
+                self.slots[i as usize] = fresh;
                 i
             }
             None => {
-                self.slots.push(Msg::blank());
+                self.slots.push(fresh);
                 (self.slots.len() - 1) as u32
             }
         }

@@ -20,6 +20,7 @@ mod message;
 mod producer;
 mod queue;
 mod routing;
+mod run;
 mod runtime;
 mod tick;
 
@@ -155,6 +156,7 @@ impl Engine {
     /// Handles the next event; returns its time, or `None` when nothing is left to happen.
     pub fn step(&mut self) -> Option<Time> {
         let (t, ev) = self.events.pop()?;
+        debug_assert!(t >= self.now, "event {ev:?} scheduled in the past ({t} < {})", self.now);
         if t >= self.next_tick {
             self.close_seconds(t);
         }

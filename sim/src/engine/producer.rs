@@ -83,8 +83,7 @@ impl Engine {
             }
             mm.headers = if l.headers.is_empty() { super::message::NONE } else { link };
         }
-        for i in 0..out.len() {
-            let (msg, link) = out[i];
+        for &(msg, link) in &out {
             self.send(msg, link);
         }
         self.scratch_pairs = out;

@@ -100,7 +100,10 @@ impl Engine {
         qr.enqueued += 1;
         self.nodes[node as usize].second.inflow += 1;
         if let Some(max) = qr.max_length {
-            if qr.ready.len() as u64 >= max {
+            // A loop, not an `if`: a dropped head dead-lettered back into this very queue
+            // takes a place again.
+            while self.queues[q as usize].ready.len() as u64 >= max {
+                let qr = &mut self.queues[q as usize];
                 match qr.overflow {
                     Overflow::RejectPublish => {
                         qr.rejected_publish += 1;
@@ -161,7 +164,7 @@ impl Engine {
             msg.service = s;
             msg.replica = r;
             msg.attempts = 0;
-            msg.dl_from = NONE;
+            msg.dead_from = 0;
             msg.at = Where::Delivering;
             let rep = &mut self.services[s as usize].replicas[r as usize];
             rep.unacked += 1;
@@ -208,7 +211,8 @@ impl Engine {
         let node = qr.node;
         // RabbitMQ drops a message that comes back to a queue it was dead-lettered from without
         // being rejected in between: such a cycle would otherwise spin for ever.
-        let cycled = reason != DeadReason::Rejected && self.msgs[m].dl_from == q;
+        let bit = 1u64 << (q % 64);
+        let cycled = reason != DeadReason::Rejected && self.msgs[m].dead_from & bit != 0;
         match qr.dlx {
             Some((link, _)) if !cycled => {
                 qr.dead_lettered += 1;
@@ -218,7 +222,7 @@ impl Engine {
                 if let Some(rk) = self.links[link as usize].routing_key {
                     self.msgs[m].routing_key = rk;
                 }
-                self.msgs[m].dl_from = q;
+                self.msgs[m].dead_from |= bit;
                 self.send(m, link);
             }
             _ => {
@@ -257,7 +261,8 @@ impl Engine {
     fn arm_expiry(&mut self, q: u32) {
         let qr = &mut self.queues[q as usize];
         let Some(&head) = qr.ready.front() else { return };
-        let at = self.msgs[head].expires;
+        // A requeued message may have expired while it was out: check it now.
+        let at = self.msgs[head].expires.max(self.now);
         if at != Time::MAX && qr.expiry_at.is_none_or(|t| at < t) {
             qr.expiry_at = Some(at);
             self.events.push(at, Ev::Expire { queue: q });

@@ -78,25 +78,20 @@ impl Engine {
             }
             path.push(b);
             match self.nodes[link.to as usize].kind {
-                super::KindRef::Queue(q) => {
-                    // A queue gets one copy however many bindings match.
-                    if !out.iter().any(|(dq, _)| *dq == q) {
-                        out.push((q, path.clone()));
-                    }
-                }
+                // A queue gets one copy however many bindings match.
+                super::KindRef::Queue(q) if !out.iter().any(|(dq, _)| *dq == q) => out.push((q, path.clone())),
                 super::KindRef::Exchange(next) => self.resolve(next, rk, headers, path, visited, out),
                 _ => {}
             }
             path.pop();
         }
-        if out.len() == before {
-            if let Some(alt) = exchange.alternate {
-                if let super::KindRef::Exchange(next) = self.nodes[self.links[alt as usize].to as usize].kind {
-                    path.push(alt);
-                    self.resolve(next, rk, headers, path, visited, out);
-                    path.pop();
-                }
-            }
+        if out.len() == before
+            && let Some(alt) = exchange.alternate
+            && let super::KindRef::Exchange(next) = self.nodes[self.links[alt as usize].to as usize].kind
+        {
+            path.push(alt);
+            self.resolve(next, rk, headers, path, visited, out);
+            path.pop();
         }
     }
 }
