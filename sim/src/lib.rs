@@ -8,6 +8,7 @@
 //! - [`engine`]: the simulation itself, driven by `step`/`step_until`.
 //! - [`report`]: the run report of `edasim run`.
 
+pub mod amqp;
 pub mod dist;
 pub mod engine;
 pub mod problem;

@@ -214,9 +214,7 @@ impl Report {
             };
             let _ = writeln!(o, "{id:<24} {kind:<9} {text}");
         }
-        for w in &self.warnings {
-            let _ = writeln!(o, "{w}");
-        }
+        // Warnings go to standard error as the file is read; the JSON report carries them.
         o
     }
 }

@@ -27,7 +27,6 @@ mod tick;
 pub use accounting::{DeadLedger, Drops, Ledger};
 pub use capture::{Hop, Level, LogEvent, LogKind};
 pub use control::{Change, ChangeError};
-pub use routing::topic_matches;
 pub use runtime::KindRef;
 
 use capture::Capture;

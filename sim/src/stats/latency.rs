@@ -47,7 +47,7 @@ impl LatencyStat {
     pub fn record(&mut self, ns: Time) {
         self.n += 1;
         self.sum_ns += u128::from(ns);
-        self.hist.saturating_record((ns / 1_000).max(1));
+        self.hist.saturating_record(ns / 1_000);
         self.batches.add(ns as f64);
     }
 

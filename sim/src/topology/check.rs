@@ -2,13 +2,14 @@
 //! its ends, the fields each kind of link takes, and warnings about the graph as a whole
 //! (queues nobody consumes, dead-letter cycles).
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 
 use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::visit::EdgeRef;
 
 use super::model::{EdgeInfo, LinkRole};
 use super::types::*;
+use crate::amqp::topic_matches;
 use crate::problem::Problem;
 
 pub(super) fn check(topo: &Topology) -> (DiGraph<usize, EdgeInfo>, Vec<Problem>) {
@@ -212,11 +213,13 @@ fn check_nodes(topo: &Topology, graph: &DiGraph<usize, EdgeInfo>, problems: &mut
 }
 
 /// A dead-letter link whose target leads back to its queue lets a message that keeps failing
-/// loop for ever (the seed system's failed-order handler does exactly that).
+/// loop for ever (the seed system's failed-order handler does exactly that). Paths follow
+/// routing keys, so a direct exchange that would not route a key back is not a cycle.
 fn check_dead_letter_cycles(topo: &Topology, graph: &DiGraph<usize, EdgeInfo>, problems: &mut Vec<Problem>) {
     for edge in graph.edge_references().filter(|e| e.weight().role == LinkRole::DeadLetter) {
         let (queue, target) = (edge.source(), edge.target());
-        if let Some(path) = shortest_path(graph, target, queue) {
+        let key = topo.links[edge.weight().link].routing_key.clone();
+        if let Some(path) = message_path(topo, graph, (target, key), queue) {
             let names: Vec<&str> =
                 std::iter::once(queue).chain(path).map(|n| topo.nodes[n.index()].id.as_str()).collect();
             problems.push(Problem::warning(
@@ -230,29 +233,55 @@ fn check_dead_letter_cycles(topo: &Topology, graph: &DiGraph<usize, EdgeInfo>, p
     }
 }
 
-/// The nodes on a shortest path of message-carrying links from `from` to `to`, both included.
-fn shortest_path(graph: &DiGraph<usize, EdgeInfo>, from: NodeIndex, to: NodeIndex) -> Option<Vec<NodeIndex>> {
-    let mut prev: HashMap<NodeIndex, NodeIndex> = HashMap::new();
-    let mut queue = VecDeque::from([from]);
-    let mut seen = vec![false; graph.node_count()];
-    seen[from.index()] = true;
-    while let Some(n) = queue.pop_front() {
-        if n == to {
-            let mut path = vec![to];
-            let mut cur = to;
-            while let Some(&p) = prev.get(&cur) {
-                path.push(p);
+/// Where a message is in the search: a node, and its routing key (`None`: not known, so any).
+type State = (NodeIndex, Option<String>);
+
+/// The nodes on a shortest path a message could take from `start` to `goal`, both included.
+fn message_path(
+    topo: &Topology,
+    graph: &DiGraph<usize, EdgeInfo>,
+    start: State,
+    goal: NodeIndex,
+) -> Option<Vec<NodeIndex>> {
+    let mut prev: HashMap<State, State> = HashMap::new();
+    let mut seen: HashSet<State> = HashSet::from([start.clone()]);
+    let mut queue = VecDeque::from([start]);
+    while let Some(state) = queue.pop_front() {
+        let (n, key) = &state;
+        if *n == goal {
+            let mut path = vec![*n];
+            let mut cur = &state;
+            while let Some(p) = prev.get(cur) {
+                path.push(p.0);
                 cur = p;
             }
             path.reverse();
             return Some(path);
         }
-        for e in graph.edges(n).filter(|e| e.weight().role.carries_messages()) {
-            let t = e.target();
-            if !seen[t.index()] {
-                seen[t.index()] = true;
-                prev.insert(t, n);
-                queue.push_back(t);
+        for e in graph.edges(*n).filter(|e| e.weight().role.carries_messages()) {
+            let link = &topo.links[e.weight().link];
+            let next_key = match e.weight().role {
+                LinkRole::Publish => Some(link.routing_key.clone().unwrap_or_default()),
+                LinkRole::DeadLetter => link.routing_key.clone().or_else(|| key.clone()),
+                LinkRole::Bind | LinkRole::ExchangeBind => {
+                    let NodeKind::Exchange(x) = &topo.nodes[n.index()].kind else { continue };
+                    let binding = link.binding_key.as_deref().unwrap_or("");
+                    let routes = match (x.kind, key) {
+                        (_, None) | (ExchangeType::Fanout | ExchangeType::Headers, _) => true,
+                        (ExchangeType::Direct, Some(k)) => binding == k,
+                        (ExchangeType::Topic, Some(k)) => topic_matches(binding, k),
+                    };
+                    if !routes {
+                        continue;
+                    }
+                    key.clone()
+                }
+                _ => key.clone(),
+            };
+            let next = (e.target(), next_key);
+            if seen.insert(next.clone()) {
+                prev.insert(next.clone(), state.clone());
+                queue.push_back(next);
             }
         }
     }
