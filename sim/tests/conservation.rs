@@ -183,7 +183,7 @@ fn run_checked(seed: u64, events: u64) -> Result<(), String> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 300, failure_persistence: None, ..ProptestConfig::default() })]
 
     #[test]
     fn books_balance_at_every_event(seed in any::<u64>()) {

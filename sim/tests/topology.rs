@@ -100,7 +100,8 @@ fn the_contracts_example_message() {
 
 #[test]
 fn bad_values_name_their_paths() {
-    let cases: Vec<(Box<dyn Fn(&mut Value)>, &str, &str)> = vec![
+    type Edit = Box<dyn Fn(&mut Value)>;
+    let cases: Vec<(Edit, &str, &str)> = vec![
         (Box::new(|t| t["nodes"][0]["rate_per_s"] = json!(-1)), "nodes[0].rate_per_s", "0 or more"),
         (Box::new(|t| t["nodes"][0]["rate_per_s"] = json!("fast")), "nodes[0].rate_per_s", "expected a number"),
         (Box::new(|t| t["nodes"][3]["failure_rate"] = json!(1.5)), "nodes[3].failure_rate", "probability"),

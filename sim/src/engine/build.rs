@@ -1,6 +1,6 @@
 //! Building an engine from a validated model: the model's graph compiled into flat tables.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 
 use petgraph::visit::EdgeRef;
 
@@ -118,8 +118,8 @@ impl Engine {
                         failure_rate: s.failure_rate,
                         dedup_ttl: s.dedup_ttl_ms.map(ms_to_ns),
                         rng,
-                        seen: HashMap::new(),
-                        expiry: VecDeque::new(),
+                        seen: Default::default(),
+                        next_sweep: 0,
                         calls: 0,
                         failures: 0,
                         hits: 0,

@@ -57,12 +57,9 @@ impl Engine {
             if duration == Time::MAX {
                 outcome = Outcome::Failure;
                 duration = 0;
-            } else {
-                st.purge(now);
-                if st.seen.contains_key(&(s, key)) {
-                    st.hits += 1;
-                    outcome = Outcome::Duplicate;
-                }
+            } else if st.has_seen(now, s, key) {
+                st.hits += 1;
+                outcome = Outcome::Duplicate;
             }
         }
         if outcome == Outcome::Success {
@@ -130,13 +127,7 @@ impl Engine {
                 }
                 self.nodes[node as usize].second.outflow += 1;
                 if let Some((store, _)) = svc.dedup {
-                    let key = self.msgs[m].key;
-                    let st = &mut self.stores[store as usize];
-                    let until = st.dedup_ttl.map_or(Time::MAX, |ttl| now.saturating_add(ttl));
-                    st.seen.insert((s, key), until);
-                    if until != Time::MAX {
-                        st.expiry.push_back((until, s, key));
-                    }
+                    self.stores[store as usize].remember(now, s, self.msgs[m].key);
                 }
                 let published = self.publish_from(m, s, When::Success);
                 self.release(m);

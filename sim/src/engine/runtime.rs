@@ -3,6 +3,8 @@
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
+use rustc_hash::FxHashMap;
+
 use crate::dist::Dist;
 use crate::rng::Stream;
 use crate::stats::{BatchMeans, Gauge, LatencyStat, Point, Ring, SecondSamples};
@@ -155,26 +157,32 @@ pub(crate) struct StoreRt {
     pub dedup_ttl: Option<Time>,
     pub rng: Stream,
     /// Dedup keys seen, per (service, message id), with the time they expire.
-    pub seen: HashMap<(u32, u64), Time>,
-    /// Keys in the order they expire (a constant TTL keeps insertion order).
-    pub expiry: VecDeque<(Time, u32, u64)>,
+    pub seen: FxHashMap<(u32, u64), Time>,
+    /// When expired keys are next swept out of `seen`.
+    pub next_sweep: Time,
     pub calls: u64,
     pub failures: u64,
     pub hits: u64,
 }
 
 impl StoreRt {
-    /// Forgets keys whose TTL has passed.
-    pub fn purge(&mut self, now: Time) {
-        while let Some(&(t, s, k)) = self.expiry.front() {
-            if t > now {
-                break;
-            }
-            self.expiry.pop_front();
-            if self.seen.get(&(s, k)) == Some(&t) {
-                self.seen.remove(&(s, k));
-            }
+    /// Whether `service` has seen message id `key` (and its key has not expired).
+    pub fn has_seen(&mut self, now: Time, service: u32, key: u64) -> bool {
+        // Expired keys are swept out every half TTL in one pass over the map: cheaper than
+        // tracking each key's expiry, and memory stays bounded by 1.5 TTLs' worth of keys.
+        if let Some(ttl) = self.dedup_ttl
+            && now >= self.next_sweep
+        {
+            self.seen.retain(|_, until| *until > now);
+            self.next_sweep = now.saturating_add((ttl / 2).max(crate::time::NS_PER_S));
         }
+        self.seen.get(&(service, key)).is_some_and(|until| *until > now)
+    }
+
+    /// Remembers that `service` has processed message id `key`.
+    pub fn remember(&mut self, now: Time, service: u32, key: u64) {
+        let until = self.dedup_ttl.map_or(Time::MAX, |ttl| now.saturating_add(ttl));
+        self.seen.insert((service, key), until);
     }
 }
 
@@ -237,7 +245,7 @@ pub(crate) type RouteKey = (u32, u32, u32);
 /// them, so each combination is worked out once, and the hot loop reads the result by index.
 #[derive(Debug, Default)]
 pub(crate) struct RouteCache {
-    pub map: HashMap<RouteKey, (u32, u32)>,
+    pub map: FxHashMap<RouteKey, (u32, u32)>,
     pub dests: Vec<RouteDest>,
     pub links: Vec<u32>,
 }

@@ -99,10 +99,15 @@ impl SecondSamples {
             return [0.0; 3];
         }
         let mut out = [0.0; 3];
+        // Each selection leaves the larger values after the chosen one, so the next (higher)
+        // percentile is selected from that tail only.
+        let mut from = 0;
         for (o, p) in out.iter_mut().zip([0.50, 0.95, 0.99]) {
             let k = ((p * n as f64).ceil() as usize).clamp(1, n) - 1;
-            let (_, v, _) = self.samples.select_nth_unstable_by(k, f32::total_cmp);
+            let k = k.max(from);
+            let (_, v, _) = self.samples[from..].select_nth_unstable_by(k - from, f32::total_cmp);
             *o = *v;
+            from = k;
         }
         self.samples.clear();
         self.seen = 0;

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The test command: everything CI checks. Installs what it needs (the wasm32 target, to prove
+# the engine and the app compile for the browser), then format, lints, the wasm32 build and
+# every test. Ends with the test runner's summary.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/tools.sh wasm-target
+echo "==> cargo fmt --check"
+cargo fmt --all -- --check
+echo "==> cargo clippy (all targets, warnings are errors)"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+echo "==> the engine and the app compile for wasm32"
+cargo check --locked --target wasm32-unknown-unknown -p edasim-sim -p edasim-app
+echo "==> cargo test"
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+status=0
+cargo test --workspace --locked 2>&1 | tee "$log" || status=$?
+# One closing line for the whole run: cargo prints a result per test binary.
+awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i) ~ /^passed;?$/) p += $(i-1); if ($(i) ~ /^failed;?$/) f += $(i-1) } }
+     END { printf "tests: %d passed, %d failed\n", p, f }' "$log"
+exit "$status"

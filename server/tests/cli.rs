@@ -1,0 +1,211 @@
+//! `edasim run` as a user runs it: reports, determinism, and bad input (exit 2 with the path,
+//! never a panic).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn edasim(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_edasim")).args(args).output().expect("edasim runs")
+}
+
+fn scenario() -> String {
+    concat!(env!("CARGO_MANIFEST_DIR"), "/../scenarios/order-pipeline.json").to_string()
+}
+
+fn write(dir: &Path, name: &str, text: &[u8]) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+const MM1: &str = r#"{"version": 1, "name": "M/M/1", "seed": 1,
+  "nodes": [{"id": "arrivals", "kind": "producer", "rate_per_s": 0.9}, {"id": "q", "kind": "queue"},
+            {"id": "server", "kind": "service", "processing": {"dist": "exponential", "mean_ms": 1000}}],
+  "links": [{"from": "arrivals", "to": "q"}, {"from": "q", "to": "server"}]}"#;
+
+#[test]
+fn json_report_has_the_contracts_fields() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = write(dir.path(), "mm1.json", MM1.as_bytes());
+    let out = edasim(&["run", f.to_str().unwrap(), "--duration-s", "5000", "--warmup-s", "100", "--format", "json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["topology"], "M/M/1");
+    assert_eq!(r["seed"], 1);
+    assert_eq!(r["sim_time_s"], 5000.0);
+    assert_eq!(r["warmup_s"], 100.0);
+    assert!(r["wall_s"].as_f64().unwrap() >= 0.0 && r["events"].as_u64().unwrap() > 0);
+    let m = &r["messages"];
+    for f in ["produced", "completed", "dead_lettered", "in_system", "duplicates_skipped"] {
+        assert!(m[f].is_u64(), "messages.{f}");
+    }
+    for f in ["overflow", "unroutable", "rejected", "expired"] {
+        assert!(m["dropped"][f].is_u64(), "messages.dropped.{f}");
+    }
+    let produced = m["produced"].as_u64().unwrap();
+    assert_eq!(produced, m["completed"].as_u64().unwrap() + m["in_system"].as_u64().unwrap());
+    let q = &r["nodes"]["q"];
+    assert_eq!(q["kind"], "queue");
+    for f in ["enqueued", "depth_max", "dead_lettered", "dropped", "rejected_publish"] {
+        assert!(q[f].is_u64(), "q.{f}");
+    }
+    assert!(q["depth_mean"].is_f64());
+    for f in ["mean", "p50", "p95", "p99", "ci95"] {
+        assert!(q["wait_ms"][f].is_f64(), "q.wait_ms.{f}");
+    }
+    let s = &r["nodes"]["server"];
+    assert_eq!(s["kind"], "service");
+    for f in ["processed", "failed", "retries"] {
+        assert!(s[f].is_u64(), "server.{f}");
+    }
+    let u = s["utilisation"].as_f64().unwrap();
+    assert!((0.8..1.0).contains(&u), "{u}");
+    for f in ["mean", "p50", "p95", "p99"] {
+        assert!(s["processing_ms"][f].is_f64() && s["since_origin_ms"][f].is_f64(), "{f}");
+    }
+}
+
+#[test]
+fn same_file_and_seed_give_the_same_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |seed: &str, name: &str| {
+        let out = dir.path().join(name);
+        let o = edasim(&[
+            "run",
+            &scenario(),
+            "--duration-s",
+            "600",
+            "--seed",
+            seed,
+            "--format",
+            "json",
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let mut v: Value = serde_json::from_slice(&std::fs::read(out).unwrap()).unwrap();
+        v["wall_s"] = Value::Null;
+        serde_json::to_vec(&v).unwrap()
+    };
+    let (a, b, c) = (run("9", "a.json"), run("9", "b.json"), run("10", "c.json"));
+    assert_eq!(a, b, "same seed, same bytes");
+    assert_ne!(a, c, "another seed, another run");
+    // And the raw files differ only in the wall_s line.
+    let raw = |n: &str| std::fs::read_to_string(dir.path().join(n)).unwrap();
+    let strip = |s: String| s.lines().filter(|l| !l.contains("\"wall_s\"")).collect::<Vec<_>>().join("\n");
+    assert_eq!(strip(raw("a.json")), strip(raw("b.json")));
+}
+
+#[test]
+fn messages_mode_runs_until_drained() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = write(dir.path(), "mm1.json", MM1.as_bytes());
+    let out = edasim(&["run", f.to_str().unwrap(), "--messages", "2000", "--format", "json"]);
+    assert!(out.status.success());
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["messages"]["produced"], 2000);
+    assert_eq!(r["messages"]["completed"], 2000);
+    assert_eq!(r["messages"]["in_system"], 0);
+    // A duration caps it.
+    let out = edasim(&["run", f.to_str().unwrap(), "--messages", "2000", "--duration-s", "100", "--format", "json"]);
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["sim_time_s"], 100.0);
+    assert!(r["messages"]["produced"].as_u64().unwrap() < 2000);
+}
+
+#[test]
+fn text_report_is_readable() {
+    let out = edasim(&["run", &scenario(), "--duration-s", "120"]);
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("payment_processing") && text.contains("utilisation") && text.contains("unroutable"),
+        "{text}"
+    );
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("dead-letter cycle: payment_queue"), "warnings go to stderr: {err}");
+}
+
+/// Runs `edasim run` on `content`; asserts exit 2, no panic, and that stderr names the file
+/// and contains each of `expected`.
+fn rejects(content: &[u8], expected: &[&str]) {
+    let dir = tempfile::tempdir().unwrap();
+    let f = write(dir.path(), "bad.json", content);
+    let out = edasim(&["run", f.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "stderr: {err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(err.contains("bad.json: "), "names the file: {err}");
+    for e in expected {
+        assert!(err.contains(e), "expected {e:?} in {err}");
+    }
+    assert!(out.stdout.is_empty(), "no report for a bad file");
+}
+
+#[test]
+fn bad_input_exits_2_with_the_path() {
+    let spec_example =
+        MM1.replace(r#"{"dist": "exponential", "mean_ms": 1000}"#, r#"{"dist": "expo", "mean_ms": 1000}"#);
+    rejects(
+        spec_example.as_bytes(),
+        &[
+            "bad.json: nodes[2].processing: unknown distribution \"expo\"; expected one of constant, exponential, uniform, normal, lognormal",
+        ],
+    );
+    rejects(b"", &["empty"]);
+    rejects(b"{\"version\": 1, \"nodes\": [", &["invalid JSON", "line 1"]);
+    rejects(b"\xff\xfe not text", &["not UTF-8"]);
+    rejects(b"[]", &["expected a topology"]);
+    rejects(
+        MM1.replace("\"rate_per_s\": 0.9", "\"rate_per_s\": -0.9").as_bytes(),
+        &["nodes[0].rate_per_s: expected a number of 0 or more, found -0.9"],
+    );
+    rejects(
+        MM1.replace("\"rate_per_s\": 0.9", "\"rate_per_s\": \"0.9\"").as_bytes(),
+        &["nodes[0].rate_per_s: expected a number, found a string"],
+    );
+    rejects(
+        MM1.replace("\"kind\": \"queue\"", "\"kind\": \"kafka\"").as_bytes(),
+        &["nodes[1].kind: unknown kind \"kafka\""],
+    );
+    rejects(
+        MM1.replace(
+            "{\"from\": \"q\", \"to\": \"server\"}",
+            "{\"from\": \"q\", \"to\": \"server\", \"probability\": 1.5}",
+        )
+        .as_bytes(),
+        &["links[1].probability: expected a probability from 0 to 1, found 1.5"],
+    );
+    rejects(
+        MM1.replace("{\"from\": \"q\", \"to\": \"server\"}", "{\"from\": \"q\", \"to\": \"arrivals\"}").as_bytes(),
+        &["links[1]: a link from a queue to a producer means nothing"],
+    );
+    rejects(
+        MM1.replace("\"seed\": 1,", "\"seed\": 1, \"sed\": 2,").as_bytes(),
+        &["sed: unknown field \"sed\"; expected one of version, name"],
+    );
+    rejects(("[".repeat(100_000) + &"]".repeat(100_000)).as_bytes(), &["recursion limit"]);
+    // A 50 MB file is refused before it is read.
+    let big = vec![b' '; 50 * 1024 * 1024];
+    rejects(&big, &["bytes; a topology may be at most"]);
+}
+
+#[test]
+fn missing_file_and_bad_arguments_exit_2() {
+    let out = edasim(&["run", "/nonexistent/topology.json"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/topology.json: cannot read"));
+    for args in [
+        vec!["run", "x.json", "--duration-s", "-1"],
+        vec!["run", "x.json", "--duration-s", "abc"],
+        vec!["run", "x.json", "--format", "yaml"],
+        vec!["run", "x.json", "--messages", "0"],
+        vec!["run", "x.json", "--duration-s", "10", "--warmup-s", "20"],
+    ] {
+        let out = edasim(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));
+    }
+}
