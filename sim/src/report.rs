@@ -18,7 +18,10 @@ pub struct Report {
     pub sim_time_s: f64,
     pub warmup_s: f64,
     pub wall_s: f64,
+    /// Events handled, scheduled or same-instant (see [`Engine::events`]).
     pub events: u64,
+    /// Of those, the ones that went through the event list.
+    pub scheduled_events: u64,
     pub messages: Messages,
     pub nodes: Nodes,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -111,6 +114,7 @@ impl Report {
             warmup_s: ns_to_s(engine.warmup()),
             wall_s,
             events: engine.events(),
+            scheduled_events: engine.scheduled_events(),
             messages: Messages {
                 produced: l.produced,
                 completed: l.completed,

@@ -205,6 +205,9 @@ impl Engine {
                 Where::Transit | Where::Free => {}
             }
         }
+        if self.msgs.live() != live + dead {
+            return Err(format!("the slab counts {} live messages, {} are marked live", self.msgs.live(), live + dead));
+        }
         if live != l.in_system() || dead != l.dead_in_system() {
             return Err(format!(
                 "ledger says {} live and {} dead, the slab holds {live} live and {dead} dead: {l:?}",

@@ -209,6 +209,7 @@ impl Engine {
             msgs: Slab::default(),
             next_msg_id: 0,
             n_events: 0,
+            n_scheduled: 0,
             seed,
             warmup,
             next_tick: crate::time::NS_PER_S,

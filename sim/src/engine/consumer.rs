@@ -14,6 +14,7 @@ use crate::topology::{MessageId, OnFailure, When};
 impl Engine {
     /// A delivered message reaches its replica: a free worker takes it, or it waits there.
     pub(super) fn at_replica(&mut self, m: u32, s: u32, r: u32, epoch: u32) {
+        self.n_events += 1;
         let svc = &mut self.services[s as usize];
         let rep = &mut svc.replicas[r as usize];
         if rep.epoch != epoch {
@@ -98,6 +99,7 @@ impl Engine {
     }
 
     pub(super) fn on_done(&mut self, m: u32, s: u32, r: u32, epoch: u32, outcome: Outcome) {
+        self.n_events += 1;
         let now = self.now;
         let svc = &mut self.services[s as usize];
         if svc.replicas[r as usize].epoch != epoch {
@@ -180,6 +182,7 @@ impl Engine {
     }
 
     pub(super) fn on_retry_ready(&mut self, m: u32, s: u32, r: u32, epoch: u32) {
+        self.n_events += 1;
         let svc = &mut self.services[s as usize];
         let rep = &mut svc.replicas[r as usize];
         if rep.epoch != epoch {

@@ -86,6 +86,8 @@ pub struct NodeState {
     pub workers: u64,
     pub replicas_up: u32,
     pub replicas: u32,
+    /// Dedup keys held (stores).
+    pub keys: u64,
 }
 
 pub struct Engine {
@@ -93,7 +95,11 @@ pub struct Engine {
     events: EventQueue,
     msgs: Slab,
     next_msg_id: u64,
+    /// Events handled: every arrival, delivery, end of processing, expiry... whether it went
+    /// through the event list or happened at the same instant as its cause.
     n_events: u64,
+    /// Of those, the ones that went through the event list.
+    n_scheduled: u64,
     seed: u64,
     warmup: Time,
     next_tick: Time,
@@ -125,9 +131,16 @@ impl Engine {
         self.now
     }
 
-    /// Events handled so far.
+    /// Events handled so far: every arrival at an exchange or a queue, delivery to a consumer,
+    /// end of a processing attempt, emission, expiry, retry and rate change, whether it was
+    /// scheduled or happened at the same instant as the event that caused it.
     pub fn events(&self) -> u64 {
         self.n_events
+    }
+
+    /// Events that went through the event list (a subset of [`Engine::events`]).
+    pub fn scheduled_events(&self) -> u64 {
+        self.n_scheduled
     }
 
     pub fn seed(&self) -> u64 {
@@ -165,7 +178,7 @@ impl Engine {
             self.same_instant = 0;
         }
         self.now = t;
-        self.n_events += 1;
+        self.n_scheduled += 1;
         self.handle(ev);
         #[cfg(debug_assertions)]
         self.assert_books_balance();
@@ -260,6 +273,7 @@ impl Engine {
                     ..Default::default()
                 }
             }
+            KindRef::Store(s) => NodeState { keys: self.stores[s as usize].seen.len() as u64, ..Default::default() },
             _ => NodeState::default(),
         }
     }
@@ -295,6 +309,7 @@ impl Engine {
     }
 
     fn on_warmup(&mut self) {
+        self.n_events += 1;
         let now = self.now;
         for q in &mut self.queues {
             q.depth.mark(now);

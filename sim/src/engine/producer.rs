@@ -33,6 +33,7 @@ impl Engine {
     }
 
     pub(super) fn on_emit(&mut self, p: u32, generation: u32) {
+        self.n_events += 1;
         let pr = &self.producers[p as usize];
         if pr.generation != generation {
             return; // superseded by a rate change
@@ -90,6 +91,7 @@ impl Engine {
     }
 
     pub(super) fn on_rate_step(&mut self, p: u32) {
+        self.n_events += 1;
         let pr = &mut self.producers[p as usize];
         let Some(&(_, rate)) = pr.schedule.get(pr.next_step) else { return };
         pr.rate = rate;

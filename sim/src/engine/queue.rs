@@ -56,6 +56,7 @@ impl Engine {
     }
 
     pub(super) fn at_exchange(&mut self, m: u32, x: u32) {
+        self.n_events += 1;
         let node = self.exchanges[x as usize].node;
         self.last_node = node;
         self.nodes[node as usize].second.inflow += 1;
@@ -93,6 +94,7 @@ impl Engine {
     }
 
     pub(super) fn enqueue(&mut self, m: u32, q: u32) {
+        self.n_events += 1;
         let now = self.now;
         let qr = &mut self.queues[q as usize];
         let node = qr.node;
@@ -271,6 +273,7 @@ impl Engine {
 
     /// Expires messages at the head of `q` (RabbitMQ expires from the head only).
     pub(super) fn on_expire(&mut self, q: u32) {
+        self.n_events += 1;
         let now = self.now;
         if self.queues[q as usize].expiry_at == Some(now) {
             self.queues[q as usize].expiry_at = None;
