@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use clap::{Args, ValueEnum};
-use edasim_sim::time::{NS_PER_S, Time, ns_to_s, s_to_ns};
+use edasim_sim::time::{NS_PER_S, Time, s_to_ns};
 use edasim_sim::topology::MAX_FILE_BYTES;
 use edasim_sim::{Engine, Model, Options, Report};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -75,7 +75,7 @@ fn run(args: &RunArgs) -> Result<(), RunError> {
     let mut engine = Engine::new(&model, &opts);
     engine.set_message_budget(args.messages);
     let started = Instant::now();
-    simulate(&mut engine, duration).map_err(|e| RunError::Other(e.into()))?;
+    simulate(&mut engine, duration, args.messages).map_err(|e| RunError::Other(e.into()))?;
     let wall_s = started.elapsed().as_secs_f64();
     let report = Report::new(&engine, wall_s, model.warnings());
     let text = match args.format {
@@ -137,11 +137,13 @@ pub fn load(path: &Path) -> Result<Model, RunError> {
     })
 }
 
-/// Runs to `end` (or until drained, with a budget); a progress spinner on a terminal once the
-/// run has taken a second.
-fn simulate(engine: &mut Engine, end: Time) -> Result<(), edasim_sim::engine::Stall> {
+/// Runs to `end` (or until drained, with a budget); on a terminal, once the run has taken a
+/// second, a progress bar of simulated time (or of messages, with `--messages` alone).
+fn simulate(engine: &mut Engine, end: Time, budget: Option<u64>) -> Result<(), edasim_sim::engine::Stall> {
     let started = Instant::now();
-    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden());
+    let by_messages = end == Time::MAX;
+    let len = if by_messages { budget.unwrap_or(0) } else { end / NS_PER_S };
+    let bar = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::hidden());
     let mut shown = false;
     let mut last_draw = Instant::now();
     engine.run_until(end, |e| {
@@ -152,14 +154,16 @@ fn simulate(engine: &mut Engine, end: Time) -> Result<(), edasim_sim::engine::St
         if !shown && started.elapsed() > Duration::from_secs(1) && std::io::stderr().is_terminal() {
             shown = true;
             bar.set_draw_target(ProgressDrawTarget::stderr());
-            let style = ProgressStyle::with_template("{spinner} {msg} [{elapsed_precise}]")
-                .unwrap_or_else(|_| ProgressStyle::default_spinner());
+            let unit = if by_messages { "messages" } else { "simulated s" };
+            let style = ProgressStyle::with_template(&format!(
+                "{{bar:40}} {{pos}}/{{len}} {unit} {{msg}} [{{elapsed}}, eta {{eta}}]"
+            ))
+            .unwrap_or_else(|_| ProgressStyle::default_bar());
             bar.set_style(style);
         }
         if shown {
-            let produced = e.ledger().produced;
-            bar.set_message(format!("simulated {:.0} s, {produced} messages, {} events", ns_to_s(e.now()), e.events()));
-            bar.tick();
+            bar.set_position(if by_messages { e.ledger().produced } else { e.now() / NS_PER_S });
+            bar.set_message(format!("{} events", e.events()));
         }
     })?;
     bar.finish_and_clear();

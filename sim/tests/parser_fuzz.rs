@@ -6,7 +6,8 @@ use proptest::prelude::*;
 use serde_json::{Value, json};
 
 fn scenario() -> Value {
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../scenarios/order-pipeline.json")).unwrap();
+    let text =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../scenarios/order-pipeline.json")).unwrap();
     serde_json::from_str(&text).unwrap()
 }
 
@@ -15,7 +16,9 @@ fn paths(v: &Value, here: Vec<Value>, out: &mut Vec<Vec<Value>>) {
     out.push(here.clone());
     match v {
         Value::Object(m) => m.iter().for_each(|(k, c)| paths(c, [here.clone(), vec![json!(k)]].concat(), out)),
-        Value::Array(a) => a.iter().enumerate().for_each(|(i, c)| paths(c, [here.clone(), vec![json!(i)]].concat(), out)),
+        Value::Array(a) => {
+            a.iter().enumerate().for_each(|(i, c)| paths(c, [here.clone(), vec![json!(i)]].concat(), out))
+        }
         _ => {}
     }
 }
