@@ -104,6 +104,27 @@ pub struct ServiceReport {
 }
 
 impl Report {
+    /// The report of the node `id`.
+    pub fn node(&self, id: &str) -> Option<&NodeReport> {
+        self.nodes.0.iter().find(|(n, _)| n == id).map(|(_, r)| r)
+    }
+
+    /// The report of the queue `id`.
+    pub fn queue(&self, id: &str) -> Option<&QueueReport> {
+        match self.node(id)? {
+            NodeReport::Queue(q) => Some(q),
+            _ => None,
+        }
+    }
+
+    /// The report of the service `id`.
+    pub fn service(&self, id: &str) -> Option<&ServiceReport> {
+        match self.node(id)? {
+            NodeReport::Service(s) => Some(s),
+            _ => None,
+        }
+    }
+
     /// The report of `engine` as it stands; `wall_s` is the caller's measurement.
     pub fn new(engine: &Engine, wall_s: f64, warnings: &[Problem]) -> Report {
         let l = engine.ledger();

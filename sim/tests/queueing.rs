@@ -3,7 +3,7 @@
 //! of messages) that the statistical error is well inside the 2% tolerance for any seed, and
 //! each batch-means interval must cover the formula's value within three half-widths.
 
-use edasim_sim::report::{NodeReport, QueueReport, ServiceReport};
+use edasim_sim::report::{QueueReport, ServiceReport};
 use edasim_sim::time::s_to_ns;
 use edasim_sim::{Engine, Model, Options, Report};
 
@@ -20,17 +20,11 @@ fn run(topology: &str, messages: u64, warmup_s: f64) -> Report {
 }
 
 fn queue<'a>(r: &'a Report, id: &str) -> &'a QueueReport {
-    match r.nodes.0.iter().find(|(n, _)| n == id) {
-        Some((_, NodeReport::Queue(q))) => q,
-        _ => panic!("no queue {id}"),
-    }
+    r.queue(id).unwrap_or_else(|| panic!("no queue {id}"))
 }
 
 fn service<'a>(r: &'a Report, id: &str) -> &'a ServiceReport {
-    match r.nodes.0.iter().find(|(n, _)| n == id) {
-        Some((_, NodeReport::Service(s))) => s,
-        _ => panic!("no service {id}"),
-    }
+    r.service(id).unwrap_or_else(|| panic!("no service {id}"))
 }
 
 /// `measured` within 2% of `expected`, and within three half-widths of its interval.

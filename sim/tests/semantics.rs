@@ -2,7 +2,7 @@
 //! exactly from the rules (constant times and arrivals wherever the rule allows).
 
 use edasim_sim::engine::Change;
-use edasim_sim::report::{NodeReport, QueueReport, ServiceReport};
+use edasim_sim::report::{QueueReport, ServiceReport};
 use edasim_sim::time::{NS_PER_MS, NS_PER_S};
 use edasim_sim::{Engine, Model, Options, Report};
 use serde_json::{Value, json};
@@ -21,17 +21,11 @@ fn run_for(engine: &mut Engine, seconds: f64) -> Report {
 }
 
 fn queue<'a>(r: &'a Report, id: &str) -> &'a QueueReport {
-    match r.nodes.0.iter().find(|(n, _)| n == id) {
-        Some((_, NodeReport::Queue(q))) => q,
-        other => panic!("no queue {id}: {other:?}"),
-    }
+    r.queue(id).unwrap_or_else(|| panic!("no queue {id}"))
 }
 
 fn service<'a>(r: &'a Report, id: &str) -> &'a ServiceReport {
-    match r.nodes.0.iter().find(|(n, _)| n == id) {
-        Some((_, NodeReport::Service(s))) => s,
-        other => panic!("no service {id}: {other:?}"),
-    }
+    r.service(id).unwrap_or_else(|| panic!("no service {id}"))
 }
 
 /// A producer of exactly `n` messages, one every 10 ms from t = 10 ms.

@@ -15,21 +15,31 @@ impl Engine {
     /// A delivered message reaches its replica: a free worker takes it, or it waits there.
     pub(super) fn at_replica(&mut self, m: u32, s: u32, r: u32, epoch: u32) {
         self.n_events += 1;
-        let svc = &mut self.services[s as usize];
-        let rep = &mut svc.replicas[r as usize];
-        if rep.epoch != epoch {
+        if self.services[s as usize].replicas[r as usize].epoch != epoch {
             // The replica went down while the message was on its way: the broker saw the
             // connection close and put the message back.
             self.release_queue_only(m);
             self.requeue(m);
             return;
         }
+        self.work_or_hold(m, s, r, false);
+    }
+
+    /// A free worker of (s, r) takes `m`, or `m` waits at the replica (a retry ahead of what
+    /// was merely prefetched).
+    fn work_or_hold(&mut self, m: u32, s: u32, r: u32, retry: bool) {
+        let svc = &mut self.services[s as usize];
+        let rep = &mut svc.replicas[r as usize];
         if rep.busy < svc.concurrency {
             self.start(m, s, r);
+            return;
+        }
+        if retry {
+            rep.prefetched.push_front(m);
         } else {
             rep.prefetched.push_back(m);
-            self.msgs[m].at = Where::Prefetched;
         }
+        self.msgs[m].at = Where::Prefetched;
     }
 
     /// Starts a processing attempt. Its outcome and duration are drawn now: a dedup check,
@@ -183,17 +193,8 @@ impl Engine {
 
     pub(super) fn on_retry_ready(&mut self, m: u32, s: u32, r: u32, epoch: u32) {
         self.n_events += 1;
-        let svc = &mut self.services[s as usize];
-        let rep = &mut svc.replicas[r as usize];
-        if rep.epoch != epoch {
-            return;
-        }
-        if rep.busy < svc.concurrency {
-            self.start(m, s, r);
-        } else {
-            // A retry goes before messages that were merely prefetched.
-            rep.prefetched.push_front(m);
-            self.msgs[m].at = Where::Prefetched;
+        if self.services[s as usize].replicas[r as usize].epoch == epoch {
+            self.work_or_hold(m, s, r, true);
         }
     }
 
