@@ -1,7 +1,7 @@
 //! What a view reads back after a step: the hops messages made and notable events, each kept
 //! in a bounded buffer; past the bound only a count is kept, so a slow reader costs nothing.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::Engine;
 use crate::time::Time;
@@ -22,7 +22,7 @@ pub struct Hop {
     pub dead: bool,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Level {
     Info,
@@ -30,7 +30,7 @@ pub enum Level {
     Error,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LogKind {
     /// A processing attempt failed.

@@ -1,10 +1,10 @@
 //! Per-second time series for the live charts: a bounded ring of points per node, and the
 //! samples of the current second from which a point's percentiles are taken.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// One simulated second of one node.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Point {
     /// The end of the second, in simulated seconds.
     pub t_s: u64,

@@ -1,0 +1,251 @@
+//! The websocket protocol of edasim: JSON messages with a `type` tag (see `docs/protocol.md`).
+
+use edasim_sim::Problem;
+use edasim_sim::engine::{Change, Level, LogKind};
+use edasim_sim::stats::Point;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// The largest message a client may send (a topology up to 1 MB, with room for the envelope).
+pub const MAX_CLIENT_MESSAGE_BYTES: usize = 1024 * 1024 + 4096;
+/// Speeds a client may set, in simulated seconds per second of wall time.
+pub const SPEED_RANGE: (f64, f64) = (0.1, 1000.0);
+
+/// A command from the browser.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ClientMsg {
+    /// Replaces the session's topology with a full file (validated first: a bad one changes
+    /// nothing).
+    LoadTopology {
+        topology: Value,
+    },
+    /// Loads a shipped scenario by name (`GET /api/scenarios` lists them).
+    LoadScenario {
+        name: String,
+    },
+    Play {},
+    Pause {},
+    /// Advances a paused simulation by one event, or by `ms` of simulated time.
+    Step {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        ms: Option<f64>,
+    },
+    /// Simulated seconds per wall-clock second, 0.1 to 1000.
+    SetSpeed {
+        speed: f64,
+    },
+    /// Starts the topology again from time 0 (paused).
+    Reset {},
+    /// Sets the seed and starts again from time 0.
+    SetSeed {
+        seed: u64,
+    },
+    /// Changes one parameter of one node while it runs.
+    SetParam {
+        node: String,
+        change: Change,
+    },
+    /// Injects a fault into a node while it runs.
+    InjectFault {
+        node: String,
+        fault: Fault,
+    },
+    /// Asks for the hops of a message (or of its whole chain, by root id) seen so far.
+    Trace {
+        msg: u64,
+    },
+}
+
+impl ClientMsg {
+    pub fn name(&self) -> &'static str {
+        match self {
+            ClientMsg::LoadTopology { .. } => "load_topology",
+            ClientMsg::LoadScenario { .. } => "load_scenario",
+            ClientMsg::Play {} => "play",
+            ClientMsg::Pause {} => "pause",
+            ClientMsg::Step { .. } => "step",
+            ClientMsg::SetSpeed { .. } => "set_speed",
+            ClientMsg::Reset {} => "reset",
+            ClientMsg::SetSeed { .. } => "set_seed",
+            ClientMsg::SetParam { .. } => "set_param",
+            ClientMsg::InjectFault { .. } => "inject_fault",
+            ClientMsg::Trace { .. } => "trace",
+        }
+    }
+}
+
+/// A fault a user can inject. More kinds come with the resilience patterns.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Fault {
+    /// One replica of a service crashes; what it held is redelivered and it restarts.
+    CrashReplica { replica: u32 },
+}
+
+/// What the server sends.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerMsg {
+    /// First message on a connection: the session's id (to reconnect with) and what it holds.
+    Welcome {
+        session: String,
+        resumed: bool,
+        scenarios: Vec<String>,
+    },
+    /// A topology is loaded (or reloaded): node and link indices in frames refer to it.
+    Loaded {
+        topology: Value,
+        warnings: Vec<Problem>,
+        seed: u64,
+    },
+    /// The play state changed (play, pause, speed, step, reset).
+    State {
+        playing: bool,
+        speed: f64,
+        t_ms: f64,
+    },
+    Frame(Frame),
+    Metrics(Metrics),
+    Log(Log),
+    Trace {
+        msg: u64,
+        hops: Vec<HopOut>,
+    },
+    /// A command that could not be done, and why; the session goes on unchanged.
+    Error {
+        /// The command's `type`, when it could be read.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        command: Option<String>,
+        /// Where in the command the problem is (`""`: the whole message).
+        path: String,
+        message: String,
+        /// For a topology: every problem found, each with its path into the topology.
+        #[serde(skip_serializing_if = "Vec::is_empty", default)]
+        problems: Vec<Problem>,
+    },
+}
+
+/// What moved since the last frame, and the state of every node.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Frame {
+    pub t_ms: f64,
+    pub playing: bool,
+    pub speed: f64,
+    /// A sample of the hops since the last frame, spread over the links.
+    pub hops: Vec<HopOut>,
+    /// Hops left out of this frame.
+    pub hops_omitted: u64,
+    /// In the topology's node order.
+    pub nodes: Vec<NodeLive>,
+    pub totals: Totals,
+}
+
+/// A message crossing a link; `from`, `to` and `link` index the loaded topology.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HopOut {
+    pub msg: u64,
+    pub root: u64,
+    pub link: u32,
+    pub from: u32,
+    pub to: u32,
+    pub event: String,
+    pub start_ms: f64,
+    pub end_ms: f64,
+    pub dead: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Health {
+    Ok,
+    /// Errors or dead letters in the last second, or a queue over half its limit.
+    Warning,
+    /// No replica up, or drops in the last second.
+    Error,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NodeLive {
+    pub id: String,
+    pub depth: u64,
+    pub unacked: u64,
+    pub busy: u64,
+    pub workers: u64,
+    pub replicas_up: u32,
+    pub health: Health,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Totals {
+    pub produced: u64,
+    pub completed: u64,
+    pub dead_lettered: u64,
+    pub dropped: u64,
+    pub in_system: u64,
+    pub duplicates_skipped: u64,
+}
+
+/// New per-second points of the series, per node.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Metrics {
+    pub t_ms: f64,
+    pub nodes: Vec<NodePoints>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NodePoints {
+    pub node: String,
+    pub points: Vec<Point>,
+}
+
+/// Notable events, newest last.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Log {
+    pub entries: Vec<LogLine>,
+    /// Entries left out for lack of room.
+    pub omitted: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LogLine {
+    pub t_ms: f64,
+    pub level: Level,
+    pub kind: LogKind,
+    pub node: String,
+    pub msg: u64,
+    pub root: u64,
+    pub event: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn commands_read_as_documented() {
+        let cases = [
+            (json!({"type": "play"}), ClientMsg::Play {}),
+            (json!({"type": "step"}), ClientMsg::Step { ms: None }),
+            (json!({"type": "step", "ms": 250}), ClientMsg::Step { ms: Some(250.0) }),
+            (json!({"type": "set_speed", "speed": 100}), ClientMsg::SetSpeed { speed: 100.0 }),
+            (
+                json!({"type": "set_param", "node": "payment_processing", "change": {"param": "replicas", "value": 4}}),
+                ClientMsg::SetParam { node: "payment_processing".into(), change: Change::Replicas(4) },
+            ),
+            (
+                json!({"type": "inject_fault", "node": "s", "fault": {"kind": "crash_replica", "replica": 0}}),
+                ClientMsg::InjectFault { node: "s".into(), fault: Fault::CrashReplica { replica: 0 } },
+            ),
+        ];
+        for (v, want) in cases {
+            let got: ClientMsg = serde_json::from_value(v.clone()).unwrap();
+            assert_eq!(got, want);
+            let back: ClientMsg = serde_json::from_value(serde_json::to_value(&got).unwrap()).unwrap();
+            assert_eq!(back, want);
+        }
+        assert!(serde_json::from_value::<ClientMsg>(json!({"type": "play", "extra": 1})).is_err());
+        assert!(serde_json::from_value::<ClientMsg>(json!({"type": "fly"})).is_err());
+    }
+}
