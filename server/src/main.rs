@@ -1,7 +1,6 @@
 //! `edasim`: the live server (`edasim serve`, the default) and the headless run (`edasim run`).
 
-mod run;
-mod serve;
+use edasim_server::{run, serve};
 
 use std::process::ExitCode;
 

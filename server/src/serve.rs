@@ -6,13 +6,18 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderValue, header};
 use axum::response::Html;
-use axum::routing::get;
+use axum::routing::{get, post};
 use clap::Parser;
 use tower_http::compression::CompressionLayer;
 use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::state::{AppState, Limits};
+use crate::{api, prom, ws};
 
 #[derive(Parser, Debug)]
 pub struct ServeArgs {
@@ -24,6 +29,9 @@ pub struct ServeArgs {
     /// The built front end (Trunk's output).
     #[arg(long, env = "EDASIM_DIST", default_value = "dist")]
     pub dist: PathBuf,
+    /// Another origin whose pages may open websockets (repeatable), e.g. a dev server.
+    #[arg(long = "allow-origin", value_name = "ORIGIN")]
+    pub allow_origins: Vec<String>,
 }
 
 pub fn main(args: ServeArgs) -> ExitCode {
@@ -46,18 +54,29 @@ pub fn main(args: ServeArgs) -> ExitCode {
     }
 }
 
-fn app(dist: PathBuf) -> Router {
-    let router = Router::new().route("/healthz", get(|| async { "ok" }));
-    if dist.join("index.html").is_file() {
-        let files = ServeDir::new(&dist).append_index_html_on_directories(true);
-        router
-            .fallback_service(files)
-            .layer(CompressionLayer::new())
-            .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-cache")))
+/// The whole server: API, websocket, metrics and the front end.
+pub fn router(state: AppState, dist: &std::path::Path) -> Router {
+    let api = Router::new()
+        .route("/healthz", get(api::healthz))
+        .route("/metrics", get(prom::metrics))
+        .route("/ws", get(ws::upgrade))
+        .route("/api/scenarios", get(api::scenarios))
+        .route("/api/scenarios/{name}", get(api::scenario))
+        .route("/api/validate", post(api::validate))
+        .route("/api/sessions/{id}/events.ndjson", get(api::events))
+        .layer(DefaultBodyLimit::max(state.limits.max_message_bytes))
+        .with_state(state);
+    let router = if dist.join("index.html").is_file() {
+        let files = ServeDir::new(dist).append_index_html_on_directories(true);
+        api.fallback_service(files)
     } else {
-        let page = not_built_page(&dist);
-        router.fallback(get(move || async move { Html(page) }))
-    }
+        let page = not_built_page(dist);
+        api.fallback(get(move || async move { Html(page) }))
+    };
+    router
+        .layer(CompressionLayer::new())
+        .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-cache")))
+        .layer(TraceLayer::new_for_http())
 }
 
 fn not_built_page(dist: &std::path::Path) -> String {
@@ -78,7 +97,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let addr = SocketAddr::new(args.host, args.port);
     let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
     tracing::info!("edasim serving {} on http://{addr}", args.dist.display());
-    axum::serve(listener, app(args.dist)).with_graceful_shutdown(shutdown()).await.context("serving")?;
+    let state = AppState::new(Limits::default(), args.allow_origins.clone());
+    axum::serve(listener, router(state, &args.dist)).with_graceful_shutdown(shutdown()).await.context("serving")?;
     tracing::info!("edasim stopped");
     Ok(())
 }

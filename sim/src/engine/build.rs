@@ -131,6 +131,7 @@ impl Engine {
                 id: n.id.clone(),
                 kind,
                 second: SecondCounters::default(),
+                totals: NodeTotals::default(),
                 series: Ring::new(opts.series_capacity),
             });
         }

@@ -27,7 +27,7 @@ mod tick;
 pub use accounting::{DeadLedger, Drops, Ledger};
 pub use capture::{Hop, Level, LogEvent, LogKind};
 pub use control::{Change, ChangeError};
-pub use runtime::KindRef;
+pub use runtime::{KindRef, NodeTotals};
 
 use capture::Capture;
 use event::{Ev, EventQueue};
@@ -249,6 +249,11 @@ impl Engine {
     /// The name of an interned event type or routing key.
     pub fn symbol(&self, sym: u32) -> &str {
         self.syms.name(sym)
+    }
+
+    /// A node's flows up to the last whole simulated second.
+    pub fn node_totals(&self, node: usize) -> NodeTotals {
+        self.nodes[node].totals
     }
 
     /// The per-second series of a node, oldest first.

@@ -200,10 +200,24 @@ pub(crate) struct SecondCounters {
     pub workers_area_before: u128,
 }
 
+/// A node's flows since the start, updated as each second closes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct NodeTotals {
+    /// Messages in: enqueued (queues), processing started (services), routed (exchanges),
+    /// calls (stores).
+    pub inflow: u64,
+    /// Messages out: emitted (producers), delivered (queues), processed (services).
+    pub outflow: u64,
+    pub errors: u64,
+    pub dead_letters: u64,
+    pub dropped: u64,
+}
+
 pub(crate) struct NodeRt {
     pub id: String,
     pub kind: KindRef,
     pub second: SecondCounters,
+    pub totals: NodeTotals,
     pub series: Ring<Point>,
 }
 

@@ -59,6 +59,12 @@ impl Engine {
                 dead_letters: sec.dead_letters,
                 dropped: sec.dropped,
             });
+            let t = &mut node.totals;
+            t.inflow += u64::from(sec.inflow);
+            t.outflow += u64::from(sec.outflow);
+            t.errors += u64::from(sec.errors);
+            t.dead_letters += u64::from(sec.dead_letters);
+            t.dropped += u64::from(sec.dropped);
             sec.inflow = 0;
             sec.outflow = 0;
             sec.errors = 0;

@@ -1,0 +1,144 @@
+//! The HTTP API: shipped scenarios, validation, a session's event log as JSON lines, health.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use edasim_sim::{Model, Problem};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::state::AppState;
+
+#[derive(Serialize)]
+pub struct ScenarioInfo {
+    pub name: String,
+    pub title: String,
+    pub description: Option<String>,
+}
+
+/// `GET /api/scenarios`.
+pub async fn scenarios() -> Json<Vec<ScenarioInfo>> {
+    Json(
+        crate::scenarios::names()
+            .into_iter()
+            .filter_map(|name| {
+                let m = crate::scenarios::model(&name)?;
+                Some(ScenarioInfo {
+                    title: m.topology().name.clone(),
+                    description: m.topology().description.clone(),
+                    name,
+                })
+            })
+            .collect(),
+    )
+}
+
+/// `GET /api/scenarios/{name}`: the topology file.
+pub async fn scenario(Path(name): Path<String>) -> Response {
+    match crate::scenarios::text(&name) {
+        Some(text) => ([(header::CONTENT_TYPE, "application/json")], text).into_response(),
+        None => error(
+            StatusCode::NOT_FOUND,
+            format!("no scenario \"{name}\"; there are: {}", crate::scenarios::names().join(", ")),
+        ),
+    }
+}
+
+#[derive(Serialize)]
+pub struct Validation {
+    pub valid: bool,
+    /// Errors first, then warnings; paths as `edasim run` gives them.
+    pub problems: Vec<Problem>,
+}
+
+/// `POST /api/validate`: a topology in, its problems out (200 whether or not it is valid).
+pub async fn validate(body: Bytes) -> Json<Validation> {
+    let result = std::str::from_utf8(&body)
+        .map_err(|e| edasim_sim::Invalid {
+            problems: vec![Problem::error("", format!("not UTF-8 text (byte {})", e.valid_up_to()))],
+        })
+        .and_then(Model::from_json_str);
+    Json(match result {
+        Ok(m) => Validation { valid: true, problems: m.warnings().to_vec() },
+        Err(e) => Validation { valid: false, problems: e.problems },
+    })
+}
+
+/// `GET /api/sessions/{id}/events.ndjson`: the session's last event-log lines, one JSON object
+/// a line, with the fields a Filebeat or Logstash pipeline expects.
+pub async fn events(State(app): State<AppState>, Path(id): Path<String>) -> Response {
+    let Some(handle) = app.session(&id) else {
+        return error(StatusCode::NOT_FOUND, format!("no session \"{id}\""));
+    };
+    let lines: Vec<String> = {
+        let log = handle.shared.log.lock().unwrap_or_else(|e| e.into_inner());
+        log.iter()
+            .map(|r| {
+                let l = &r.line;
+                let v = serde_json::json!({
+                    "@timestamp": sim_time_iso(r.t_ms),
+                    "log.level": l.level,
+                    "service": l.node,
+                    "message": format!("{:?} {} message {} ({})", l.kind, l.node, l.msg, l.event).to_lowercase(),
+                    "event.type": l.kind,
+                    "event.name": l.event,
+                    "message_id": l.msg,
+                    "trace.id": l.root,
+                    "session": id,
+                });
+                v.to_string()
+            })
+            .collect()
+    };
+    let mut body = lines.join("\n");
+    if !body.is_empty() {
+        body.push('\n');
+    }
+    ([(header::CONTENT_TYPE, "application/x-ndjson")], body).into_response()
+}
+
+/// Simulated time as an ISO 8601 date counted from 1970-01-01T00:00:00Z.
+pub fn sim_time_iso(t_ms: f64) -> String {
+    let ms = t_ms.max(0.0) as u64;
+    let (secs, millis) = (ms / 1000, ms % 1000);
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    let (y, m, d) = civil_from_days(days as i64);
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{millis:03}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+}
+
+/// Howard Hinnant's days-to-civil algorithm.
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
+/// `GET /healthz`.
+pub async fn healthz(State(app): State<AppState>) -> Json<Value> {
+    Json(serde_json::json!({"status": "ok", "sessions": app.registry().len()}))
+}
+
+pub fn error(status: StatusCode, message: String) -> Response {
+    (status, Json(serde_json::json!({"error": message}))).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn iso_dates() {
+        assert_eq!(sim_time_iso(0.0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(sim_time_iso(90_061_001.0), "1970-01-02T01:01:01.001Z");
+        assert_eq!(sim_time_iso(951_782_400_000.0), "2000-02-29T00:00:00.000Z");
+    }
+}

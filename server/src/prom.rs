@@ -1,0 +1,146 @@
+//! `/metrics` in the Prometheus text exposition format: every session's simulated metrics
+//! (labels `session`, `node`, `kind`) and the server's own.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::header;
+use axum::response::IntoResponse;
+use tokio::sync::oneshot;
+
+use crate::session::SessionCmd;
+use crate::state::AppState;
+
+/// One sample: a metric name, its labels and its value.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Sample {
+    pub name: &'static str,
+    pub labels: Vec<(&'static str, String)>,
+    pub value: f64,
+}
+
+impl Sample {
+    pub fn new(name: &'static str, labels: Vec<(&'static str, String)>, value: f64) -> Self {
+        Sample { name, labels, value }
+    }
+}
+
+/// Help text and type of each metric family.
+fn describe(name: &str) -> (&'static str, &'static str) {
+    match name {
+        "edasim_sim_time_seconds" => ("Simulated time of the session.", "gauge"),
+        "edasim_messages_produced_total" => ("Messages emitted by the session's producers.", "counter"),
+        "edasim_messages_completed_total" => ("Messages completed at leaf services.", "counter"),
+        "edasim_messages_dead_lettered_total" => ("Messages dead-lettered.", "counter"),
+        "edasim_messages_dropped_total" => ("Messages dropped (overflow, unroutable, rejected, expired).", "counter"),
+        "edasim_messages_in_system" => ("Live messages in the system.", "gauge"),
+        "edasim_node_messages_in_total" => ("Messages into a node, up to the last whole simulated second.", "counter"),
+        "edasim_node_messages_out_total" => {
+            ("Messages out of a node, up to the last whole simulated second.", "counter")
+        }
+        "edasim_node_errors_total" => ("Failed processing attempts or store calls.", "counter"),
+        "edasim_node_dead_lettered_total" => ("Messages a queue dead-lettered.", "counter"),
+        "edasim_node_dropped_total" => ("Messages dropped at a node.", "counter"),
+        "edasim_queue_depth" => ("Ready messages in a queue.", "gauge"),
+        "edasim_queue_unacked" => ("Messages delivered and not yet acknowledged.", "gauge"),
+        "edasim_service_busy_workers" => ("Workers processing a message.", "gauge"),
+        "edasim_service_workers" => ("Workers up (replicas up times concurrency).", "gauge"),
+        "edasim_service_replicas_up" => ("Replicas up.", "gauge"),
+        "edasim_node_latency_seconds" => {
+            ("Latency percentiles of the last simulated second (queue wait, processing).", "gauge")
+        }
+        "edasim_sessions" => ("Live sessions.", "gauge"),
+        "edasim_frames_sent_total" => ("Frames sent to clients.", "counter"),
+        "edasim_frames_dropped_total" => ("Frames dropped because a client was slow.", "counter"),
+        "edasim_ws_messages_received_total" => ("Websocket messages received.", "counter"),
+        _ => ("", "untyped"),
+    }
+}
+
+/// Renders samples grouped by family, families in name order.
+pub fn render(samples: &[Sample]) -> String {
+    let mut families: BTreeMap<&str, Vec<&Sample>> = BTreeMap::new();
+    for s in samples {
+        families.entry(s.name).or_default().push(s);
+    }
+    let mut out = String::new();
+    for (name, samples) in families {
+        let (help, kind) = describe(name);
+        let _ = writeln!(out, "# HELP {name} {help}");
+        let _ = writeln!(out, "# TYPE {name} {kind}");
+        for s in samples {
+            out.push_str(name);
+            if !s.labels.is_empty() {
+                out.push('{');
+                for (i, (k, v)) in s.labels.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    let _ = write!(out, "{k}=\"{}\"", escape(v));
+                }
+                out.push('}');
+            }
+            let _ = writeln!(out, " {}", number(s.value));
+        }
+    }
+    out
+}
+
+fn escape(v: &str) -> String {
+    v.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+}
+
+fn number(v: f64) -> String {
+    if v.is_nan() {
+        "NaN".into()
+    } else if v.is_infinite() {
+        if v > 0.0 { "+Inf".into() } else { "-Inf".into() }
+    } else {
+        format!("{v}")
+    }
+}
+
+/// `GET /metrics`.
+pub async fn metrics(State(app): State<AppState>) -> impl IntoResponse {
+    let handles: Vec<_> = app.registry().values().cloned().collect();
+    let mut samples = vec![
+        Sample::new("edasim_sessions", vec![], handles.len() as f64),
+        Sample::new("edasim_frames_sent_total", vec![], app.stats.frames_sent.load(Ordering::Relaxed) as f64),
+        Sample::new("edasim_frames_dropped_total", vec![], app.stats.frames_dropped.load(Ordering::Relaxed) as f64),
+        Sample::new(
+            "edasim_ws_messages_received_total",
+            vec![],
+            app.stats.messages_received.load(Ordering::Relaxed) as f64,
+        ),
+    ];
+    for h in handles {
+        let (tx, rx) = oneshot::channel();
+        if h.cmd.try_send(SessionCmd::Samples(tx)).is_ok()
+            && let Ok(Ok(s)) = tokio::time::timeout(Duration::from_secs(1), rx).await
+        {
+            samples.extend(s);
+        }
+    }
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], render(&samples))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn families_are_grouped_and_labels_escaped() {
+        let text = render(&[
+            Sample::new("edasim_queue_depth", vec![("node", "a\"b".into())], 3.0),
+            Sample::new("edasim_sessions", vec![], 1.0),
+            Sample::new("edasim_queue_depth", vec![("node", "c".into())], 0.5),
+        ]);
+        assert_eq!(text.matches("# TYPE edasim_queue_depth gauge").count(), 1);
+        assert!(text.contains("edasim_queue_depth{node=\"a\\\"b\"} 3\n"));
+        assert!(text.contains("edasim_queue_depth{node=\"c\"} 0.5\n"));
+        assert!(text.find("edasim_queue_depth").unwrap() < text.find("edasim_sessions").unwrap());
+    }
+}

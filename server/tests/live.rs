@@ -1,0 +1,300 @@
+//! The live server as a browser uses it: the real router on a free port, a real websocket
+//! client, and plain HTTP.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use edasim_protocol::ServerMsg;
+use edasim_server::state::{AppState, Limits};
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio_tungstenite::tungstenite::Message;
+
+type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn start_server() -> SocketAddr {
+    let state = AppState::new(Limits::default(), vec![]);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let router = edasim_server::serve::router(state, std::path::Path::new("/nonexistent-dist"));
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    addr
+}
+
+async fn connect(addr: SocketAddr, session: Option<&str>) -> Ws {
+    let url = match session {
+        Some(id) => format!("ws://{addr}/ws?session={id}"),
+        None => format!("ws://{addr}/ws"),
+    };
+    tokio_tungstenite::connect_async(url).await.expect("websocket connects").0
+}
+
+async fn send(ws: &mut Ws, v: Value) {
+    ws.send(Message::Text(v.to_string().into())).await.unwrap();
+}
+
+/// The next server message, within `wait`.
+async fn next(ws: &mut Ws, wait: Duration) -> Option<ServerMsg> {
+    loop {
+        match tokio::time::timeout(wait, ws.next()).await {
+            Ok(Some(Ok(Message::Text(t)))) => return Some(serde_json::from_str(&t).expect("a protocol message")),
+            Ok(Some(Ok(_))) => continue,
+            _ => return None,
+        }
+    }
+}
+
+/// Every message received during `d`.
+async fn collect(ws: &mut Ws, d: Duration) -> Vec<ServerMsg> {
+    let end = Instant::now() + d;
+    let mut out = Vec::new();
+    while let Some(left) = end.checked_duration_since(Instant::now()) {
+        match next(ws, left).await {
+            Some(m) => out.push(m),
+            None => break,
+        }
+    }
+    out
+}
+
+/// Reads until a message matches.
+async fn until(ws: &mut Ws, what: &str, f: impl Fn(&ServerMsg) -> bool) -> ServerMsg {
+    let end = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < end {
+        if let Some(m) = next(ws, Duration::from_secs(10)).await
+            && f(&m)
+        {
+            return m;
+        }
+    }
+    panic!("no {what} within 10 s");
+}
+
+async fn http(addr: SocketAddr, method: &str, path: &str, body: &str) -> (u16, String) {
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    s.write_all(req.as_bytes()).await.unwrap();
+    let mut buf = Vec::new();
+    s.read_to_end(&mut buf).await.unwrap();
+    let text = String::from_utf8_lossy(&buf).to_string();
+    let status = text[9..12].parse().unwrap();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let body =
+        if head.to_ascii_lowercase().contains("transfer-encoding: chunked") { dechunk(body) } else { body.to_string() };
+    (status, body)
+}
+
+fn dechunk(mut s: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, rest)) = s.split_once("\r\n") {
+        let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+        if n == 0 {
+            break;
+        }
+        out.push_str(&rest[..n]);
+        s = &rest[n + 2..];
+    }
+    out
+}
+
+fn frames(msgs: &[ServerMsg]) -> Vec<&edasim_protocol::Frame> {
+    msgs.iter().filter_map(|m| if let ServerMsg::Frame(f) = m { Some(f) } else { None }).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn play_pause_change_and_reconnect() {
+    let addr = start_server().await;
+    let mut ws = connect(addr, None).await;
+    let ServerMsg::Welcome { session, resumed, scenarios } = next(&mut ws, Duration::from_secs(5)).await.unwrap()
+    else {
+        panic!("welcome first");
+    };
+    assert!(!resumed && scenarios.contains(&"order-pipeline".to_string()));
+    let ServerMsg::Loaded { topology, .. } = until(&mut ws, "loaded", |m| matches!(m, ServerMsg::Loaded { .. })).await
+    else {
+        unreachable!()
+    };
+    assert_eq!(topology["nodes"].as_array().unwrap().len(), 15, "the order pipeline is loaded");
+
+    // Load it explicitly too, then play at 100x.
+    send(&mut ws, json!({"type": "load_scenario", "name": "order-pipeline"})).await;
+    send(&mut ws, json!({"type": "set_speed", "speed": 100})).await;
+    send(&mut ws, json!({"type": "play"})).await;
+    let msgs = collect(&mut ws, Duration::from_secs(2)).await;
+    let fs = frames(&msgs);
+    assert!(fs.len() >= 20, "about 30 frames a second: {} in 2 s", fs.len());
+    assert!(fs.windows(2).all(|w| w[0].t_ms <= w[1].t_ms));
+    let last = fs.last().unwrap();
+    assert!(last.t_ms > 50_000.0, "100x for 2 s: {} ms simulated", last.t_ms);
+    assert!(last.totals.produced > 500 && !last.hops.is_empty());
+    assert!(msgs.iter().any(|m| matches!(m, ServerMsg::Metrics(_))), "metrics arrive");
+    assert!(msgs.iter().any(|m| matches!(m, ServerMsg::Log(_))), "payments fail: log lines arrive");
+
+    // Pause: the clock stops.
+    send(&mut ws, json!({"type": "pause"})).await;
+    let ServerMsg::State { playing: false, t_ms: paused_at, .. } =
+        until(&mut ws, "paused state", |m| matches!(m, ServerMsg::State { playing: false, .. })).await
+    else {
+        unreachable!()
+    };
+    let after = collect(&mut ws, Duration::from_millis(700)).await;
+    assert!(frames(&after).iter().all(|f| f.t_ms == paused_at), "no frame moves the clock after pause");
+
+    // A live change shows in the metrics: the order API from 8 to 200 orders a second.
+    send(&mut ws, json!({"type": "set_param", "node": "order_api", "change": {"param": "rate_per_s", "value": 200}}))
+        .await;
+    send(&mut ws, json!({"type": "play"})).await;
+    let msgs = collect(&mut ws, Duration::from_secs(2)).await;
+    let rates: Vec<u32> = msgs
+        .iter()
+        .filter_map(|m| if let ServerMsg::Metrics(x) = m { Some(x) } else { None })
+        .flat_map(|x| x.nodes.iter().filter(|n| n.node == "order_api").flat_map(|n| n.points.iter()))
+        .filter(|p| p.t_s as f64 * 1000.0 > paused_at + 1000.0)
+        .map(|p| p.out_per_s)
+        .collect();
+    assert!(!rates.is_empty(), "new points for order_api");
+    let mean = rates.iter().map(|&r| f64::from(r)).sum::<f64>() / rates.len() as f64;
+    assert!((150.0..250.0).contains(&mean), "order_api emits about 200/s after the change: {mean} ({rates:?})");
+
+    // Reconnect within the minute: the same session, where it was.
+    send(&mut ws, json!({"type": "pause"})).await;
+    let _ = until(&mut ws, "paused", |m| matches!(m, ServerMsg::State { playing: false, .. })).await;
+    ws.close(None).await.unwrap();
+    drop(ws);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut ws = connect(addr, Some(&session)).await;
+    let ServerMsg::Welcome { session: again, resumed, .. } = next(&mut ws, Duration::from_secs(5)).await.unwrap()
+    else {
+        panic!("welcome first");
+    };
+    assert_eq!((again.as_str(), resumed), (session.as_str(), true));
+    let ServerMsg::Frame(f) = until(&mut ws, "frame", |m| matches!(m, ServerMsg::Frame(_))).await else {
+        unreachable!()
+    };
+    assert!(f.totals.produced > 1_000, "the session kept its state: {:?}", f.totals);
+
+    // The event log of the session, as JSON lines.
+    let (status, body) = http(addr, "GET", &format!("/api/sessions/{session}/events.ndjson"), "").await;
+    assert_eq!(status, 200);
+    let first: Value = serde_json::from_str(body.lines().next().expect("log lines")).unwrap();
+    for field in ["@timestamp", "log.level", "service", "message", "event.type", "message_id"] {
+        assert!(!first[field].is_null(), "{field} in {first}");
+    }
+    assert!(first["@timestamp"].as_str().unwrap().starts_with("1970-01-01T"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_commands_get_errors_and_the_connection_stays() {
+    let addr = start_server().await;
+    let mut ws = connect(addr, None).await;
+    let _ = until(&mut ws, "first frame", |m| matches!(m, ServerMsg::Frame(_))).await;
+    let error = |m: &ServerMsg| matches!(m, ServerMsg::Error { .. });
+
+    ws.send(Message::Text("{not json".into())).await.unwrap();
+    let ServerMsg::Error { message, .. } = until(&mut ws, "error", error).await else { unreachable!() };
+    assert!(message.starts_with("invalid JSON"), "{message}");
+
+    send(&mut ws, json!({"type": "set_speed", "speed": "fast"})).await;
+    let ServerMsg::Error { command, message, .. } = until(&mut ws, "error", error).await else { unreachable!() };
+    assert_eq!(command.as_deref(), Some("set_speed"));
+    assert!(message.contains("invalid type: string \"fast\", expected f64"), "{message}");
+
+    send(
+        &mut ws,
+        json!({"type": "set_param", "node": "payment_processing", "change": {"param": "replicas", "value": -1}}),
+    )
+    .await;
+    let ServerMsg::Error { message, .. } = until(&mut ws, "error", error).await else { unreachable!() };
+    assert!(message.contains("-1"), "{message}");
+
+    send(&mut ws, json!({"type": "set_speed", "speed": 5000})).await;
+    let ServerMsg::Error { path, message, .. } = until(&mut ws, "error", error).await else { unreachable!() };
+    assert_eq!(path, "speed");
+    assert!(message.contains("0.1 to 1000"), "{message}");
+
+    send(&mut ws, json!({"type": "set_param", "node": "ghost", "change": {"param": "replicas", "value": 2}})).await;
+    let ServerMsg::Error { path, .. } = until(&mut ws, "error", error).await else { unreachable!() };
+    assert_eq!(path, "node");
+
+    // A bad topology: every problem with its path; the good one stays.
+    let bad = json!({"version": 1, "name": "bad", "nodes": [{"id": "p", "kind": "producer", "rate_per_s": -1}], "links": [{"from": "p", "to": "nowhere"}]});
+    send(&mut ws, json!({"type": "load_topology", "topology": bad})).await;
+    let ServerMsg::Error { problems, .. } = until(&mut ws, "error", error).await else { unreachable!() };
+    let paths: Vec<&str> = problems.iter().map(|p| p.path.as_str()).collect();
+    assert!(paths.contains(&"nodes[0].rate_per_s") && paths.contains(&"links[0].to"), "{paths:?}");
+
+    // An oversized message: an error, not a closed connection.
+    let huge = json!({"type": "load_topology", "topology": {"name": "x".repeat(2 * 1024 * 1024)}});
+    send(&mut ws, huge).await;
+    let ServerMsg::Error { message, .. } = until(&mut ws, "error", error).await else { unreachable!() };
+    assert!(message.contains("bytes; the limit is"), "{message}");
+
+    // Still usable, and still the order pipeline.
+    send(&mut ws, json!({"type": "step", "ms": 5000})).await;
+    let ServerMsg::Frame(f) = until(&mut ws, "frame", |m| matches!(m, ServerMsg::Frame(f) if f.t_ms > 0.0)).await
+    else {
+        unreachable!()
+    };
+    assert_eq!(f.t_ms, 5000.0);
+    assert_eq!(f.nodes.len(), 15);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http_api_and_prometheus_metrics() {
+    let addr = start_server().await;
+    let (status, body) = http(addr, "GET", "/healthz", "").await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = http(addr, "GET", "/api/scenarios", "").await;
+    assert_eq!(status, 200);
+    let list: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(list[0]["name"], "order-pipeline");
+    let (status, body) = http(addr, "GET", "/api/scenarios/order-pipeline", "").await;
+    assert_eq!(status, 200);
+    assert!(edasim_sim::Model::from_json_str(&body).is_ok());
+    assert_eq!(http(addr, "GET", "/api/scenarios/nope", "").await.0, 404);
+
+    let (status, body) =
+        http(addr, "POST", "/api/validate", r#"{"version": 1, "nodes": [{"id": "q", "kind": "kafka"}]}"#).await;
+    assert_eq!(status, 200);
+    let v: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["valid"], false);
+    assert_eq!(v["problems"][0]["path"], "nodes[0].kind");
+    let (status, _) = http(addr, "POST", "/api/validate", &"x".repeat(3 * 1024 * 1024)).await;
+    assert_eq!(status, 413, "request bodies are limited");
+
+    // A session playing, then /metrics parsed by a Prometheus exposition parser.
+    let mut ws = connect(addr, None).await;
+    send(&mut ws, json!({"type": "set_speed", "speed": 50})).await;
+    send(&mut ws, json!({"type": "play"})).await;
+    let _ = collect(&mut ws, Duration::from_millis(1500)).await;
+    let (status, body) = http(addr, "GET", "/metrics", "").await;
+    assert_eq!(status, 200);
+    let lines = body.lines().map(|l| Ok(l.to_string()));
+    let scrape = prometheus_parse::Scrape::parse(lines).expect("valid exposition format");
+    let depth = scrape
+        .samples
+        .iter()
+        .find(|s| s.metric == "edasim_queue_depth" && s.labels.get("node") == Some("payment_queue"))
+        .expect("queue depth of payment_queue");
+    assert_eq!(depth.labels.get("kind"), Some("queue"));
+    assert!(depth.labels.get("session").is_some());
+    let produced = scrape.samples.iter().find(|s| s.metric == "edasim_messages_produced_total").unwrap();
+    assert!(matches!(produced.value, prometheus_parse::Value::Counter(v) if v > 0.0), "{:?}", produced.value);
+    assert!(scrape.samples.iter().any(|s| s.metric == "edasim_frames_sent_total"));
+    assert_eq!(scrape.docs.get("edasim_sessions").map(String::as_str), Some("Live sessions."));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn foreign_origins_are_refused() {
+    let addr = start_server().await;
+    let mut req =
+        tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(format!("ws://{addr}/ws"))
+            .unwrap();
+    req.headers_mut().insert("Origin", "https://evil.example".parse().unwrap());
+    let err = tokio_tungstenite::connect_async(req).await.expect_err("refused");
+    assert!(err.to_string().contains("403"), "{err}");
+}
