@@ -11,9 +11,12 @@ pub const MAX_CLIENT_MESSAGE_BYTES: usize = 1024 * 1024 + 4096;
 /// Speeds a client may set, in simulated seconds per second of wall time.
 pub const SPEED_RANGE: (f64, f64) = (0.1, 1000.0);
 
-/// A command from the browser.
+/// A command from the browser. On the wire it is one object with a `type` tag
+/// (`{"type": "set_speed", "speed": 100}`): read it with [`ClientMsg::from_json`] and write it
+/// with [`ClientMsg::to_json`]. (The serde derives use the externally tagged form, through which
+/// a bad field's path can be reported; the two functions convert.)
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum ClientMsg {
     /// Replaces the session's topology with a full file (validated first: a bad one changes
     /// nothing).
@@ -57,7 +60,56 @@ pub enum ClientMsg {
     },
 }
 
+/// Why a command could not be read.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CommandError {
+    /// The command's `type`, when it could be read.
+    pub command: Option<String>,
+    /// The path of the bad field in the command (`""`: the whole message).
+    pub path: String,
+    pub message: String,
+}
+
 impl ClientMsg {
+    /// Reads a command from its wire form.
+    pub fn from_json(text: &str) -> Result<ClientMsg, CommandError> {
+        let fail =
+            |command: Option<String>, path: &str, message: String| CommandError { command, path: path.into(), message };
+        let value: Value = serde_json::from_str(text).map_err(|e| fail(None, "", format!("invalid JSON: {e}")))?;
+        let Value::Object(mut fields) = value else {
+            return Err(fail(None, "", "expected a command: a JSON object with a \"type\"".into()));
+        };
+        let command = match fields.remove("type") {
+            Some(Value::String(t)) => t,
+            Some(other) => return Err(fail(None, "type", format!("expected a string, found {other}"))),
+            None => return Err(fail(None, "type", "missing: every command has a \"type\"".into())),
+        };
+        let tagged = Value::Object([(command.clone(), Value::Object(fields))].into_iter().collect());
+        serde_path_to_error::deserialize(&tagged).map_err(|e| {
+            let full = e.path().to_string();
+            // The first segment is the command itself: an unknown type is reported at `type`.
+            let path = match full.split_once('.') {
+                _ if full == "." || full.is_empty() || full == command => "type".to_string(),
+                Some((_, rest)) => rest.to_string(),
+                None => full,
+            };
+            fail(Some(command.clone()), &path, e.into_inner().to_string())
+        })
+    }
+
+    /// The command's wire form.
+    pub fn to_json(&self) -> Value {
+        let mut v = serde_json::to_value(self).unwrap_or_default();
+        let Value::Object(outer) = &mut v else { return v };
+        let Some((name, Value::Object(fields))) = outer.iter_mut().next().map(|(k, v)| (k.clone(), v.take())) else {
+            return v;
+        };
+        let mut out = serde_json::Map::new();
+        out.insert("type".into(), Value::String(name));
+        out.extend(fields);
+        Value::Object(out)
+    }
+
     pub fn name(&self) -> &'static str {
         match self {
             ClientMsg::LoadTopology { .. } => "load_topology",
@@ -111,6 +163,10 @@ pub enum ServerMsg {
     Trace {
         msg: u64,
         hops: Vec<HopOut>,
+    },
+    /// The server is shutting down (or the session ended): the connection closes next.
+    Closing {
+        reason: String,
     },
     /// A command that could not be done, and why; the session goes on unchanged.
     Error {
@@ -240,12 +296,28 @@ mod tests {
             ),
         ];
         for (v, want) in cases {
-            let got: ClientMsg = serde_json::from_value(v.clone()).unwrap();
+            let got = ClientMsg::from_json(&v.to_string()).unwrap();
             assert_eq!(got, want);
-            let back: ClientMsg = serde_json::from_value(serde_json::to_value(&got).unwrap()).unwrap();
-            assert_eq!(back, want);
+            assert_eq!(ClientMsg::from_json(&got.to_json().to_string()).unwrap(), want);
+            assert_eq!(got.to_json()["type"], v["type"]);
         }
-        assert!(serde_json::from_value::<ClientMsg>(json!({"type": "play", "extra": 1})).is_err());
-        assert!(serde_json::from_value::<ClientMsg>(json!({"type": "fly"})).is_err());
+    }
+
+    #[test]
+    fn bad_commands_say_where() {
+        let err = |v: Value| ClientMsg::from_json(&v.to_string()).unwrap_err();
+        let e = err(json!({"type": "set_speed", "speed": "fast"}));
+        assert_eq!((e.command.as_deref(), e.path.as_str()), (Some("set_speed"), "speed"));
+        assert!(e.message.contains("invalid type"), "{}", e.message);
+        let e = err(json!({"type": "set_param", "node": "q", "change": {"param": "replicas", "value": -1}}));
+        assert_eq!(e.path, "change.value");
+        let e = err(json!({"type": "play", "extra": 1}));
+        assert!(e.message.contains("unknown field `extra`"), "{}", e.message);
+        let e = err(json!({"type": "fly"}));
+        assert_eq!(e.path, "type");
+        assert!(e.message.contains("unknown variant `fly`"), "{}", e.message);
+        assert_eq!(err(json!({"speed": 1})).path, "type");
+        assert_eq!(err(json!([1])).path, "");
+        assert!(ClientMsg::from_json("{oops").unwrap_err().message.starts_with("invalid JSON"));
     }
 }

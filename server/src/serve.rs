@@ -98,7 +98,23 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
     tracing::info!("edasim serving {} on http://{addr}", args.dist.display());
     let state = AppState::new(Limits::default(), args.allow_origins.clone());
-    axum::serve(listener, router(state, &args.dist)).with_graceful_shutdown(shutdown()).await.context("serving")?;
+    let sessions = state.clone();
+    let stop = async move {
+        shutdown().await;
+        tracing::info!("shutting down: telling {} sessions", sessions.registry().len());
+        let handles: Vec<_> = sessions.registry().values().cloned().collect();
+        for h in handles {
+            let _ = h.cmd.send(crate::session::SessionCmd::Shutdown).await;
+        }
+        // Websockets are upgraded connections that graceful shutdown does not wait for: give
+        // the sessions' writers a moment to deliver their `closing` and close frames.
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(2);
+        while !sessions.registry().is_empty() && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    axum::serve(listener, router(state, &args.dist)).with_graceful_shutdown(stop).await.context("serving")?;
     tracing::info!("edasim stopped");
     Ok(())
 }

@@ -50,6 +50,8 @@ pub enum SessionCmd {
     },
     /// Prometheus samples, for `/metrics`.
     Samples(oneshot::Sender<Vec<Sample>>),
+    /// The server is stopping: say so to the client and end.
+    Shutdown,
 }
 
 /// What HTTP handlers read of a session without asking its task.
@@ -145,6 +147,10 @@ impl Session {
         loop {
             tokio::select! {
                 cmd = rx.recv() => match cmd {
+                    Some(SessionCmd::Shutdown) => {
+                        self.send(ServerMsg::Closing { reason: "the server is shutting down".to_string() });
+                        break;
+                    }
                     Some(cmd) => self.on_cmd(cmd),
                     None => break,
                 },
@@ -184,6 +190,7 @@ impl Session {
             SessionCmd::Samples(reply) => {
                 let _ = reply.send(self.samples());
             }
+            SessionCmd::Shutdown => {}
             SessionCmd::Client(msg) => {
                 let name = msg.name();
                 if let Err((path, message, problems)) = self.on_client(msg) {
