@@ -8,17 +8,24 @@ use axum::response::{IntoResponse, Response};
 use edasim_sim::{Model, Problem};
 use serde::Serialize;
 use serde_json::Value;
+use utoipa::{OpenApi, ToSchema};
 
 use crate::state::AppState;
 
-#[derive(Serialize)]
+/// A shipped scenario.
+#[derive(Serialize, ToSchema)]
 pub struct ScenarioInfo {
+    /// What `GET /api/scenarios/{name}` and the `load_scenario` command take.
     pub name: String,
+    /// The topology's `name`.
     pub title: String,
+    /// What the scenario shows and what to watch.
     pub description: Option<String>,
 }
 
 /// `GET /api/scenarios`.
+#[utoipa::path(get, path = "/api/scenarios", tag = "scenarios",
+    responses((status = 200, description = "The shipped scenarios", body = [ScenarioInfo])))]
 pub async fn scenarios() -> Json<Vec<ScenarioInfo>> {
     Json(
         crate::scenarios::names()
@@ -36,6 +43,10 @@ pub async fn scenarios() -> Json<Vec<ScenarioInfo>> {
 }
 
 /// `GET /api/scenarios/{name}`: the topology file.
+#[utoipa::path(get, path = "/api/scenarios/{name}", tag = "scenarios",
+    params(("name" = String, Path, description = "A scenario's name")),
+    responses((status = 200, description = "The topology file (docs/topology.md)", content_type = "application/json", body = Object),
+              (status = 404, description = "No such scenario", body = ApiError)))]
 pub async fn scenario(Path(name): Path<String>) -> Response {
     match crate::scenarios::text(&name) {
         Some(text) => ([(header::CONTENT_TYPE, "application/json")], text).into_response(),
@@ -46,14 +57,38 @@ pub async fn scenario(Path(name): Path<String>) -> Response {
     }
 }
 
-#[derive(Serialize)]
+/// The result of validating a topology.
+#[derive(Serialize, ToSchema)]
 pub struct Validation {
+    /// Whether it can be run (warnings do not stop a run).
     pub valid: bool,
     /// Errors first, then warnings; paths as `edasim run` gives them.
+    #[schema(value_type = Vec<ProblemSchema>)]
     pub problems: Vec<Problem>,
 }
 
+/// One problem of a topology (`edasim_sim::Problem`, as it serialises).
+#[derive(ToSchema)]
+#[allow(dead_code)] // describes the JSON of `Problem` for the OpenAPI document
+pub struct ProblemSchema {
+    /// `error` or `warning`.
+    severity: String,
+    /// The JSON path in the topology, such as `nodes[3].processing`.
+    path: String,
+    message: String,
+}
+
+/// An error of the HTTP API.
+#[derive(Serialize, ToSchema)]
+pub struct ApiError {
+    pub error: String,
+}
+
 /// `POST /api/validate`: a topology in, its problems out (200 whether or not it is valid).
+#[utoipa::path(post, path = "/api/validate", tag = "topology",
+    request_body(content = Object, description = "A topology file (docs/topology.md), at most 1 MiB", content_type = "application/json"),
+    responses((status = 200, description = "Its problems", body = Validation),
+              (status = 413, description = "The body is over 1 MiB")))]
 pub async fn validate(body: Bytes) -> Json<Validation> {
     let result = std::str::from_utf8(&body)
         .map_err(|e| edasim_sim::Invalid {
@@ -68,6 +103,10 @@ pub async fn validate(body: Bytes) -> Json<Validation> {
 
 /// `GET /api/sessions/{id}/events.ndjson`: the session's last event-log lines, one JSON object
 /// a line, with the fields a Filebeat or Logstash pipeline expects.
+#[utoipa::path(get, path = "/api/sessions/{id}/events.ndjson", tag = "sessions",
+    params(("id" = String, Path, description = "A session's id (from the websocket's `welcome`)")),
+    responses((status = 200, description = "JSON lines: @timestamp (simulated time), log.level, service, message, event.type, event.name, message_id, trace.id", content_type = "application/x-ndjson", body = String),
+              (status = 404, description = "No such session", body = ApiError)))]
 pub async fn events(State(app): State<AppState>, Path(id): Path<String>) -> Response {
     let Some(handle) = app.session(&id) else {
         return error(StatusCode::NOT_FOUND, format!("no session \"{id}\""));
@@ -123,13 +162,47 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 }
 
 /// `GET /healthz`.
+#[utoipa::path(get, path = "/healthz", tag = "server",
+    responses((status = 200, description = "`{\"status\": \"ok\", \"sessions\": N}`", body = Object)))]
 pub async fn healthz(State(app): State<AppState>) -> Json<Value> {
     Json(serde_json::json!({"status": "ok", "sessions": app.registry().len()}))
 }
 
 pub fn error(status: StatusCode, message: String) -> Response {
-    (status, Json(serde_json::json!({"error": message}))).into_response()
+    (status, Json(ApiError { error: message })).into_response()
 }
+
+/// The HTTP API as an OpenAPI 3 document, generated from the handlers above.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "edasim",
+        description = "A simulator of event-driven architectures. The websocket protocol of `GET /ws` is in docs/protocol.md; `GET /metrics` is Prometheus text."
+    ),
+    paths(scenarios, scenario, validate, events, healthz, metrics_doc, ws_doc),
+    components(schemas(ScenarioInfo, Validation, ProblemSchema, ApiError))
+)]
+pub struct ApiDoc;
+
+/// `GET /api/openapi.json`.
+pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}
+
+/// Documents `GET /metrics` (served by `prom::metrics`).
+#[utoipa::path(get, path = "/metrics", tag = "server",
+    responses((status = 200, description = "Prometheus text exposition format: simulated metrics per session and node, and the server's own", content_type = "text/plain", body = String)))]
+#[allow(dead_code)]
+fn metrics_doc() {}
+
+/// Documents `GET /ws` (served by `ws::upgrade`).
+#[utoipa::path(get, path = "/ws", tag = "sessions",
+    params(("session" = Option<String>, Query, description = "A session to resume")),
+    responses((status = 101, description = "Websocket: the protocol of docs/protocol.md"),
+              (status = 403, description = "A foreign Origin"),
+              (status = 503, description = "Too many sessions")))]
+#[allow(dead_code)]
+fn ws_doc() {}
 
 #[cfg(test)]
 mod tests {

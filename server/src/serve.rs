@@ -63,6 +63,7 @@ pub fn router(state: AppState, dist: &std::path::Path) -> Router {
         .route("/api/scenarios", get(api::scenarios))
         .route("/api/scenarios/{name}", get(api::scenario))
         .route("/api/validate", post(api::validate))
+        .route("/api/openapi.json", get(api::openapi))
         .route("/api/sessions/{id}/events.ndjson", get(api::events))
         .layer(DefaultBodyLimit::max(state.limits.max_message_bytes))
         .with_state(state);
