@@ -13,7 +13,6 @@ use axum::routing::{get, post};
 use clap::Parser;
 use tower_http::compression::CompressionLayer;
 use tower_http::services::ServeDir;
-use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::state::{AppState, Limits};
@@ -75,9 +74,36 @@ pub fn router(state: AppState, dist: &std::path::Path) -> Router {
         api.fallback(get(move || async move { Html(page) }))
     };
     router
+        .layer(axum::middleware::map_response(cache_control))
         .layer(CompressionLayer::new())
-        .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-cache")))
         .layer(TraceLayer::new_for_http())
+}
+
+/// Trunk names built assets with a content hash (`edasim-app-99ffc5dc898703a0.js`): those may be
+/// cached for good; everything else is revalidated, so a rebuilt app shows at the next load.
+async fn cache_control(uri: axum::http::Uri, mut response: axum::response::Response) -> axum::response::Response {
+    let value = if is_hashed_asset(uri.path()) { "public, max-age=31536000, immutable" } else { "no-cache" };
+    response.headers_mut().entry(header::CACHE_CONTROL).or_insert(HeaderValue::from_static(value));
+    response
+}
+
+fn is_hashed_asset(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or("");
+    let stem = name.split('.').next().unwrap_or("");
+    let stem = stem.strip_suffix("_bg").unwrap_or(stem); // wasm-bindgen's module
+    stem.rsplit_once('-').is_some_and(|(_, hash)| hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn hashed_assets() {
+        assert!(super::is_hashed_asset("/edasim-app-99ffc5dc898703a0_bg.wasm"));
+        assert!(super::is_hashed_asset("/edasim-app-99ffc5dc898703a0.js"));
+        assert!(super::is_hashed_asset("/main-64859d43ca40be1d.css"));
+        assert!(!super::is_hashed_asset("/index.html"));
+        assert!(!super::is_hashed_asset("/api/scenarios"));
+    }
 }
 
 fn not_built_page(dist: &std::path::Path) -> String {

@@ -298,3 +298,41 @@ async fn foreign_origins_are_refused() {
     let err = tokio_tungstenite::connect_async(req).await.expect_err("refused");
     assert!(err.to_string().contains("403"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serves_the_built_app_and_nothing_outside_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let dist = dir.path().join("dist");
+    std::fs::create_dir(&dist).unwrap();
+    std::fs::write(dist.join("index.html"), "<!doctype html><title>edasim</title>").unwrap();
+    std::fs::write(dist.join("edasim-app-0123456789abcdef_bg.wasm"), b"\0asm\x01\0\0\0").unwrap();
+    std::fs::write(dir.path().join("secret.txt"), "outside dist").unwrap();
+    let state = AppState::new(Limits::default(), vec![]);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let router = edasim_server::serve::router(state, &dist);
+    tokio::spawn(async move { axum::serve(listener, router).await });
+
+    let head = |path: &'static str| async move {
+        let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let req = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+        s.write_all(req.as_bytes()).await.unwrap();
+        let mut buf = Vec::new();
+        s.read_to_end(&mut buf).await.unwrap();
+        String::from_utf8_lossy(&buf).to_ascii_lowercase()
+    };
+    let index = head("/").await;
+    assert!(index.starts_with("http/1.1 200") && index.contains("content-type: text/html"), "{index}");
+    assert!(index.contains("cache-control: no-cache"));
+    let wasm = head("/edasim-app-0123456789abcdef_bg.wasm").await;
+    assert!(wasm.contains("content-type: application/wasm"), "{wasm}");
+    assert!(wasm.contains("immutable"), "hashed assets are cached for good: {wasm}");
+    for path in ["/../secret.txt", "/%2e%2e/secret.txt", "/..%2fsecret.txt"] {
+        let r = head(path).await;
+        assert!(!r.contains("outside dist"), "{path} escaped dist: {r}");
+    }
+    // Without a build, a page says how to make one.
+    let (status, body) = http(start_server().await, "GET", "/", "").await;
+    assert_eq!(status, 200);
+    assert!(body.contains("scripts/up.sh"), "{body}");
+}
