@@ -94,18 +94,6 @@ fn is_hashed_asset(path: &str) -> bool {
     stem.rsplit_once('-').is_some_and(|(_, hash)| hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn hashed_assets() {
-        assert!(super::is_hashed_asset("/edasim-app-99ffc5dc898703a0_bg.wasm"));
-        assert!(super::is_hashed_asset("/edasim-app-99ffc5dc898703a0.js"));
-        assert!(super::is_hashed_asset("/main-64859d43ca40be1d.css"));
-        assert!(!super::is_hashed_asset("/index.html"));
-        assert!(!super::is_hashed_asset("/api/scenarios"));
-    }
-}
-
 fn not_built_page(dist: &std::path::Path) -> String {
     format!(
         "<!doctype html><meta charset=utf-8><title>edasim: app not built</title>\
@@ -162,4 +150,16 @@ async fn shutdown() {
     #[cfg(not(unix))]
     let term = std::future::pending::<()>();
     tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn hashed_assets() {
+        assert!(super::is_hashed_asset("/edasim-app-99ffc5dc898703a0_bg.wasm"));
+        assert!(super::is_hashed_asset("/edasim-app-99ffc5dc898703a0.js"));
+        assert!(super::is_hashed_asset("/main-64859d43ca40be1d.css"));
+        assert!(!super::is_hashed_asset("/index.html"));
+        assert!(!super::is_hashed_asset("/api/scenarios"));
+    }
 }
