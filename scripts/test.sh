@@ -19,7 +19,7 @@ status=0
 cargo test --workspace --locked 2>&1 | tee "$log" || status=$?
 echo "==> load test: 10 live sessions, each must keep 20 frames a second (README has the 100-session figures)"
 EDASIM_LOAD_SESSIONS=10 EDASIM_LOAD_SECONDS=3 \
-    cargo test --locked -p edasim-server --test load -- --ignored --nocapture 2>&1 | tee -a "$log" || status=$?
+    cargo test --workspace --locked --test load -- --ignored --nocapture 2>&1 | tee -a "$log" || status=$?
 # One closing line for the whole run: cargo prints a result per test binary.
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i) ~ /^passed;?$/) p += $(i-1); if ($(i) ~ /^failed;?$/) f += $(i-1) } }
      END { printf "tests: %d passed, %d failed\n", p, f }' "$log"
