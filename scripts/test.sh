@@ -1,17 +1,18 @@
 #!/usr/bin/env bash
-# The test command: everything CI checks. Installs what it needs (the wasm32 target, to prove
-# the engine and the app compile for the browser), then format, lints, the wasm32 build and
-# every test. Ends with the test runner's summary.
+# The test command: everything CI checks. Installs what it needs (the wasm32 target, Trunk and
+# wasm-bindgen from crates.io, Debian's Chromium and chromedriver), then format, lints, the
+# wasm32 build of the app, every test, the load test and the browser tests. Ends with one
+# summary line for all of them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-bash scripts/tools.sh wasm-target
+bash scripts/tools.sh all
 echo "==> cargo fmt --check"
 cargo fmt --all -- --check
 echo "==> cargo clippy (all targets, warnings are errors)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
-echo "==> the engine and the app compile for wasm32"
-cargo check --locked --target wasm32-unknown-unknown -p edasim-sim -p edasim-app
+echo "==> trunk build: the app for the browser (dist/)"
+trunk build
 echo "==> cargo test"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
@@ -20,6 +21,8 @@ cargo test --workspace --locked 2>&1 | tee "$log" || status=$?
 echo "==> load test: 10 live sessions, each must keep 20 frames a second (README has the 100-session figures)"
 EDASIM_LOAD_SESSIONS=10 EDASIM_LOAD_SECONDS=3 \
     cargo test --workspace --locked --test load -- --ignored --nocapture 2>&1 | tee -a "$log" || status=$?
+echo "==> browser tests: headless Chromium on the built app (writes docs/screenshot.png)"
+cargo test --workspace --locked --test browser -- --ignored --nocapture 2>&1 | tee -a "$log" || status=$?
 # One closing line for the whole run: cargo prints a result per test binary.
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i) ~ /^passed;?$/) p += $(i-1); if ($(i) ~ /^failed;?$/) f += $(i-1) } }
      END { printf "tests: %d passed, %d failed\n", p, f }' "$log"

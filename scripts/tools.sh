@@ -33,8 +33,21 @@ need_trunk() {
     fi
 }
 
+# Headless Chromium and its WebDriver, for the browser tests: Debian's packages.
+need_browser() {
+    if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
+        echo "==> apt-get install chromium chromium-driver"
+        local sudo=""
+        [ "$(id -u)" -eq 0 ] || sudo="sudo"
+        $sudo apt-get update
+        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends chromium chromium-driver
+    fi
+}
+
 case "${1:-all}" in
     wasm-target) need_wasm_target ;;
-    frontend | all) need_wasm_target; need_wasm_bindgen; need_trunk ;;
-    *) echo "usage: scripts/tools.sh [wasm-target|frontend]" >&2; exit 2 ;;
+    frontend) need_wasm_target; need_wasm_bindgen; need_trunk ;;
+    browser) need_browser ;;
+    all) need_wasm_target; need_wasm_bindgen; need_trunk; need_browser ;;
+    *) echo "usage: scripts/tools.sh [wasm-target|frontend|browser|all]" >&2; exit 2 ;;
 esac

@@ -1,8 +1,17 @@
-//! The edasim browser app. This first version proves the pipeline end to end: the engine,
-//! compiled to wasm32, loads the built-in scenario and runs it in the page. The canvas editor
-//! and the live view build on it.
+//! The edasim browser app: the order pipeline on a canvas, played live by the server.
+//!
+//! - `connection.rs`: the websocket to `edasim serve` and the signals it feeds;
+//! - `model.rs`: what the view draws, read from the loaded topology;
+//! - `layout.rs`: positions for topologies saved without them;
+//! - `topbar.rs`, `graph.rs`, `dots.rs`: the top bar, the graph (SVG), the moving messages
+//!   (a `<canvas>` over the graph, so thousands can move at once).
 
-mod engine_check;
+mod connection;
+mod dots;
+mod graph;
+mod layout;
+mod model;
+mod topbar;
 
 use leptos::prelude::*;
 
@@ -13,11 +22,16 @@ fn main() {
 
 #[component]
 fn App() -> impl IntoView {
+    let live = connection::connect();
+    provide_context(live);
     view! {
-        <main class="shell">
-            <h1>"edasim"</h1>
-            <p class="lead">"A visual simulator of event-driven architectures."</p>
-            <engine_check::EngineCheck />
-        </main>
+        <div class="app">
+            <topbar::TopBar />
+            <main class="stage">
+                <graph::Graph />
+                <dots::Dots />
+            </main>
+            <connection::Problems />
+        </div>
     }
 }

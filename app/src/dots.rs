@@ -1,0 +1,119 @@
+//! Messages in flight: a `<canvas>` over the graph, redrawn each animation frame. Each hop the
+//! server sent is a dot moving along its link, placed by the simulated clock (extrapolated
+//! between frames), so motion is smooth at any speed; an instantaneous hop is shown moving for
+//! a fixed wall-clock moment so that it can be seen at all.
+
+use leptos::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
+
+use crate::connection::{HOPS, Live, now_ms};
+use crate::model::ViewGraph;
+
+/// How long an instantaneous hop is shown moving, in wall milliseconds.
+const INSTANT_MS: f64 = 450.0;
+
+/// A colour per event type, stable across runs.
+pub fn colour(event: &str) -> &'static str {
+    const PALETTE: [&str; 8] = ["#0284c7", "#16a34a", "#d97706", "#9333ea", "#db2777", "#0d9488", "#65a30d", "#4f46e5"];
+    let h = event.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3));
+    PALETTE[(h % PALETTE.len() as u64) as usize]
+}
+
+#[component]
+pub fn Dots() -> impl IntoView {
+    let live = expect_context::<Live>();
+    let canvas = NodeRef::<leptos::html::Canvas>::new();
+    Effect::new(move |_| {
+        if let Some(c) = canvas.get() {
+            animate(live, c);
+        }
+    });
+    view! { <canvas id="dots" class="dots" node_ref=canvas aria-hidden="true"></canvas> }
+}
+
+fn animate(live: Live, canvas: HtmlCanvasElement) {
+    draw(live, &canvas);
+    request_animation_frame(move || animate(live, canvas));
+}
+
+fn draw(live: Live, canvas: &HtmlCanvasElement) {
+    let ratio = web_sys::window().map_or(1.0, |w| w.device_pixel_ratio());
+    let (cw, ch) = (f64::from(canvas.client_width()) * ratio, f64::from(canvas.client_height()) * ratio);
+    if canvas.width() != cw as u32 || canvas.height() != ch as u32 {
+        canvas.set_width(cw as u32);
+        canvas.set_height(ch as u32);
+    }
+    let Some(ctx) = canvas.get_context("2d").ok().flatten().and_then(|c| c.dyn_into::<CanvasRenderingContext2d>().ok())
+    else {
+        return;
+    };
+    ctx.clear_rect(0.0, 0.0, cw, ch);
+    let wall = now_ms();
+    live.graph.with_untracked(|g| {
+        // The same mapping as the SVG's viewBox with xMidYMid meet.
+        let (vx, vy, vw, vh) = g.bounds();
+        let scale = (cw / vw).min(ch / vh);
+        let (ox, oy) = ((cw - vw * scale) / 2.0 - vx * scale, (ch - vh * scale) / 2.0 - vy * scale);
+        HOPS.with(|h| {
+            let mut h = h.borrow_mut();
+            let sim_now = if h.playing { h.t_ms + (wall - h.wall_ms).min(1000.0) * h.speed } else { h.t_ms };
+            h.hops.retain(|(hop, seen)| {
+                let progress = if hop.end_ms > hop.start_ms {
+                    (sim_now - hop.start_ms) / (hop.end_ms - hop.start_ms)
+                } else {
+                    (wall - seen) / INSTANT_MS
+                };
+                if progress > 1.0 {
+                    return false;
+                }
+                draw_dot(
+                    &ctx,
+                    g,
+                    hop.from as usize,
+                    hop.to as usize,
+                    progress.max(0.0),
+                    &hop.event,
+                    hop.dead,
+                    scale,
+                    ox,
+                    oy,
+                );
+                true
+            });
+        });
+    });
+}
+
+#[allow(clippy::too_many_arguments)]
+fn draw_dot(
+    ctx: &CanvasRenderingContext2d,
+    g: &ViewGraph,
+    from: usize,
+    to: usize,
+    p: f64,
+    event: &str,
+    dead: bool,
+    scale: f64,
+    ox: f64,
+    oy: f64,
+) {
+    if from >= g.nodes.len() || to >= g.nodes.len() {
+        return;
+    }
+    let (a, b) = (g.centre(from), g.centre(to));
+    let (x, y) = (a.0 + (b.0 - a.0) * p, a.1 + (b.1 - a.1) * p);
+    ctx.begin_path();
+    let _ = ctx.arc(x * scale + ox, y * scale + oy, (5.0 * scale).max(2.5), 0.0, std::f64::consts::TAU);
+    ctx.set_fill_style_str(if dead { "#dc2626" } else { colour(event) });
+    ctx.fill();
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn colours_are_stable() {
+        assert_eq!(super::colour("order_created"), super::colour("order_created"));
+        assert!(super::colour("a").starts_with('#'));
+    }
+}

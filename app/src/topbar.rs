@@ -1,0 +1,74 @@
+//! The top bar: play, pause, step, reset, speed, the simulated clock and the totals.
+
+use edasim_protocol::ClientMsg;
+use leptos::prelude::*;
+
+use crate::connection::{Live, send};
+
+/// `mm:ss.s`, with hours when there are some.
+pub fn clock(t_ms: f64) -> String {
+    let total = (t_ms / 100.0).floor() as u64; // tenths of a second
+    let (tenths, secs) = (total % 10, total / 10);
+    let (h, m, s) = (secs / 3600, secs / 60 % 60, secs % 60);
+    if h > 0 { format!("{h}:{m:02}:{s:02}.{tenths}") } else { format!("{m:02}:{s:02}.{tenths}") }
+}
+
+#[component]
+pub fn TopBar() -> impl IntoView {
+    let live = expect_context::<Live>();
+    let t_ms = move || live.frame.with(|f| f.as_ref().map_or(0.0, |f| f.t_ms));
+    let totals = move || live.frame.with(|f| f.as_ref().map(|f| f.totals).unwrap_or_default());
+    let toggle = move |_| {
+        if live.playing.get_untracked() {
+            send(&ClientMsg::Pause {});
+        } else {
+            send(&ClientMsg::Play {});
+        }
+    };
+    let on_speed = move |ev| {
+        if let Ok(speed) = event_target_value(&ev).parse::<f64>() {
+            send(&ClientMsg::SetSpeed { speed });
+        }
+    };
+    view! {
+        <header class="topbar">
+            <h1 class="brand">"edasim"</h1>
+            <span class="scenario">{move || live.graph.with(|g| g.name.clone())}</span>
+            <div class="controls" role="toolbar" aria-label="Simulation">
+                <button id="play" on:click=toggle aria-label=move || if live.playing.get() { "Pause" } else { "Play" }>
+                    {move || if live.playing.get() { "❚❚ Pause" } else { "▶ Play" }}
+                </button>
+                <button id="step" aria-label="Step one simulated second" on:click=move |_| send(&ClientMsg::Step { ms: Some(1000.0) })>
+                    "Step 1 s"
+                </button>
+                <button id="reset" aria-label="Reset to time zero" on:click=move |_| send(&ClientMsg::Reset {})>"Reset"</button>
+                <label>
+                    "Speed "
+                    <select id="speed" aria-label="Speed" on:change=on_speed prop:value=move || live.speed.get().to_string()>
+                        {[0.1, 1.0, 10.0, 100.0, 1000.0].into_iter().map(|s| view! { <option value=s.to_string()>{format!("{s}x")}</option> }).collect_view()}
+                    </select>
+                </label>
+            </div>
+            <output id="clock" aria-label="Simulated time">{move || clock(t_ms())}</output>
+            <dl id="totals" class="totals" aria-label="Totals">
+                <dt>"produced"</dt><dd id="produced">{move || totals().produced}</dd>
+                <dt>"completed"</dt><dd id="completed">{move || totals().completed}</dd>
+                <dt>"dead-lettered"</dt><dd id="dead-lettered">{move || totals().dead_lettered}</dd>
+                <dt>"dropped"</dt><dd id="dropped">{move || totals().dropped}</dd>
+            </dl>
+            <span class="link-state" class:offline=move || !live.connected.get()>
+                {move || if live.connected.get() { "connected" } else { "connecting…" }}
+            </span>
+        </header>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn clock_format() {
+        assert_eq!(super::clock(0.0), "00:00.0");
+        assert_eq!(super::clock(61_250.0), "01:01.2");
+        assert_eq!(super::clock(3_600_000.0 + 5_000.0), "1:00:05.0");
+    }
+}
