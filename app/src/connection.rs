@@ -15,6 +15,8 @@ use crate::model::ViewGraph;
 /// What the views read.
 #[derive(Clone, Copy)]
 pub struct Live {
+    /// The loaded topology as the server sent it (what Export saves and Share encodes).
+    pub topology: RwSignal<Option<serde_json::Value>>,
     pub graph: RwSignal<ViewGraph>,
     /// The last frame, without its hops (those go to the dots layer).
     pub frame: RwSignal<Option<Frame>>,
@@ -62,6 +64,7 @@ pub fn send(msg: &ClientMsg) {
 
 pub fn connect() -> Live {
     let live = Live {
+        topology: RwSignal::new(None),
         graph: RwSignal::new(ViewGraph::default()),
         frame: RwSignal::new(None),
         playing: RwSignal::new(false),
@@ -113,10 +116,16 @@ fn open(live: Live) {
 
 fn receive(live: Live, msg: ServerMsg) {
     match msg {
-        ServerMsg::Welcome { session, .. } => SESSION.with(|s| *s.borrow_mut() = Some(session)),
+        ServerMsg::Welcome { session, resumed, .. } => {
+            SESSION.with(|s| *s.borrow_mut() = Some(session));
+            if !resumed {
+                load_shared(live);
+            }
+        }
         ServerMsg::Loaded { topology, .. } => {
             HOPS.with(|h| h.borrow_mut().hops.clear());
             live.graph.set(ViewGraph::from_topology(&topology));
+            live.topology.set(Some(topology));
         }
         ServerMsg::State { playing, speed, t_ms } => {
             live.playing.set(playing);
@@ -149,6 +158,19 @@ fn receive(live: Live, msg: ServerMsg) {
         }
         ServerMsg::Closing { reason } => live.problems.update(|p| p.push(reason)),
         ServerMsg::Metrics(_) | ServerMsg::Log(_) | ServerMsg::Trace { .. } => {}
+    }
+}
+
+/// A share link (`#t=...`) opens its topology in the new session.
+fn load_shared(live: Live) {
+    let Some(hash) = web_sys::window().and_then(|w| w.location().hash().ok()).filter(|h| h.starts_with("#t=")) else {
+        return;
+    };
+    let parsed = crate::share::decode(&hash)
+        .and_then(|text| serde_json::from_str(&text).map_err(|e| format!("the link's topology is not JSON: {e}")));
+    match parsed {
+        Ok(topology) => send(&ClientMsg::LoadTopology { topology }),
+        Err(e) => live.problems.update(|p| p.push(format!("share link: {e}"))),
     }
 }
 

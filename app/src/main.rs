@@ -4,13 +4,16 @@
 //! - `model.rs`: what the view draws, read from the loaded topology;
 //! - `layout.rs`: positions for topologies saved without them;
 //! - `topbar.rs`, `graph.rs`, `dots.rs`: the top bar, the graph (SVG), the moving messages
-//!   (a `<canvas>` over the graph, so thousands can move at once).
+//!   (a `<canvas>` over the graph, so thousands can move at once);
+//! - `files.rs`, `share.rs`: export, import, share links.
 
 mod connection;
 mod dots;
+mod files;
 mod graph;
 mod layout;
 mod model;
+mod share;
 mod topbar;
 
 use leptos::prelude::*;

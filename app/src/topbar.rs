@@ -49,6 +49,7 @@ pub fn TopBar() -> impl IntoView {
                     </select>
                 </label>
             </div>
+            <crate::files::Files />
             <output id="clock" aria-label="Simulated time">{move || clock(t_ms())}</output>
             <dl id="totals" class="totals" aria-label="Totals">
                 <dt>"produced"</dt><dd id="produced">{move || totals().produced}</dd>

@@ -37,7 +37,7 @@ fn root() -> PathBuf {
 }
 
 /// The server (on the built app) and a browser session on it.
-async fn start() -> (Proc, Proc, Client, String) {
+async fn start() -> (Proc, Proc, Client, String, u16) {
     let dist = root().join("dist");
     assert!(
         dist.join("index.html").is_file(),
@@ -65,6 +65,12 @@ async fn start() -> (Proc, Proc, Client, String) {
     );
     wait_listening(port, "edasim serve").await;
     wait_listening(driver_port, "chromedriver").await;
+    let client = browser(driver_port).await;
+    (server, driver, client, format!("http://127.0.0.1:{port}/"), driver_port)
+}
+
+/// A fresh browser (its own profile: no local storage, no cache) on the chromedriver at `port`.
+async fn browser(driver_port: u16) -> Client {
     let profile = tempfile::tempdir().unwrap().keep();
     let caps = json!({"goog:chromeOptions": {"binary": "/usr/bin/chromium", "args": [
         "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -75,12 +81,11 @@ async fn start() -> (Proc, Proc, Client, String) {
         serde_json::Value::Object(m) => m,
         _ => unreachable!(),
     };
-    let client = ClientBuilder::new(HttpConnector::new())
+    ClientBuilder::new(HttpConnector::new())
         .capabilities(caps)
         .connect(&format!("http://127.0.0.1:{driver_port}"))
         .await
-        .expect("a browser session");
-    (server, driver, client, format!("http://127.0.0.1:{port}/"))
+        .expect("a browser session")
 }
 
 async fn text(c: &Client, css: &str) -> String {
@@ -107,7 +112,7 @@ where
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "browser test: needs chromium, chromedriver and dist/ (scripts/test.sh provides them and runs it)"]
 async fn opens_on_the_order_pipeline_and_plays() {
-    let (_server, _driver, c, url) = start().await;
+    let (_server, _driver, c, url, _) = start().await;
     c.goto(&url).await.unwrap();
 
     // The order pipeline is drawn: its fifteen nodes, its dead-letter links dashed.
@@ -145,5 +150,69 @@ async fn opens_on_the_order_pipeline_and_plays() {
     let paused = text(&c, "#clock").await;
     tokio::time::sleep(Duration::from_millis(800)).await;
     assert_eq!(text(&c, "#clock").await, paused);
+    c.close().await.unwrap();
+}
+
+async fn node_count(c: &Client) -> usize {
+    c.find_all(Locator::Css("svg#graph .node")).await.map_or(0, |n| n.len())
+}
+
+/// Pastes `text` into the import dialog and loads it.
+async fn import(c: &Client, text: &str) {
+    c.find(Locator::Css("#import")).await.unwrap().click().await.unwrap();
+    c.find(Locator::Css("#import-text")).await.expect("the import dialog opens");
+    c.execute(
+        "const t = document.querySelector('#import-text'); t.value = arguments[0]; t.dispatchEvent(new Event('input'));",
+        vec![json!(text)],
+    )
+    .await
+    .unwrap();
+    c.find(Locator::Css("#import-load")).await.unwrap().click().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "browser test: needs chromium, chromedriver and dist/ (scripts/test.sh provides them and runs it)"]
+async fn broken_imports_keep_the_canvas_and_share_links_reopen_it() {
+    let (_server, _driver, c, url, driver_port) = start().await;
+    c.goto(&url).await.unwrap();
+    eventually("the graph is drawn", || async { node_count(&c).await == 15 }).await;
+
+    // A broken file: every problem with its path, and the canvas stays as it was.
+    let broken = json!({"version": 1, "name": "broken", "nodes": [{"id": "p", "kind": "producer", "rate_per_s": -1}],
+                        "links": [{"from": "p", "to": "nowhere"}]});
+    import(&c, &broken.to_string()).await;
+    eventually("the problems are shown", || async {
+        let t = c.find(Locator::Css(".problems")).await.ok();
+        match t {
+            Some(e) => {
+                let t = e.text().await.unwrap_or_default();
+                t.contains("nodes[0].rate_per_s") && t.contains("links[0].to")
+            }
+            None => false,
+        }
+    })
+    .await;
+    assert_eq!(node_count(&c).await, 15, "the canvas is unchanged");
+
+    // A good one replaces it.
+    let small = json!({"version": 1, "name": "Tiny shop", "seed": 3, "nodes": [
+        {"id": "api", "kind": "producer", "rate_per_s": 5, "pos": [0, 0]},
+        {"id": "jobs", "kind": "queue", "pos": [250, 0]},
+        {"id": "worker", "kind": "service", "processing": 50, "pos": [500, 0]}],
+        "links": [{"from": "api", "to": "jobs"}, {"from": "jobs", "to": "worker"}]});
+    import(&c, &small.to_string()).await;
+    eventually("the imported topology is drawn", || async { node_count(&c).await == 3 }).await;
+    assert!(text(&c, ".scenario").await.contains("Tiny shop"));
+
+    // Its share link opens the same topology in a fresh browser.
+    c.find(Locator::Css("#share")).await.unwrap().click().await.unwrap();
+    let link = c.find(Locator::Css("#share-url")).await.unwrap().prop("value").await.unwrap().unwrap_or_default();
+    assert!(link.starts_with(&url) && link.contains("#t="), "{link}");
+    let fresh = browser(driver_port).await;
+    fresh.goto(&link).await.unwrap();
+    eventually("the shared topology is drawn", || async { node_count(&fresh).await == 3 }).await;
+    fresh.find(Locator::Css("svg#graph .node[data-id='worker']")).await.expect("the same nodes");
+    assert!(text(&fresh, ".scenario").await.contains("Tiny shop"));
+    fresh.close().await.unwrap();
     c.close().await.unwrap();
 }

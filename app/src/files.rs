@@ -1,0 +1,104 @@
+//! Export, import and share: the topology as a file, pasted text, or a link.
+
+use edasim_protocol::ClientMsg;
+use leptos::prelude::*;
+use wasm_bindgen::JsCast;
+
+use crate::connection::{Live, send};
+
+#[component]
+pub fn Files() -> impl IntoView {
+    let live = expect_context::<Live>();
+    let (importing, set_importing) = signal(false);
+    let (text, set_text) = signal(String::new());
+    let (share_url, set_share_url) = signal(None::<String>);
+    let export = move |_| {
+        if let Some(t) = live.topology.get_untracked() {
+            let name = t.get("name").and_then(|n| n.as_str()).unwrap_or("topology").to_string();
+            download(&file_name(&name), &serde_json::to_string_pretty(&t).unwrap_or_default());
+        }
+    };
+    let load = move |_| match serde_json::from_str::<serde_json::Value>(&text.get_untracked()) {
+        Ok(topology) => {
+            send(&ClientMsg::LoadTopology { topology });
+            set_importing.set(false);
+        }
+        Err(e) => live.problems.update(|p| p.push(format!("import: not JSON: {e}"))),
+    };
+    let share = move |_| {
+        if let Some(t) = live.topology.get_untracked() {
+            let fragment = crate::share::encode(&t.to_string());
+            let base = web_sys::window().and_then(|w| w.location().href().ok()).unwrap_or_default();
+            let base = base.split('#').next().unwrap_or("").to_string();
+            set_share_url.set(Some(format!("{base}#{fragment}")));
+        }
+    };
+    view! {
+        <div class="files" role="group" aria-label="Files">
+            <button id="export" on:click=export aria-label="Export the topology as a JSON file">"Export"</button>
+            <button id="import" on:click=move |_| set_importing.set(true) aria-label="Import a topology">"Import"</button>
+            <button id="share" on:click=share aria-label="Make a share link">"Share link"</button>
+        </div>
+        <Show when=move || share_url.get().is_some()>
+            <div class="share" role="dialog" aria-label="Share link">
+                <label>"Link to this topology "
+                    <input id="share-url" readonly prop:value=move || share_url.get().unwrap_or_default()
+                        on:focus=move |e| { if let Some(i) = e.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()) { i.select(); } } />
+                </label>
+                <button aria-label="Close" on:click=move |_| set_share_url.set(None)>"×"</button>
+            </div>
+        </Show>
+        <Show when=move || importing.get()>
+            <div class="import" role="dialog" aria-label="Import a topology">
+                <p>"Paste a topology file (JSON). A file with problems lists them and changes nothing."</p>
+                <textarea id="import-text" rows="14" cols="80" prop:value=move || text.get()
+                    on:input=move |e| set_text.set(event_target_value(&e))></textarea>
+                <div>
+                    <button id="import-load" on:click=load>"Load"</button>
+                    <button on:click=move |_| set_importing.set(false)>"Cancel"</button>
+                </div>
+            </div>
+        </Show>
+    }
+}
+
+/// A file name from a topology's name.
+pub fn file_name(name: &str) -> String {
+    let stem: String = name
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c.to_ascii_lowercase() } else { '-' })
+        .collect();
+    let stem = stem.trim_matches('-');
+    format!("{}.json", if stem.is_empty() { "topology" } else { stem })
+}
+
+/// Offers `text` as a file download.
+fn download(name: &str, text: &str) {
+    let parts = js_sys_array(text);
+    let opts = web_sys::BlobPropertyBag::new();
+    opts.set_type("application/json");
+    let Ok(blob) = web_sys::Blob::new_with_str_sequence_and_options(&parts, &opts) else { return };
+    let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) else { return };
+    if let Some(a) = document().create_element("a").ok().and_then(|a| a.dyn_into::<web_sys::HtmlAnchorElement>().ok()) {
+        a.set_href(&url);
+        a.set_download(name);
+        a.set_id("export-link");
+        a.click();
+    }
+    let _ = web_sys::Url::revoke_object_url(&url);
+}
+
+fn js_sys_array(text: &str) -> wasm_bindgen::JsValue {
+    let array = js_sys::Array::new();
+    array.push(&wasm_bindgen::JsValue::from_str(text));
+    array.into()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn file_names() {
+        assert_eq!(super::file_name("Order pipeline (spyker77/eda)"), "order-pipeline--spyker77-eda.json");
+        assert_eq!(super::file_name("!!!"), "topology.json");
+    }
+}
