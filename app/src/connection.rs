@@ -5,6 +5,7 @@
 use std::cell::RefCell;
 
 use edasim_protocol::{ClientMsg, Frame, HopOut, ServerMsg};
+use edasim_sim::stats::Point;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::Closure;
@@ -24,7 +25,14 @@ pub struct Live {
     pub speed: RwSignal<f64>,
     pub connected: RwSignal<bool>,
     pub problems: RwSignal<Vec<String>>,
+    /// Per node (topology order), the last per-second points of its series.
+    pub series: RwSignal<Vec<Vec<Point>>>,
+    /// The node the inspector and the charts show.
+    pub selected: RwSignal<Option<usize>>,
 }
+
+/// Points kept per node for the charts: the last five simulated minutes.
+pub const SERIES_POINTS: usize = 300;
 
 /// Hops waiting to be drawn, and the clock they are drawn against.
 #[derive(Default)]
@@ -71,6 +79,8 @@ pub fn connect() -> Live {
         speed: RwSignal::new(1.0),
         connected: RwSignal::new(false),
         problems: RwSignal::new(Vec::new()),
+        series: RwSignal::new(Vec::new()),
+        selected: RwSignal::new(None),
     };
     open(live);
     live
@@ -124,7 +134,10 @@ fn receive(live: Live, msg: ServerMsg) {
         }
         ServerMsg::Loaded { topology, .. } => {
             HOPS.with(|h| h.borrow_mut().hops.clear());
-            live.graph.set(ViewGraph::from_topology(&topology));
+            let graph = ViewGraph::from_topology(&topology);
+            live.series.set(vec![Vec::new(); graph.nodes.len()]);
+            live.selected.set(None);
+            live.graph.set(graph);
             live.topology.set(Some(topology));
         }
         ServerMsg::State { playing, speed, t_ms } => {
@@ -145,6 +158,9 @@ fn receive(live: Live, msg: ServerMsg) {
                 let over = h.hops.len().saturating_sub(MAX_DOTS);
                 h.hops.drain(..over);
             });
+            if f.t_ms == 0.0 {
+                live.series.update(|s| s.iter_mut().for_each(Vec::clear));
+            }
             live.frame.set(Some(f));
         }
         ServerMsg::Error { message, path, problems, command } => {
@@ -157,7 +173,25 @@ fn receive(live: Live, msg: ServerMsg) {
             live.problems.update(|p| p.extend(lines));
         }
         ServerMsg::Closing { reason } => live.problems.update(|p| p.push(reason)),
-        ServerMsg::Metrics(_) | ServerMsg::Log(_) | ServerMsg::Trace { .. } => {}
+        ServerMsg::Metrics(m) => {
+            let ids: Vec<String> = live.graph.with_untracked(|g| g.nodes.iter().map(|n| n.id.clone()).collect());
+            live.series.update(|series| {
+                series.resize(ids.len(), Vec::new());
+                for np in m.nodes {
+                    if let Some(i) = ids.iter().position(|id| *id == np.node) {
+                        let s = &mut series[i];
+                        // A reset or a reload starts the clock again: drop what is now ahead.
+                        if let Some(first) = np.points.first() {
+                            s.retain(|p| p.t_s < first.t_s);
+                        }
+                        s.extend(np.points);
+                        let over = s.len().saturating_sub(SERIES_POINTS);
+                        s.drain(..over);
+                    }
+                }
+            });
+        }
+        ServerMsg::Log(_) | ServerMsg::Trace { .. } => {}
     }
 }
 

@@ -84,6 +84,9 @@ pub fn Graph() -> impl IntoView {
                 };
                 view! {
                     <g class=format!("node {}", n.kind) class:warning=move || health() == Health::Warning
+                        class:selected=move || live.selected.get() == Some(i)
+                        on:click=move |_| live.selected.set(Some(i))
+                        tabindex="0" role="button" aria-label=format!("{} ({})", n.id, n.kind)
                         class:error=move || health() == Health::Error
                         transform=format!("translate({} {})", n.x, n.y) data-id=n.id.clone()>
                         <title>{format!("{} ({})", n.id, n.kind)}</title>

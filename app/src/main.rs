@@ -7,10 +7,12 @@
 //!   (a `<canvas>` over the graph, so thousands can move at once);
 //! - `files.rs`, `share.rs`: export, import, share links.
 
+mod charts;
 mod connection;
 mod dots;
 mod files;
 mod graph;
+mod inspector;
 mod layout;
 mod model;
 mod share;
@@ -34,6 +36,8 @@ fn App() -> impl IntoView {
                 <graph::Graph />
                 <dots::Dots />
             </main>
+            <inspector::Inspector />
+            <charts::Charts />
             <connection::Problems />
         </div>
     }

@@ -139,7 +139,8 @@ async fn opens_on_the_order_pipeline_and_plays() {
     })
     .await;
     assert!(text(&c, "#play").await.contains("Pause"));
-    tokio::time::sleep(Duration::from_millis(600)).await;
+    c.find(Locator::Css("svg#graph .node[data-id='payment_processing']")).await.unwrap().click().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
     let shot = c.screenshot().await.unwrap();
     assert!(shot.starts_with(b"\x89PNG"), "a PNG screenshot");
     std::fs::write(root().join("docs/screenshot.png"), shot).unwrap();
@@ -214,5 +215,41 @@ async fn broken_imports_keep_the_canvas_and_share_links_reopen_it() {
     fresh.find(Locator::Css("svg#graph .node[data-id='worker']")).await.expect("the same nodes");
     assert!(text(&fresh, ".scenario").await.contains("Tiny shop"));
     fresh.close().await.unwrap();
+    c.close().await.unwrap();
+}
+
+/// The `out` figure of the last point of a chart (`data-last="in=3 out=8"`).
+async fn last_out(c: &Client, chart: &str) -> f64 {
+    let Ok(e) = c.find(Locator::Css(chart)).await else { return -1.0 };
+    let last = e.attr("data-last").await.ok().flatten().unwrap_or_default();
+    last.split_whitespace().find_map(|kv| kv.strip_prefix("out=")).and_then(|v| v.parse().ok()).unwrap_or(-1.0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "browser test: needs chromium, chromedriver and dist/ (scripts/test.sh provides them and runs it)"]
+async fn a_live_change_shows_in_the_charts() {
+    let (_server, _driver, c, url, _) = start().await;
+    c.goto(&url).await.unwrap();
+    eventually("the graph is drawn", || async { node_count(&c).await == 15 }).await;
+    c.find(Locator::Css("#speed")).await.unwrap().select_by_value("10").await.unwrap();
+    c.find(Locator::Css("#play")).await.unwrap().click().await.unwrap();
+
+    // Select the order API: the inspector shows its rate, the charts its throughput (~8/s).
+    c.find(Locator::Css("svg#graph .node[data-id='order_api']")).await.unwrap().click().await.unwrap();
+    let rate = c.find(Locator::Css("#field-rate_per_s")).await.expect("the inspector shows the rate");
+    assert_eq!(rate.prop("value").await.unwrap().as_deref(), Some("8"));
+    eventually("the throughput chart fills", || async {
+        (0.0..30.0).contains(&last_out(&c, "#chart-throughput").await)
+    })
+    .await;
+
+    // Raise it to 150 orders a second, live: the chart follows.
+    rate.clear().await.unwrap();
+    rate.send_keys("150").await.unwrap();
+    c.find(Locator::Css("#apply-rate_per_s")).await.unwrap().click().await.unwrap();
+    eventually("the chart shows about 150/s", || async {
+        (110.0..190.0).contains(&last_out(&c, "#chart-throughput").await)
+    })
+    .await;
     c.close().await.unwrap();
 }

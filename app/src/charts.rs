@@ -1,0 +1,122 @@
+//! Charts of the selected node over the last simulated minutes, from the per-second series:
+//! throughput in and out, level (queue depth or busy workers), latency percentiles, errors and
+//! dead letters. Plain SVG polylines with labelled axes.
+
+use edasim_sim::stats::Point;
+use leptos::prelude::*;
+
+use crate::connection::Live;
+
+const W: f64 = 360.0;
+const H: f64 = 150.0;
+const PAD_L: f64 = 44.0;
+const PAD_B: f64 = 22.0;
+
+/// One line of a chart: a name, a CSS class and the value of each point.
+struct Line {
+    name: &'static str,
+    class: &'static str,
+    value: fn(&Point) -> f64,
+}
+
+/// A "nice" upper bound for an axis.
+pub fn nice_max(x: f64) -> f64 {
+    if x <= 0.0 || !x.is_finite() {
+        return 1.0;
+    }
+    let mag = 10f64.powf(x.log10().floor());
+    [1.0, 2.0, 5.0, 10.0].iter().map(|m| m * mag).find(|v| *v >= x).unwrap_or(10.0 * mag)
+}
+
+fn chart(
+    id: &'static str,
+    title: &'static str,
+    unit: &'static str,
+    lines: Vec<Line>,
+    points: Vec<Point>,
+) -> impl IntoView {
+    let max = nice_max(points.iter().flat_map(|p| lines.iter().map(move |l| (l.value)(p))).fold(0.0, f64::max));
+    let (t0, t1) = (points.first().map_or(0, |p| p.t_s), points.last().map_or(1, |p| p.t_s));
+    let span = (t1.saturating_sub(t0)).max(1) as f64;
+    let x = move |t: u64| PAD_L + (t.saturating_sub(t0)) as f64 / span * (W - PAD_L - 8.0);
+    let y = move |v: f64| (H - PAD_B) - v / max * (H - PAD_B - 8.0);
+    let last = points
+        .last()
+        .map(|p| lines.iter().map(|l| format!("{}={}", l.name, (l.value)(p))).collect::<Vec<_>>().join(" "));
+    let paths = lines
+        .iter()
+        .map(|l| {
+            let pts: Vec<String> = points.iter().map(|p| format!("{:.1},{:.1}", x(p.t_s), y((l.value)(p)))).collect();
+            view! { <polyline class=format!("series {}", l.class) points=pts.join(" ") /> }
+        })
+        .collect_view();
+    let legend = lines
+        .iter()
+        .enumerate()
+        .map(|(i, l)| view! { <text class=format!("legend {}", l.class) x=PAD_L + 8.0 + 90.0 * i as f64 y="12">{l.name}</text> })
+        .collect_view();
+    view! {
+        <figure class="chart" id=id data-last=last.unwrap_or_default()>
+            <figcaption>{format!("{title} ({unit})")}</figcaption>
+            <svg viewBox=format!("0 0 {W} {H}") role="img" aria-label=title>
+                <line class="axis" x1=PAD_L y1=H - PAD_B x2=W - 8.0 y2=H - PAD_B />
+                <line class="axis" x1=PAD_L y1="8" x2=PAD_L y2=H - PAD_B />
+                <text class="tick" x=PAD_L - 4.0 y="14" text-anchor="end">{format!("{max}")}</text>
+                <text class="tick" x=PAD_L - 4.0 y=H - PAD_B text-anchor="end">"0"</text>
+                <text class="tick" x=PAD_L y=H - 6.0>{format!("{t0} s")}</text>
+                <text class="tick" x=W - 8.0 y=H - 6.0 text-anchor="end">{format!("{t1} s")}</text>
+                {legend}
+                {paths}
+            </svg>
+        </figure>
+    }
+}
+
+#[component]
+pub fn Charts() -> impl IntoView {
+    let live = expect_context::<Live>();
+    let content = move || {
+        let Some(i) = live.selected.get() else {
+            return view! { <p class="hint">"Select a node to chart it."</p> }.into_any();
+        };
+        let (id, kind) =
+            live.graph.with(|g| g.nodes.get(i).map(|n| (n.id.clone(), n.kind.clone())).unwrap_or_default());
+        let points = live.series.with(|s| s.get(i).cloned().unwrap_or_default());
+        let level_unit = if kind == "service" { "busy workers" } else { "messages" };
+        view! {
+            <h2 class="dock-title">{format!("{id} · last {} s", points.len())}</h2>
+            <div class="charts">
+                {chart("chart-throughput", "Throughput", "msg/s", vec![
+                    Line { name: "in", class: "in", value: |p| f64::from(p.in_per_s) },
+                    Line { name: "out", class: "out", value: |p| f64::from(p.out_per_s) },
+                ], points.clone())}
+                {chart("chart-level", if kind == "service" { "Busy" } else { "Depth" }, level_unit, vec![
+                    Line { name: "mean", class: "level", value: |p| f64::from(p.level) },
+                ], points.clone())}
+                {chart("chart-latency", "Latency", "ms", vec![
+                    Line { name: "p50", class: "p50", value: |p| f64::from(p.p50_ms) },
+                    Line { name: "p95", class: "p95", value: |p| f64::from(p.p95_ms) },
+                    Line { name: "p99", class: "p99", value: |p| f64::from(p.p99_ms) },
+                ], points.clone())}
+                {chart("chart-errors", "Errors and dead letters", "per s", vec![
+                    Line { name: "errors", class: "errors", value: |p| f64::from(p.errors) },
+                    Line { name: "dead letters", class: "dead", value: |p| f64::from(p.dead_letters) },
+                    Line { name: "dropped", class: "dropped", value: |p| f64::from(p.dropped) },
+                ], points)}
+            </div>
+        }
+        .into_any()
+    };
+    view! { <section class="dock" aria-label="Charts">{content}</section> }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn nice_axes() {
+        assert_eq!(super::nice_max(0.0), 1.0);
+        assert_eq!(super::nice_max(7.0), 10.0);
+        assert_eq!(super::nice_max(180.0), 200.0);
+        assert_eq!(super::nice_max(0.3), 0.5);
+    }
+}
