@@ -107,7 +107,7 @@ pub fn Charts() -> impl IntoView {
         }
         .into_any()
     };
-    view! { <section class="dock" aria-label="Charts">{content}</section> }
+    view! { <div class="charts-view">{content}</div> }
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 
 use std::cell::RefCell;
 
-use edasim_protocol::{ClientMsg, Frame, HopOut, ServerMsg};
+use edasim_protocol::{ClientMsg, Frame, HopOut, LogLine, ServerMsg};
 use edasim_sim::stats::Point;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
@@ -29,7 +29,14 @@ pub struct Live {
     pub series: RwSignal<Vec<Vec<Point>>>,
     /// The node the inspector and the charts show.
     pub selected: RwSignal<Option<usize>>,
+    /// The event log, oldest first, at most `LOG_LINES`.
+    pub logs: RwSignal<Vec<LogLine>>,
+    /// The last trace asked for: the message and its hops.
+    pub trace: RwSignal<Option<(u64, Vec<HopOut>)>>,
 }
+
+/// Event-log lines kept in the browser.
+pub const LOG_LINES: usize = 2_000;
 
 /// Points kept per node for the charts: the last five simulated minutes.
 pub const SERIES_POINTS: usize = 300;
@@ -81,6 +88,8 @@ pub fn connect() -> Live {
         problems: RwSignal::new(Vec::new()),
         series: RwSignal::new(Vec::new()),
         selected: RwSignal::new(None),
+        logs: RwSignal::new(Vec::new()),
+        trace: RwSignal::new(None),
     };
     open(live);
     live
@@ -136,6 +145,8 @@ fn receive(live: Live, msg: ServerMsg) {
             HOPS.with(|h| h.borrow_mut().hops.clear());
             let graph = ViewGraph::from_topology(&topology);
             live.series.set(vec![Vec::new(); graph.nodes.len()]);
+            live.logs.set(Vec::new());
+            live.trace.set(None);
             live.selected.set(None);
             live.graph.set(graph);
             live.topology.set(Some(topology));
@@ -191,7 +202,12 @@ fn receive(live: Live, msg: ServerMsg) {
                 }
             });
         }
-        ServerMsg::Log(_) | ServerMsg::Trace { .. } => {}
+        ServerMsg::Log(log) => live.logs.update(|lines| {
+            lines.extend(log.entries);
+            let over = lines.len().saturating_sub(LOG_LINES);
+            lines.drain(..over);
+        }),
+        ServerMsg::Trace { msg, hops } => live.trace.set(Some((msg, hops))),
     }
 }
 

@@ -9,7 +9,9 @@
 
 mod charts;
 mod connection;
+mod dock;
 mod dots;
+mod eventlog;
 mod files;
 mod graph;
 mod inspector;
@@ -17,6 +19,7 @@ mod layout;
 mod model;
 mod share;
 mod topbar;
+mod trace;
 
 use leptos::prelude::*;
 
@@ -37,7 +40,7 @@ fn App() -> impl IntoView {
                 <dots::Dots />
             </main>
             <inspector::Inspector />
-            <charts::Charts />
+            <dock::Dock />
             <connection::Problems />
         </div>
     }

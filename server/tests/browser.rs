@@ -253,3 +253,39 @@ async fn a_live_change_shows_in_the_charts() {
     .await;
     c.close().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "browser test: needs chromium, chromedriver and dist/ (scripts/test.sh provides them and runs it)"]
+async fn the_event_log_filters_and_opens_traces() {
+    let (_server, _driver, c, url, _) = start().await;
+    c.goto(&url).await.unwrap();
+    eventually("the graph is drawn", || async { node_count(&c).await == 15 }).await;
+    c.find(Locator::Css("#speed")).await.unwrap().select_by_value("10").await.unwrap();
+    c.find(Locator::Css("#play")).await.unwrap().click().await.unwrap();
+    c.find(Locator::Css("#tab-log")).await.unwrap().click().await.unwrap();
+    let rows = || async { c.find_all(Locator::Css(".lines tbody tr")).await.map_or(0, |r| r.len()) };
+    eventually("log lines arrive (payments fail, dead letters, unroutable publishes)", || async { rows().await > 5 })
+        .await;
+
+    // Filter to one node: only its lines remain.
+    c.find(Locator::Css("#log-node")).await.unwrap().send_keys("payment_processing").await.unwrap();
+    eventually("only payment_processing's lines", || async {
+        let cells = c.find_all(Locator::Css(".lines tbody tr td:nth-child(3)")).await.unwrap_or_default();
+        let mut nodes = Vec::new();
+        for td in cells {
+            nodes.push(td.text().await.unwrap_or_default());
+        }
+        !nodes.is_empty() && nodes.iter().all(|n| n == "payment_processing")
+    })
+    .await;
+
+    // Freeze the view, then click a line: the trace of its order.
+    c.find(Locator::Css("#log-freeze")).await.unwrap().click().await.unwrap();
+    c.find(Locator::Css(".lines tbody tr")).await.unwrap().click().await.unwrap();
+    eventually("the trace shows the order's hops", || async {
+        c.find_all(Locator::Css("#trace li")).await.map_or(0, |r| r.len()) >= 3
+    })
+    .await;
+    assert!(text(&c, ".trace-title").await.starts_with("order "));
+    c.close().await.unwrap();
+}

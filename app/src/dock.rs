@@ -1,0 +1,38 @@
+//! The bottom dock: Charts, Event log and Trace, as tabs.
+
+use leptos::prelude::*;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Tab {
+    Charts,
+    Log,
+    Trace,
+}
+
+#[component]
+pub fn Dock() -> impl IntoView {
+    let tab = RwSignal::new(Tab::Charts);
+    let button = move |t: Tab, id: &'static str, label: &'static str| {
+        view! {
+            <button id=id role="tab" aria-selected=move || (tab.get() == t).to_string() class:active=move || tab.get() == t
+                on:click=move |_| tab.set(t)>{label}</button>
+        }
+    };
+    let show_trace = Callback::new(move |_| tab.set(Tab::Trace));
+    view! {
+        <section class="dock" aria-label="Monitoring">
+            <div class="tabs" role="tablist">
+                {button(Tab::Charts, "tab-charts", "Charts")}
+                {button(Tab::Log, "tab-log", "Event log")}
+                {button(Tab::Trace, "tab-trace", "Trace")}
+            </div>
+            <div class="tab-body">
+                {move || match tab.get() {
+                    Tab::Charts => view! { <crate::charts::Charts /> }.into_any(),
+                    Tab::Log => view! { <crate::eventlog::EventLog on_trace=show_trace /> }.into_any(),
+                    Tab::Trace => view! { <crate::trace::Trace /> }.into_any(),
+                }}
+            </div>
+        </section>
+    }
+}
