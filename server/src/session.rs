@@ -83,6 +83,8 @@ struct Session {
     sent_until: Vec<u64>,
     traces: VecDeque<HopOut>,
     shared: Arc<SessionShared>,
+    /// Each node's peak producer rate as it stands (file, then live changes): the rate limit.
+    rates: Vec<f64>,
     hops: Vec<Hop>,
     logs: Vec<LogEvent>,
 }
@@ -100,6 +102,7 @@ pub fn start(app: &AppState) -> Result<String, String> {
     registry.insert(id.clone(), crate::state::SessionHandle { cmd: tx, shared: shared.clone() });
     drop(registry);
     let seed = model.topology().seed;
+    let rates = peak_rates(&model);
     let session = Session {
         id: id.clone(),
         app: app.clone(),
@@ -115,6 +118,7 @@ pub fn start(app: &AppState) -> Result<String, String> {
         sent_until: Vec::new(),
         traces: VecDeque::new(),
         shared,
+        rates,
         hops: Vec::with_capacity(4 * HOPS_PER_FRAME),
         logs: Vec::with_capacity(LOGS_PER_FRAME),
     };
@@ -263,7 +267,7 @@ impl Session {
                     return err("node", format!("no node \"{node}\""));
                 };
                 if let Change::RatePerS(r) = change {
-                    let others: f64 = self.total_rate() - self.producer_rate(i);
+                    let others: f64 = self.rates.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, r)| r).sum();
                     if others + r > self.app.limits.max_total_rate {
                         return err(
                             "change.value",
@@ -275,7 +279,11 @@ impl Session {
                         );
                     }
                 }
+                let rate = if let Change::RatePerS(r) = change { Some(r) } else { None };
                 self.engine.apply(i, change).map_err(|e| ("change".to_string(), e.to_string(), Vec::new()))?;
+                if let Some(r) = rate {
+                    self.rates[i] = r;
+                }
             }
             ClientMsg::InjectFault { node, fault } => {
                 let Some(i) = self.model.node_index(&node) else {
@@ -311,7 +319,7 @@ impl Session {
                 Vec::new(),
             ));
         }
-        let rate = total_rate(&model);
+        let rate: f64 = peak_rates(&model).iter().sum();
         if rate > self.app.limits.max_total_rate {
             return Err((
                 "topology.nodes".into(),
@@ -339,20 +347,10 @@ impl Session {
 
     fn restart_quietly(&mut self) {
         self.engine = new_engine(&self.model, self.seed);
+        self.rates = peak_rates(&self.model);
         self.playing = false;
         self.sent_until.clear();
         self.traces.clear();
-    }
-
-    fn total_rate(&self) -> f64 {
-        (0..self.engine.node_count()).map(|i| self.producer_rate(i)).sum()
-    }
-
-    fn producer_rate(&self, node: usize) -> f64 {
-        match &self.model.topology().nodes[node].kind {
-            NodeKind::Producer(p) => p.rate_per_s.max(p.schedule.iter().map(|s| s.rate_per_s).fold(0.0, f64::max)),
-            _ => 0.0,
-        }
     }
 
     fn on_tick(&mut self) {
@@ -595,16 +593,17 @@ impl Session {
     }
 }
 
-fn total_rate(model: &Model) -> f64 {
-    model
-        .topology()
-        .nodes
-        .iter()
-        .map(|n| match &n.kind {
-            NodeKind::Producer(p) => p.rate_per_s.max(p.schedule.iter().map(|s| s.rate_per_s).fold(0.0, f64::max)),
-            _ => 0.0,
-        })
-        .sum()
+/// The highest rate a node may emit at (its rate or a step of its schedule); 0 for non-producers.
+fn peak_rate(kind: &NodeKind) -> f64 {
+    match kind {
+        NodeKind::Producer(p) => p.rate_per_s.max(p.schedule.iter().map(|s| s.rate_per_s).fold(0.0, f64::max)),
+        _ => 0.0,
+    }
+}
+
+/// Each node's peak rate, in node order: what the live-session rate limit adds up.
+fn peak_rates(model: &Model) -> Vec<f64> {
+    model.topology().nodes.iter().map(|n| peak_rate(&n.kind)).collect()
 }
 
 /// At most `max` hops, spread over the links: each link in turn gives its next hop, so a busy

@@ -336,3 +336,27 @@ async fn serves_the_built_app_and_nothing_outside_it() {
     assert_eq!(status, 200);
     assert!(body.contains("scripts/up.sh"), "{body}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn live_rates_are_limited_in_total() {
+    let addr = start_server().await;
+    let mut ws = connect(addr, None).await;
+    let _ = until(&mut ws, "first frame", |m| matches!(m, ServerMsg::Frame(_))).await;
+    let two = json!({"version": 1, "name": "two", "nodes": [
+        {"id": "a", "kind": "producer", "rate_per_s": 1}, {"id": "b", "kind": "producer", "rate_per_s": 1},
+        {"id": "q", "kind": "queue"}], "links": [{"from": "a", "to": "q"}, {"from": "b", "to": "q"}]});
+    send(&mut ws, json!({"type": "load_topology", "topology": two})).await;
+    let _ = until(&mut ws, "loaded", |m| matches!(m, ServerMsg::Loaded { .. })).await;
+    let limit = Limits::default().max_total_rate;
+    send(&mut ws, json!({"type": "set_param", "node": "a", "change": {"param": "rate_per_s", "value": limit * 0.75}}))
+        .await;
+    send(&mut ws, json!({"type": "set_param", "node": "b", "change": {"param": "rate_per_s", "value": limit * 0.75}}))
+        .await;
+    let ServerMsg::Error { path, message, .. } =
+        until(&mut ws, "error", |m| matches!(m, ServerMsg::Error { .. })).await
+    else {
+        unreachable!()
+    };
+    assert_eq!(path, "change.value");
+    assert!(message.contains("the limit is"), "{message}");
+}

@@ -5,24 +5,15 @@
 //! `EDASIM_LOAD_SESSIONS=100 EDASIM_LOAD_SPEED=10 cargo test --release -p edasim-server --test load -- --ignored --nocapture`
 //! (CI runs it with 10 sessions).
 
-use std::process::{Child, Command, Stdio};
+mod common;
+
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+
+use common::{Proc, free_port, wait_listening};
 
 use futures_util::{SinkExt, StreamExt};
 use tokio_tungstenite::tungstenite::Message;
-
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
 
 /// (user + system CPU seconds, resident memory in KiB) of a process.
 fn usage(pid: u32) -> (f64, u64) {
@@ -47,7 +38,7 @@ async fn sessions_keep_their_frame_rate() {
     let seconds: u64 = std::env::var("EDASIM_LOAD_SECONDS").ok().and_then(|n| n.parse().ok()).unwrap_or(10);
     let speed: f64 = std::env::var("EDASIM_LOAD_SPEED").ok().and_then(|n| n.parse().ok()).unwrap_or(10.0);
     let port = free_port();
-    let server = Server(
+    let server = Proc(
         Command::new(env!("CARGO_BIN_EXE_edasim"))
             .args(["serve", "--port", &port.to_string(), "--dist", "/nonexistent-dist"])
             .env("RUST_LOG", "warn")
@@ -57,11 +48,7 @@ async fn sessions_keep_their_frame_rate() {
             .expect("edasim serve starts"),
     );
     let pid = server.0.id();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err() {
-        assert!(Instant::now() < deadline, "the server listens within 10 s");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_listening(port, "edasim serve").await;
     let (_, rss_idle) = usage(pid);
 
     // Each client plays the order pipeline (at 10x by default) and counts the frames it receives (by the
