@@ -17,8 +17,13 @@ wasm_bindgen_version() {
 }
 
 need_wasm_bindgen() {
-    local want
+    local want pinned
     want=$(wasm_bindgen_version)
+    pinned=$(awk -F'"' '/^wasm_bindgen *=/ { print $2 }' Trunk.toml)
+    if [ "$pinned" != "$want" ]; then
+        echo "Trunk.toml pins wasm_bindgen = \"$pinned\" but Cargo.lock has wasm-bindgen $want: make them equal" >&2
+        exit 1
+    fi
     if ! command -v wasm-bindgen >/dev/null || [ "$(wasm-bindgen --version | awk '{print $2}')" != "$want" ]; then
         echo "==> cargo install wasm-bindgen-cli $want"
         cargo install wasm-bindgen-cli --version "$want"
