@@ -33,6 +33,15 @@ pub struct Live {
     pub logs: RwSignal<Vec<LogLine>>,
     /// The last trace asked for: the message and its hops.
     pub trace: RwSignal<Option<(u64, Vec<HopOut>)>>,
+    /// Event types seen so far, for the legend.
+    pub events: RwSignal<Vec<String>>,
+}
+
+/// Where the canvas is kept between page loads.
+const STORAGE_KEY: &str = "edasim.topology";
+
+fn storage() -> Option<web_sys::Storage> {
+    web_sys::window().and_then(|w| w.local_storage().ok().flatten())
 }
 
 /// Event-log lines kept in the browser.
@@ -90,6 +99,7 @@ pub fn connect() -> Live {
         selected: RwSignal::new(None),
         logs: RwSignal::new(Vec::new()),
         trace: RwSignal::new(None),
+        events: RwSignal::new(Vec::new()),
     };
     open(live);
     live
@@ -147,6 +157,11 @@ fn receive(live: Live, msg: ServerMsg) {
             live.series.set(vec![Vec::new(); graph.nodes.len()]);
             live.logs.set(Vec::new());
             live.trace.set(None);
+            live.events.set(Vec::new());
+            // The canvas survives a reload: the last topology loaded is kept in local storage.
+            if let Some(s) = storage() {
+                let _ = s.set_item(STORAGE_KEY, &topology.to_string());
+            }
             live.selected.set(None);
             live.graph.set(graph);
             live.topology.set(Some(topology));
@@ -161,6 +176,15 @@ fn receive(live: Live, msg: ServerMsg) {
         }
         ServerMsg::Frame(mut f) => {
             let hops = std::mem::take(&mut f.hops);
+            let new: Vec<String> = live.events.with_untracked(|seen| {
+                let mut new: Vec<String> = hops.iter().map(|h| h.event.clone()).filter(|e| !seen.contains(e)).collect();
+                new.sort();
+                new.dedup();
+                new
+            });
+            if !new.is_empty() {
+                live.events.update(|seen| seen.extend(new));
+            }
             let wall = now_ms();
             HOPS.with(|h| {
                 let mut h = h.borrow_mut();
@@ -211,9 +235,14 @@ fn receive(live: Live, msg: ServerMsg) {
     }
 }
 
-/// A share link (`#t=...`) opens its topology in the new session.
+/// A share link (`#t=...`) opens its topology in the new session; without one, the topology
+/// of the last visit (local storage) comes back.
 fn load_shared(live: Live) {
     let Some(hash) = web_sys::window().and_then(|w| w.location().hash().ok()).filter(|h| h.starts_with("#t=")) else {
+        let kept = storage().and_then(|s| s.get_item(STORAGE_KEY).ok().flatten());
+        if let Some(topology) = kept.and_then(|t| serde_json::from_str(&t).ok()) {
+            send(&ClientMsg::LoadTopology { topology });
+        }
         return;
     };
     let parsed = crate::share::decode(&hash)

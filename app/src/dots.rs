@@ -29,7 +29,17 @@ pub fn Dots() -> impl IntoView {
             animate(live, c);
         }
     });
-    view! { <canvas id="dots" class="dots" node_ref=canvas aria-hidden="true"></canvas> }
+    view! {
+        <canvas id="dots" class="dots" node_ref=canvas aria-hidden="true"></canvas>
+        <ul class="legend" id="legend" aria-label="Event types">
+            {move || live.events.get().into_iter().map(|e| view! {
+                <li><span class="swatch" style=format!("background:{}", colour(&e))></span>{e}</li>
+            }).collect_view()}
+            <Show when=move || !live.events.with(Vec::is_empty)>
+                <li><span class="swatch" style="background:#dc2626"></span>"dead letter"</li>
+            </Show>
+        </ul>
+    }
 }
 
 fn animate(live: Live, canvas: HtmlCanvasElement) {

@@ -122,6 +122,14 @@ async fn opens_on_the_order_pipeline_and_plays() {
     })
     .await;
     assert!(text(&c, "#play").await.contains("Pause"));
+    eventually("the legend names the event types", || async {
+        let legend = c.find(Locator::Css("#legend")).await.ok();
+        match legend {
+            Some(l) => l.text().await.unwrap_or_default().contains("order_created"),
+            None => false,
+        }
+    })
+    .await;
     c.find(Locator::Css("svg#graph .node[data-id='payment_processing']")).await.unwrap().click().await.unwrap();
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let shot = c.screenshot().await.unwrap();
@@ -187,6 +195,13 @@ async fn broken_imports_keep_the_canvas_and_share_links_reopen_it() {
     import(&c, &small.to_string()).await;
     eventually("the imported topology is drawn", || async { node_count(&c).await == 3 }).await;
     assert!(text(&c, ".scenario").await.contains("Tiny shop"));
+
+    // It survives a reload (local storage).
+    c.refresh().await.unwrap();
+    eventually("the canvas is back after a reload", || async {
+        node_count(&c).await == 3 && text(&c, ".scenario").await.contains("Tiny shop")
+    })
+    .await;
 
     // Its share link opens the same topology in a fresh browser.
     c.find(Locator::Css("#share")).await.unwrap().click().await.unwrap();
