@@ -18,6 +18,7 @@ mod inspector;
 mod layout;
 mod model;
 mod share;
+mod theme;
 mod topbar;
 mod trace;
 

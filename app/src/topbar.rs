@@ -57,6 +57,7 @@ pub fn TopBar() -> impl IntoView {
                 <dt>"dead-lettered"</dt><dd id="dead-lettered">{move || totals().dead_lettered}</dd>
                 <dt>"dropped"</dt><dd id="dropped">{move || totals().dropped}</dd>
             </dl>
+            <crate::theme::ThemeToggle />
             <span class="link-state" class:offline=move || !live.connected.get()>
                 {move || if live.connected.get() { "connected" } else { "connecting…" }}
             </span>

@@ -136,6 +136,13 @@ async fn opens_on_the_order_pipeline_and_plays() {
     assert!(shot.starts_with(b"\x89PNG"), "a PNG screenshot");
     std::fs::write(root().join("docs/screenshot.png"), shot).unwrap();
 
+    // The theme toggle switches light and dark.
+    let theme = || async { c.execute("return document.documentElement.dataset.theme", vec![]).await.unwrap() };
+    let before = theme().await;
+    c.find(Locator::Css("#theme")).await.unwrap().click().await.unwrap();
+    let after = theme().await;
+    assert!(before.as_str().is_some() && before != after, "{before} -> {after}");
+
     // Pause stops the clock.
     c.find(Locator::Css("#play")).await.unwrap().click().await.unwrap();
     eventually("paused", || async { text(&c, "#play").await.contains("Play") }).await;
