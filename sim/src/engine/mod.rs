@@ -155,11 +155,6 @@ impl Engine {
         &self.name
     }
 
-    /// Events scheduled and not yet handled.
-    pub fn pending_events(&self) -> usize {
-        self.events.len()
-    }
-
     /// The time of the next event, if any.
     pub fn next_event_time(&self) -> Option<Time> {
         self.events.peek_time()

@@ -3,13 +3,12 @@
 
 use std::collections::HashMap;
 
-use petgraph::graph::{DiGraph, EdgeReference, NodeIndex};
-use petgraph::visit::EdgeRef;
+use petgraph::graph::{DiGraph, NodeIndex};
 use serde_json::Value;
 
 use super::check::check;
 use super::decode::{MAX_FILE_BYTES, decode};
-use super::types::{NodeKind, Topology};
+use super::types::Topology;
 use crate::problem::{Invalid, Problem};
 
 /// What a link does, which follows from the kinds at its ends.
@@ -129,34 +128,6 @@ impl Model {
 
     pub fn node_index(&self, id: &str) -> Option<usize> {
         self.index.get(id).map(|i| i.index())
-    }
-
-    pub fn kind(&self, node: usize) -> &NodeKind {
-        &self.topology.nodes[node].kind
-    }
-
-    /// Links leaving `node`, in file order.
-    pub fn outgoing(&self, node: usize) -> Vec<EdgeReference<'_, EdgeInfo>> {
-        let mut edges: Vec<_> = self.graph.edges(NodeIndex::new(node)).collect();
-        edges.sort_by_key(|e| e.weight().link);
-        edges
-    }
-
-    /// Links entering `node`, in file order.
-    pub fn incoming(&self, node: usize) -> Vec<EdgeReference<'_, EdgeInfo>> {
-        let mut edges: Vec<_> =
-            self.graph.edges_directed(NodeIndex::new(node), petgraph::Direction::Incoming).collect();
-        edges.sort_by_key(|e| e.weight().link);
-        edges
-    }
-
-    /// The link's role and its far end, for each link of `node` in `dir`.
-    pub fn links_of(&self, node: usize, role: LinkRole) -> Vec<(usize, usize)> {
-        self.outgoing(node)
-            .into_iter()
-            .filter(|e| e.weight().role == role)
-            .map(|e| (e.weight().link, e.target().index()))
-            .collect()
     }
 }
 
