@@ -9,6 +9,7 @@
 
 mod charts;
 mod connection;
+mod doc;
 mod dock;
 mod dots;
 mod eventlog;
@@ -17,6 +18,7 @@ mod graph;
 mod inspector;
 mod layout;
 mod model;
+mod reconcile;
 mod share;
 mod theme;
 mod topbar;

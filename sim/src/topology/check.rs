@@ -53,47 +53,64 @@ pub(super) fn check(topo: &Topology) -> (DiGraph<usize, EdgeInfo>, Vec<Problem>)
 
 /// What a link between these kinds means, or why it means nothing.
 fn role_of(from: &NodeKind, to: &NodeKind, link: &Link) -> Result<LinkRole, String> {
-    use NodeKind as K;
-    let (f, t) = (from.name(), to.name());
-    if link.dead_letter {
-        return match (from, to) {
-            (K::Queue(_), K::Exchange(_) | K::Queue(_)) => Ok(LinkRole::DeadLetter),
-            _ => {
-                Err(format!("a dead-letter link goes from a queue to an exchange or a queue, not from a {f} to a {t}"))
-            }
+    let shape = LinkShape {
+        dead_letter: link.dead_letter,
+        alternate: link.alternate,
+        dedup: link.purpose == Some(Purpose::Dedup),
+    };
+    link_role(from.name(), to.name(), shape)
+}
+
+/// The flags of a link that change what it means, beside the kinds at its ends.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LinkShape {
+    pub dead_letter: bool,
+    pub alternate: bool,
+    /// `purpose: "dedup"` on a service → store link.
+    pub dedup: bool,
+}
+
+/// What a link from a node of kind `from` to one of kind `to` means, or a sentence saying why
+/// it means nothing and what the source can link to. Kinds are the file's names; the editor
+/// asks this while a link is being drawn, the checker for every link of a file.
+pub fn link_role(from: &str, to: &str, shape: LinkShape) -> Result<LinkRole, String> {
+    let messaging = |k: &str| k == "exchange" || k == "queue";
+    if shape.dead_letter {
+        return if from == "queue" && messaging(to) {
+            Ok(LinkRole::DeadLetter)
+        } else {
+            Err(format!("a dead-letter link goes from a queue to an exchange or a queue, not from a {from} to a {to}"))
         };
     }
-    if link.alternate {
-        return match (from, to) {
-            (K::Exchange(_), K::Exchange(_)) => Ok(LinkRole::Alternate),
-            _ => {
-                Err(format!("an alternate-exchange link goes from an exchange to an exchange, not from a {f} to a {t}"))
-            }
+    if shape.alternate {
+        return if from == "exchange" && to == "exchange" {
+            Ok(LinkRole::Alternate)
+        } else {
+            Err(format!("an alternate-exchange link goes from an exchange to an exchange, not from a {from} to a {to}"))
         };
     }
     Ok(match (from, to) {
-        (K::Producer(_) | K::Service(_), K::Exchange(_) | K::Queue(_)) => LinkRole::Publish,
-        (K::Exchange(_), K::Queue(_)) => LinkRole::Bind,
-        (K::Exchange(_), K::Exchange(_)) => LinkRole::ExchangeBind,
-        (K::Queue(_), K::Service(_)) => LinkRole::Consume,
-        (K::Service(_), K::Store(_)) => match link.purpose {
-            Some(Purpose::Dedup) => LinkRole::Dedup,
-            _ => LinkRole::Call,
-        },
-        (K::Queue(_), K::Exchange(_) | K::Queue(_)) => {
+        ("producer" | "service", "exchange" | "queue") => LinkRole::Publish,
+        ("exchange", "queue") => LinkRole::Bind,
+        ("exchange", "exchange") => LinkRole::ExchangeBind,
+        ("queue", "service") => LinkRole::Consume,
+        ("service", "store") if shape.dedup => LinkRole::Dedup,
+        ("service", "store") => LinkRole::Call,
+        ("queue", "exchange" | "queue") => {
             return Err(format!(
-                "a queue passes messages to a {t} only as dead letters; add \"dead_letter\": true, or link the queue to a service that consumes it"
+                "a queue passes messages to a {to} only as dead letters; add \"dead_letter\": true, or link the queue to a service that consumes it"
             ));
         }
         _ => {
             let can = match from {
-                K::Producer(_) => "an exchange or a queue (publish)",
-                K::Exchange(_) => "a queue (binding) or an exchange (exchange-to-exchange binding)",
-                K::Queue(_) => "a service (consume), or an exchange or queue with \"dead_letter\": true",
-                K::Service(_) => "an exchange or a queue (publish) or a store (call)",
-                K::Store(_) => "nothing: stores are called by services (link the service to the store)",
+                "producer" => "an exchange or a queue (publish)",
+                "exchange" => "a queue (binding) or an exchange (exchange-to-exchange binding)",
+                "queue" => "a service (consume), or an exchange or queue with \"dead_letter\": true",
+                "service" => "an exchange or a queue (publish) or a store (call)",
+                "store" => "nothing: stores are called by services (link the service to the store)",
+                other => return Err(format!("unknown node kind \"{other}\"")),
             };
-            return Err(format!("a link from a {f} to a {t} means nothing; a {f} links to {can}"));
+            return Err(format!("a link from a {from} to a {to} means nothing; a {from} links to {can}"));
         }
     })
 }

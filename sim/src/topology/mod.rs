@@ -10,6 +10,7 @@ mod decode;
 mod model;
 mod types;
 
+pub use check::{LinkShape, link_role};
 pub use decode::{MAX_FILE_BYTES, MAX_LINKS, MAX_NODES};
 pub use model::{EdgeInfo, LinkRole, Model};
 pub use types::*;

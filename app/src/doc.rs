@@ -1,0 +1,446 @@
+//! The canvas document: the topology file the user edits, as JSON (so that whatever the file
+//! holds survives an edit untouched), with the edits the editor makes and their history.
+//!
+//! Every edit goes through [`Doc::edit`], which keeps the state before it for undo; a drag
+//! changes the document on every pointer move but records one step ([`Doc::begin`] /
+//! [`Doc::commit`]). Nothing here touches the browser, so it is tested natively.
+
+use std::collections::BTreeSet;
+
+use edasim_sim::topology::{LinkShape, link_role};
+use serde_json::{Value, json};
+
+/// Steps of undo kept.
+const HISTORY: usize = 200;
+
+/// Positions snap to this grid (world units).
+pub const GRID: f64 = 20.0;
+
+pub fn snap(v: f64) -> f64 {
+    (v / GRID).round() * GRID
+}
+
+/// What is selected on the canvas: nodes by id, links and notes by index.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Selection {
+    pub nodes: BTreeSet<String>,
+    pub links: BTreeSet<usize>,
+    pub notes: BTreeSet<usize>,
+}
+
+impl Selection {
+    pub fn is_empty(&self) -> bool {
+        self.nodes.is_empty() && self.links.is_empty() && self.notes.is_empty()
+    }
+
+    pub fn node(id: &str) -> Selection {
+        Selection { nodes: BTreeSet::from([id.to_string()]), ..Selection::default() }
+    }
+
+    /// The one node selected, if exactly one thing is.
+    pub fn single_node(&self) -> Option<&str> {
+        (self.nodes.len() == 1 && self.links.is_empty() && self.notes.is_empty())
+            .then(|| self.nodes.first().map(String::as_str))
+            .flatten()
+    }
+}
+
+/// What Copy keeps: nodes, the links among them, notes.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Clip {
+    nodes: Vec<Value>,
+    links: Vec<Value>,
+    notes: Vec<Value>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Doc {
+    pub value: Value,
+    undo: Vec<Value>,
+    redo: Vec<Value>,
+}
+
+/// Fields a node of each kind starts with when placed from the palette: enough to run.
+fn defaults(kind: &str) -> Value {
+    match kind {
+        "producer" => json!({"rate_per_s": 5, "arrival": "poisson"}),
+        "exchange" => json!({"type": "direct"}),
+        "queue" => json!({}),
+        "service" => json!({"replicas": 1, "concurrency": 1, "processing": {"dist": "exponential", "mean_ms": 100}}),
+        "store" => json!({"latency": {"dist": "constant", "ms": 2}}),
+        _ => json!({}),
+    }
+}
+
+fn arr<'a>(v: &'a mut Value, key: &str) -> &'a mut Vec<Value> {
+    if !v.get(key).is_some_and(Value::is_array) {
+        v[key] = json!([]);
+    }
+    match v.get_mut(key) {
+        Some(Value::Array(a)) => a,
+        _ => unreachable!("just made an array"),
+    }
+}
+
+fn str_at<'a>(v: &'a Value, key: &str) -> &'a str {
+    v.get(key).and_then(Value::as_str).unwrap_or("")
+}
+
+fn pos_of(v: &Value) -> (f64, f64) {
+    let p = |i: usize| v.get("pos").and_then(|p| p.get(i)).and_then(Value::as_f64).unwrap_or(0.0);
+    (p(0), p(1))
+}
+
+impl Doc {
+    pub fn new(value: Value) -> Doc {
+        Doc { value, undo: Vec::new(), redo: Vec::new() }
+    }
+
+    pub fn can_undo(&self) -> bool {
+        !self.undo.is_empty()
+    }
+
+    pub fn can_redo(&self) -> bool {
+        !self.redo.is_empty()
+    }
+
+    /// Replaces the document (a load, an import), as one step that can be undone.
+    pub fn replace(&mut self, value: Value) {
+        if value != self.value {
+            let before = std::mem::replace(&mut self.value, value);
+            self.record(before);
+        }
+    }
+
+    /// Applies one edit as one step of history; an edit that changes nothing records nothing.
+    pub fn edit<R>(&mut self, f: impl FnOnce(&mut Value) -> R) -> R {
+        let before = self.value.clone();
+        let r = f(&mut self.value);
+        if self.value != before {
+            self.record(before);
+        }
+        r
+    }
+
+    /// The state before a gesture (a drag) that changes the document many times.
+    pub fn begin(&self) -> Value {
+        self.value.clone()
+    }
+
+    /// Ends a gesture begun at `before`: one step of history if anything changed.
+    pub fn commit(&mut self, before: Value) {
+        if before != self.value {
+            self.record(before);
+        }
+    }
+
+    fn record(&mut self, before: Value) {
+        self.undo.push(before);
+        if self.undo.len() > HISTORY {
+            self.undo.remove(0);
+        }
+        self.redo.clear();
+    }
+
+    pub fn undo(&mut self) -> bool {
+        let Some(before) = self.undo.pop() else { return false };
+        self.redo.push(std::mem::replace(&mut self.value, before));
+        true
+    }
+
+    pub fn redo(&mut self) -> bool {
+        let Some(after) = self.redo.pop() else { return false };
+        self.undo.push(std::mem::replace(&mut self.value, after));
+        true
+    }
+
+    pub fn node_index(&self, id: &str) -> Option<usize> {
+        self.value["nodes"].as_array()?.iter().position(|n| str_at(n, "id") == id)
+    }
+
+    pub fn kind_of(&self, id: &str) -> Option<&str> {
+        let i = self.node_index(id)?;
+        self.value["nodes"][i]["kind"].as_str()
+    }
+
+    /// An id not yet used, from a stem: `queue_1`, `queue_2`...
+    pub fn fresh_id(&self, stem: &str) -> String {
+        (1..).map(|n| format!("{stem}_{n}")).find(|id| self.node_index(id).is_none()).unwrap_or_default()
+    }
+
+    /// Places a node of `kind` with its top-left corner at `pos` (snapped); returns its id.
+    pub fn add_node(&mut self, kind: &str, pos: (f64, f64)) -> String {
+        let id = self.fresh_id(kind);
+        let mut node = defaults(kind);
+        node["id"] = json!(id);
+        node["kind"] = json!(kind);
+        node["pos"] = json!([snap(pos.0), snap(pos.1)]);
+        self.edit(|v| arr(v, "nodes").push(node));
+        id
+    }
+
+    /// Links `from` to `to` with the meaning their kinds give it. A queue's only link to an
+    /// exchange or a queue is a dead-letter link, so that is what it becomes. Refused, with
+    /// the reason, when the link means nothing or exists already. Returns what it means.
+    pub fn add_link(&mut self, from: &str, to: &str) -> Result<&'static str, String> {
+        let (Some(f), Some(t)) = (self.kind_of(from), self.kind_of(to)) else {
+            return Err("no such node".into());
+        };
+        let dead_letter = f == "queue" && (t == "exchange" || t == "queue");
+        let role = link_role(f, t, LinkShape { dead_letter, ..LinkShape::default() })?;
+        let exists = self.value["links"]
+            .as_array()
+            .is_some_and(|ls| ls.iter().any(|l| str_at(l, "from") == from && str_at(l, "to") == to));
+        if exists {
+            return Err(format!("\"{from}\" is already linked to \"{to}\""));
+        }
+        let mut link = json!({"from": from, "to": to});
+        if dead_letter {
+            link["dead_letter"] = json!(true);
+        }
+        self.edit(|v| arr(v, "links").push(link));
+        Ok(role.describe())
+    }
+
+    pub fn add_note(&mut self, text: &str, pos: (f64, f64)) -> usize {
+        self.edit(|v| {
+            let notes = arr(v, "notes");
+            notes.push(json!({"text": text, "pos": [snap(pos.0), snap(pos.1)]}));
+            notes.len() - 1
+        })
+    }
+
+    /// Removes the selection; a removed node takes its links with it.
+    pub fn delete(&mut self, sel: &Selection) {
+        self.edit(|v| {
+            let gone = |l: &Value| sel.nodes.contains(str_at(l, "from")) || sel.nodes.contains(str_at(l, "to"));
+            let mut i = 0;
+            arr(v, "links").retain(|l| {
+                let keep = !sel.links.contains(&i) && !gone(l);
+                i += 1;
+                keep
+            });
+            arr(v, "nodes").retain(|n| !sel.nodes.contains(str_at(n, "id")));
+            let mut i = 0;
+            arr(v, "notes").retain(|_| {
+                let keep = !sel.notes.contains(&i);
+                i += 1;
+                keep
+            });
+            if v["notes"].as_array().is_some_and(Vec::is_empty) {
+                v.as_object_mut().map(|o| o.remove("notes"));
+            }
+        });
+    }
+
+    /// Moves the selected nodes and notes by (dx, dy) without recording history (a drag
+    /// records once at its end); `to_grid` snaps each to the grid.
+    pub fn shift(&mut self, sel: &Selection, from: &Value, dx: f64, dy: f64, to_grid: bool) {
+        let place = |(x, y): (f64, f64)| {
+            let (x, y) = (x + dx, y + dy);
+            if to_grid { json!([snap(x), snap(y)]) } else { json!([x, y]) }
+        };
+        for (i, n) in from["nodes"].as_array().into_iter().flatten().enumerate() {
+            if sel.nodes.contains(str_at(n, "id")) {
+                self.value["nodes"][i]["pos"] = place(pos_of(n));
+            }
+        }
+        for (i, n) in from["notes"].as_array().into_iter().flatten().enumerate() {
+            if sel.notes.contains(&i) {
+                self.value["notes"][i]["pos"] = place(pos_of(n));
+            }
+        }
+    }
+
+    /// Moves the selection by (dx, dy) as one step (arrow keys).
+    pub fn nudge(&mut self, sel: &Selection, dx: f64, dy: f64) {
+        let from = self.value.clone();
+        self.shift(sel, &from, dx, dy, false);
+        self.commit(from);
+    }
+
+    pub fn copy(&self, sel: &Selection) -> Clip {
+        let nodes: Vec<Value> = self.value["nodes"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|n| sel.nodes.contains(str_at(n, "id")))
+            .cloned()
+            .collect();
+        let links = self.value["links"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|l| sel.nodes.contains(str_at(l, "from")) && sel.nodes.contains(str_at(l, "to")))
+            .cloned()
+            .collect();
+        let notes = self.value["notes"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .enumerate()
+            .filter(|(i, _)| sel.notes.contains(i))
+            .map(|(_, n)| n.clone())
+            .collect();
+        Clip { nodes, links, notes }
+    }
+
+    /// Pastes a clip offset by (dx, dy), with fresh ids; returns the new selection.
+    pub fn paste(&mut self, clip: &Clip, dx: f64, dy: f64) -> Selection {
+        let mut sel = Selection::default();
+        let mut renamed = Vec::new();
+        let mut nodes = Vec::new();
+        let mut taken = self.clone();
+        for n in &clip.nodes {
+            let old = str_at(n, "id").to_string();
+            let stem = old.trim_end_matches(|c: char| c.is_ascii_digit()).trim_end_matches('_');
+            let id = taken.fresh_id(if stem.is_empty() { "node" } else { stem });
+            let mut n = n.clone();
+            n["id"] = json!(id);
+            let (x, y) = pos_of(&n);
+            n["pos"] = json!([x + dx, y + dy]);
+            arr(&mut taken.value, "nodes").push(n.clone());
+            sel.nodes.insert(id.clone());
+            renamed.push((old, id));
+            nodes.push(n);
+        }
+        let new_id = |old: &str| renamed.iter().find(|(o, _)| o == old).map(|(_, n)| n.clone());
+        let links: Vec<Value> = clip
+            .links
+            .iter()
+            .filter_map(|l| {
+                let mut l = l.clone();
+                l["from"] = json!(new_id(str_at(&l, "from"))?);
+                l["to"] = json!(new_id(str_at(&l, "to"))?);
+                Some(l)
+            })
+            .collect();
+        let base = self.value["notes"].as_array().map_or(0, Vec::len);
+        let notes: Vec<Value> = clip
+            .notes
+            .iter()
+            .enumerate()
+            .map(|(i, n)| {
+                sel.notes.insert(base + i);
+                let mut n = n.clone();
+                let (x, y) = pos_of(&n);
+                n["pos"] = json!([x + dx, y + dy]);
+                n
+            })
+            .collect();
+        self.edit(|v| {
+            arr(v, "nodes").extend(nodes);
+            arr(v, "links").extend(links);
+            if !notes.is_empty() {
+                arr(v, "notes").extend(notes);
+            }
+        });
+        sel
+    }
+
+    /// Sets (or, with `None`, removes) one field of the object at `path` (`nodes[2]`, `links[0]`,
+    /// `notes[1]`): the inspector's edit.
+    pub fn set_field(&mut self, section: &str, index: usize, field: &str, value: Option<Value>) {
+        self.edit(|v| {
+            let Some(obj) = v.get_mut(section).and_then(|s| s.get_mut(index)).and_then(Value::as_object_mut) else {
+                return;
+            };
+            match value {
+                Some(value) => {
+                    obj.insert(field.to_string(), value);
+                }
+                None => {
+                    obj.remove(field);
+                }
+            }
+        });
+    }
+
+    /// Writes positions for nodes that have none (a file saved without them), from `layout`.
+    pub fn fill_positions(&mut self, layout: &[(f64, f64)]) {
+        let Some(nodes) = self.value["nodes"].as_array_mut() else { return };
+        for (n, &(x, y)) in nodes.iter_mut().zip(layout) {
+            if n.get("pos").is_none() {
+                n["pos"] = json!([x, y]);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn doc() -> Doc {
+        Doc::new(json!({"version": 1, "name": "t", "seed": 1, "nodes": [
+            {"id": "p", "kind": "producer", "rate_per_s": 5, "pos": [0, 0]},
+            {"id": "q", "kind": "queue", "pos": [200, 0]}],
+            "links": [{"from": "p", "to": "q"}]}))
+    }
+
+    fn valid(d: &Doc) -> bool {
+        edasim_sim::Model::from_value(&d.value).is_ok()
+    }
+
+    #[test]
+    fn placed_nodes_run_and_undo_redo_walk_the_history() {
+        let mut d = doc();
+        let s = d.add_node("service", (413.0, 9.0));
+        assert_eq!(s, "service_1");
+        assert_eq!(d.value["nodes"][2]["pos"], json!([420.0, 0.0]), "snapped to the grid");
+        assert_eq!(d.add_link("q", &s), Ok("a consume link"));
+        assert!(valid(&d), "{}", d.value);
+        assert!(d.undo() && d.undo());
+        assert_eq!(d.value, doc().value);
+        assert!(!d.undo());
+        assert!(d.redo());
+        assert_eq!(d.value["nodes"].as_array().unwrap().len(), 3);
+        d.add_node("store", (0.0, 0.0));
+        assert!(!d.can_redo(), "a new edit drops the redo steps");
+    }
+
+    #[test]
+    fn links_that_mean_nothing_are_refused_with_the_reason() {
+        let mut d = doc();
+        let st = d.add_node("store", (0.0, 100.0));
+        let err = d.add_link("p", &st).unwrap_err();
+        assert!(err.contains("a link from a producer to a store means nothing"), "{err}");
+        assert!(d.add_link("p", "q").unwrap_err().contains("already linked"));
+        let x = d.add_node("exchange", (0.0, 200.0));
+        assert_eq!(d.add_link("q", &x), Ok("a dead-letter link"));
+        assert_eq!(d.value["links"][1]["dead_letter"], json!(true));
+    }
+
+    #[test]
+    fn delete_takes_links_along_and_copy_paste_renames() {
+        let mut d = doc();
+        let mut sel = Selection::node("p");
+        sel.nodes.insert("q".into());
+        let clip = d.copy(&sel);
+        let pasted = d.paste(&clip, 40.0, 40.0);
+        assert_eq!(pasted.nodes.iter().cloned().collect::<Vec<_>>(), ["p_1", "q_1"]);
+        assert_eq!(d.value["links"][1], json!({"from": "p_1", "to": "q_1"}));
+        assert_eq!(d.value["nodes"][3]["pos"], json!([240.0, 40.0]));
+        assert!(valid(&d));
+        d.delete(&Selection::node("q"));
+        assert_eq!(d.value["links"].as_array().unwrap().len(), 1, "p→q went with q");
+        assert!(valid(&d));
+    }
+
+    #[test]
+    fn a_drag_is_one_step_and_notes_move_with_nodes() {
+        let mut d = doc();
+        d.add_note("retries live here", (0.0, 300.0));
+        let sel = Selection { nodes: BTreeSet::from(["q".to_string()]), notes: BTreeSet::from([0]), ..Default::default() };
+        let before = d.begin();
+        for step in 1..=10 {
+            d.shift(&sel, &before, f64::from(step) * 3.3, 0.0, true);
+        }
+        d.commit(before);
+        assert_eq!(d.value["nodes"][1]["pos"], json!([240.0, 0.0]));
+        assert_eq!(d.value["notes"][0]["pos"], json!([40.0, 300.0]));
+        assert!(d.undo());
+        assert_eq!(d.value["nodes"][1]["pos"], json!([200, 0]));
+        assert!(valid(&d));
+    }
+}
