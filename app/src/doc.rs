@@ -431,7 +431,8 @@ mod tests {
     fn a_drag_is_one_step_and_notes_move_with_nodes() {
         let mut d = doc();
         d.add_note("retries live here", (0.0, 300.0));
-        let sel = Selection { nodes: BTreeSet::from(["q".to_string()]), notes: BTreeSet::from([0]), ..Default::default() };
+        let sel =
+            Selection { nodes: BTreeSet::from(["q".to_string()]), notes: BTreeSet::from([0]), ..Default::default() };
         let before = d.begin();
         for step in 1..=10 {
             d.shift(&sel, &before, f64::from(step) * 3.3, 0.0, true);

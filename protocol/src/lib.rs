@@ -195,6 +195,10 @@ pub struct Frame {
     /// In the topology's node order.
     pub nodes: Vec<NodeLive>,
     pub totals: Totals,
+    /// Messages that have crossed each link since the start, in the topology's link order
+    /// (every crossing, not only the sampled hops): the view draws link thickness from the rate.
+    #[serde(default)]
+    pub links: Vec<u64>,
 }
 
 /// A message crossing a link; `from`, `to` and `link` index the loaded topology.

@@ -400,6 +400,7 @@ impl Session {
             hops_omitted,
             nodes: (0..self.engine.node_count()).map(|i| self.node_live(i)).collect(),
             totals: self.totals(),
+            links: self.engine.link_crossings().to_vec(),
         };
         let sent = self.send(ServerMsg::Frame(frame));
         ServerStats::add(if sent { &self.app.stats.frames_sent } else { &self.app.stats.frames_dropped }, 1);

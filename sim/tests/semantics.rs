@@ -360,3 +360,23 @@ fn hops_are_bounded_and_counted() {
     assert!(hops.iter().all(|h| h.end == h.start + 3 * NS_PER_MS && e.symbol(h.event) == "p"));
     assert_eq!(e.take_hops(20, &mut hops), 0);
 }
+
+#[test]
+fn link_crossings_count_every_message_on_every_link() {
+    // 10 orders fan out to two queues; one consumer fails everything and dead-letters it.
+    let mut nodes = vec![producer("p", 10), json!({"id": "x", "kind": "exchange", "type": "fanout"})];
+    nodes.extend(queues(&["a", "b", "dlq"]));
+    nodes.push(json!({"id": "ok", "kind": "service", "processing": 1}));
+    nodes.push(json!({"id": "bad", "kind": "service", "processing": 1, "failure_rate": 1}));
+    nodes.push(json!({"id": "drain", "kind": "service", "processing": 1}));
+    let (_, mut e) = engine(
+        json!(nodes),
+        json!([
+            {"from": "p", "to": "x"}, {"from": "x", "to": "a"}, {"from": "x", "to": "b"},
+            {"from": "a", "to": "ok"}, {"from": "b", "to": "bad"},
+            {"from": "b", "to": "dlq", "dead_letter": true}, {"from": "dlq", "to": "drain"}
+        ]),
+    );
+    run_for(&mut e, 1.0);
+    assert_eq!(e.link_crossings(), [10, 10, 10, 10, 10, 10, 10]);
+}

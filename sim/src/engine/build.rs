@@ -226,6 +226,7 @@ impl Engine {
             routes: RouteCache::default(),
             ledger: Default::default(),
             hops: Capture::new(opts.hop_capacity),
+            crossings: vec![0; topo.links.len()],
             logs: Capture::new(opts.log_capacity),
             same_instant: 0,
             last_node: 0,

@@ -121,6 +121,7 @@ impl Engine {
 
     #[inline]
     pub(super) fn record_hop(&mut self, m: u32, link: u32, start: Time, end: Time) {
+        self.crossings[link as usize] += 1;
         if self.hops.on() {
             let msg = &self.msgs[m];
             let l = &self.links[link as usize];

@@ -116,6 +116,8 @@ pub struct Engine {
     routes: RouteCache,
     ledger: Ledger,
     hops: Capture<Hop>,
+    /// Messages that have crossed each link so far (counted whether or not hops are captured).
+    crossings: Vec<u64>,
     logs: Capture<LogEvent>,
     /// Events handled at the current instant, and the node last involved (stall detection).
     same_instant: u64,
@@ -244,6 +246,12 @@ impl Engine {
     /// The name of an interned event type or routing key.
     pub fn symbol(&self, sym: u32) -> &str {
         self.syms.name(sym)
+    }
+
+    /// Messages that have crossed each link (topology order) since the start: a view's link
+    /// rates are the differences between two reads.
+    pub fn link_crossings(&self) -> &[u64] {
+        &self.crossings
     }
 
     /// A node's flows up to the last whole simulated second.
