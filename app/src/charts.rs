@@ -75,13 +75,20 @@ fn chart(
 #[component]
 pub fn Charts() -> impl IntoView {
     let live = expect_context::<Live>();
+    let ed = expect_context::<crate::editor::Editor>();
     let content = move || {
-        let Some(i) = live.selected.get() else {
+        let Some(id) = ed.selection.with(|s| s.single_node().map(str::to_string)) else {
             return view! { <p class="hint">"Select a node to chart it."</p> }.into_any();
         };
-        let (id, kind) =
-            live.graph.with(|g| g.nodes.get(i).map(|n| (n.id.clone(), n.kind.clone())).unwrap_or_default());
-        let points = live.series.with(|s| s.get(i).cloned().unwrap_or_default());
+        let found = ed.graph.with(|g| {
+            let i = g.nodes.iter().position(|n| n.id == id)?;
+            Some((g.nodes[i].kind.clone(), g.running[i]))
+        });
+        let Some((kind, running)) = found else { return ().into_any() };
+        let Some(r) = running else {
+            return view! { <p class="hint">{format!("{id} is not in the running simulation yet: restart with the changes to chart it.")}</p> }.into_any();
+        };
+        let points = live.series.with(|s| s.get(r).cloned().unwrap_or_default());
         let level_unit = if kind == "service" { "busy workers" } else { "messages" };
         view! {
             <h2 class="dock-title">{format!("{id} · last {} s", points.len())}</h2>

@@ -11,37 +11,32 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::Closure;
 use web_sys::{MessageEvent, WebSocket};
 
-use crate::model::ViewGraph;
+use crate::doc::Doc;
+use crate::editor::{Checked, Editor, STORAGE_KEY, check, storage, with_positions};
 
 /// What the views read.
 #[derive(Clone, Copy)]
 pub struct Live {
-    /// The loaded topology as the server sent it (what Export saves and Share encodes).
+    /// The topology the run plays, as the server sent it when it loaded it.
     pub topology: RwSignal<Option<serde_json::Value>>,
-    pub graph: RwSignal<ViewGraph>,
+    /// The server's shipped scenarios.
+    pub scenarios: RwSignal<Vec<String>>,
     /// The last frame, without its hops (those go to the dots layer).
     pub frame: RwSignal<Option<Frame>>,
     pub playing: RwSignal<bool>,
     pub speed: RwSignal<f64>,
     pub connected: RwSignal<bool>,
     pub problems: RwSignal<Vec<String>>,
-    /// Per node (topology order), the last per-second points of its series.
+    /// Per node (running topology order), the last per-second points of its series.
     pub series: RwSignal<Vec<Vec<Point>>>,
-    /// The node the inspector and the charts show.
-    pub selected: RwSignal<Option<usize>>,
+    /// Per link (running topology order), messages per simulated second, smoothed.
+    pub link_rates: RwSignal<Vec<f64>>,
     /// The event log, oldest first, at most `LOG_LINES`.
     pub logs: RwSignal<Vec<LogLine>>,
     /// The last trace asked for: the message and its hops.
     pub trace: RwSignal<Option<(u64, Vec<HopOut>)>>,
     /// Event types seen so far, for the legend.
     pub events: RwSignal<Vec<String>>,
-}
-
-/// Where the canvas is kept between page loads.
-const STORAGE_KEY: &str = "edasim.topology";
-
-fn storage() -> Option<web_sys::Storage> {
-    web_sys::window().and_then(|w| w.local_storage().ok().flatten())
 }
 
 /// Event-log lines kept in the browser.
@@ -67,6 +62,8 @@ pub const MAX_DOTS: usize = 3_000;
 thread_local! {
     static SOCKET: RefCell<Option<WebSocket>> = const { RefCell::new(None) };
     static SESSION: RefCell<Option<String>> = const { RefCell::new(None) };
+    /// The last frame's simulated time and link crossings, for the link rates.
+    static CROSSINGS: RefCell<(f64, Vec<u64>)> = const { RefCell::new((0.0, Vec::new())) };
     pub static HOPS: RefCell<HopBuffer> = RefCell::new(HopBuffer::default());
 }
 
@@ -86,23 +83,28 @@ pub fn send(msg: &ClientMsg) {
     });
 }
 
-pub fn connect() -> Live {
-    let live = Live {
-        topology: RwSignal::new(None),
-        graph: RwSignal::new(ViewGraph::default()),
-        frame: RwSignal::new(None),
-        playing: RwSignal::new(false),
-        speed: RwSignal::new(1.0),
-        connected: RwSignal::new(false),
-        problems: RwSignal::new(Vec::new()),
-        series: RwSignal::new(Vec::new()),
-        selected: RwSignal::new(None),
-        logs: RwSignal::new(Vec::new()),
-        trace: RwSignal::new(None),
-        events: RwSignal::new(Vec::new()),
-    };
-    open(live);
-    live
+impl Live {
+    pub fn new() -> Live {
+        Live {
+            topology: RwSignal::new(None),
+            scenarios: RwSignal::new(Vec::new()),
+            frame: RwSignal::new(None),
+            playing: RwSignal::new(false),
+            speed: RwSignal::new(1.0),
+            connected: RwSignal::new(false),
+            problems: RwSignal::new(Vec::new()),
+            series: RwSignal::new(Vec::new()),
+            link_rates: RwSignal::new(Vec::new()),
+            logs: RwSignal::new(Vec::new()),
+            trace: RwSignal::new(None),
+            events: RwSignal::new(Vec::new()),
+        }
+    }
+}
+
+/// Opens the websocket; what arrives feeds `live` and the editor.
+pub fn connect(live: Live, editor: Editor) {
+    open(live, editor);
 }
 
 fn url() -> String {
@@ -115,7 +117,7 @@ fn url() -> String {
     }
 }
 
-fn open(live: Live) {
+fn open(live: Live, editor: Editor) {
     let Ok(ws) = WebSocket::new(&url()) else {
         live.problems.update(|p| p.push("cannot open a websocket to the server".into()));
         return;
@@ -126,7 +128,7 @@ fn open(live: Live) {
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
         if let Some(text) = e.data().as_string() {
             match serde_json::from_str::<ServerMsg>(&text) {
-                Ok(msg) => receive(live, msg),
+                Ok(msg) => receive(live, editor, msg),
                 Err(err) => live.problems.update(|p| p.push(format!("unreadable message from the server: {err}"))),
             }
         }
@@ -136,35 +138,32 @@ fn open(live: Live) {
     let on_close = Closure::<dyn FnMut()>::new(move || {
         live.connected.set(false);
         // Come back to the same session (the server keeps it for a minute).
-        let _ = leptos::prelude::set_timeout_with_handle(move || open(live), std::time::Duration::from_secs(1));
+        let _ = leptos::prelude::set_timeout_with_handle(move || open(live, editor), std::time::Duration::from_secs(1));
     });
     ws.set_onclose(Some(on_close.as_ref().unchecked_ref()));
     on_close.forget();
     SOCKET.with(|s| *s.borrow_mut() = Some(ws));
 }
 
-fn receive(live: Live, msg: ServerMsg) {
+fn receive(live: Live, editor: Editor, msg: ServerMsg) {
     match msg {
-        ServerMsg::Welcome { session, resumed, .. } => {
+        ServerMsg::Welcome { session, resumed, scenarios } => {
             SESSION.with(|s| *s.borrow_mut() = Some(session));
-            if !resumed {
-                load_shared(live);
+            live.scenarios.set(scenarios);
+            if !resumed && editor.doc.with_untracked(|d| d.value.is_null()) {
+                restore(live, editor);
             }
         }
         ServerMsg::Loaded { topology, .. } => {
             HOPS.with(|h| h.borrow_mut().hops.clear());
-            let graph = ViewGraph::from_topology(&topology);
-            live.series.set(vec![Vec::new(); graph.nodes.len()]);
+            CROSSINGS.with(|c| *c.borrow_mut() = (0.0, Vec::new()));
+            let nodes = topology["nodes"].as_array().map_or(0, Vec::len);
+            live.series.set(vec![Vec::new(); nodes]);
+            live.link_rates.set(Vec::new());
             live.logs.set(Vec::new());
             live.trace.set(None);
             live.events.set(Vec::new());
-            // The canvas survives a reload: the last topology loaded is kept in local storage.
-            if let Some(s) = storage() {
-                let _ = s.set_item(STORAGE_KEY, &topology.to_string());
-            }
-            live.selected.set(None);
-            live.graph.set(graph);
-            live.topology.set(Some(topology));
+            editor.on_loaded(live, topology);
         }
         ServerMsg::State { playing, speed, t_ms } => {
             live.playing.set(playing);
@@ -196,9 +195,16 @@ fn receive(live: Live, msg: ServerMsg) {
             if f.t_ms == 0.0 {
                 live.series.update(|s| s.iter_mut().for_each(Vec::clear));
             }
+            let counts = std::mem::take(&mut f.links);
+            if let Some(rates) = link_rates(f.t_ms, counts, &live.link_rates.get_untracked()) {
+                live.link_rates.set(rates);
+            }
             live.frame.set(Some(f));
         }
         ServerMsg::Error { message, path, problems, command } => {
+            if command.as_deref() == Some("load_scenario") {
+                editor.on_load_refused();
+            }
             let mut lines = vec![match (command, path.is_empty()) {
                 (Some(c), false) => format!("{c}: {path}: {message}"),
                 (Some(c), true) => format!("{c}: {message}"),
@@ -209,7 +215,13 @@ fn receive(live: Live, msg: ServerMsg) {
         }
         ServerMsg::Closing { reason } => live.problems.update(|p| p.push(reason)),
         ServerMsg::Metrics(m) => {
-            let ids: Vec<String> = live.graph.with_untracked(|g| g.nodes.iter().map(|n| n.id.clone()).collect());
+            // Series index the running topology's nodes.
+            let ids: Vec<String> = live.topology.with_untracked(|t| {
+                t.as_ref()
+                    .and_then(|t| t["nodes"].as_array())
+                    .map(|ns| ns.iter().map(|n| n["id"].as_str().unwrap_or("").to_string()).collect())
+                    .unwrap_or_default()
+            });
             live.series.update(|series| {
                 series.resize(ids.len(), Vec::new());
                 for np in m.nodes {
@@ -235,22 +247,69 @@ fn receive(live: Live, msg: ServerMsg) {
     }
 }
 
-/// A share link (`#t=...`) opens its topology in the new session; without one, the topology
-/// of the last visit (local storage) comes back.
-fn load_shared(live: Live) {
-    let Some(hash) = web_sys::window().and_then(|w| w.location().hash().ok()).filter(|h| h.starts_with("#t=")) else {
-        let kept = storage().and_then(|s| s.get_item(STORAGE_KEY).ok().flatten());
-        if let Some(topology) = kept.and_then(|t| serde_json::from_str(&t).ok()) {
-            send(&ClientMsg::LoadTopology { topology });
+/// Smoothed messages per simulated second on each link, from the crossing counts of this
+/// frame and the last; `None` when the clock did not move.
+fn link_rates(t_ms: f64, counts: Vec<u64>, smoothed: &[f64]) -> Option<Vec<f64>> {
+    CROSSINGS.with(|c| {
+        let mut c = c.borrow_mut();
+        let (t0, ref before) = *c;
+        let dt = (t_ms - t0) / 1000.0;
+        let rates = if before.len() != counts.len() || dt < 0.0 {
+            Some(vec![0.0; counts.len()])
+        } else if dt == 0.0 {
+            None
+        } else {
+            // Smoothing over about a simulated second, whatever the frame interval.
+            let alpha = (dt / 1.0).min(1.0);
+            Some(
+                counts
+                    .iter()
+                    .zip(before)
+                    .enumerate()
+                    .map(|(i, (now, was))| {
+                        let r = now.saturating_sub(*was) as f64 / dt;
+                        let old = smoothed.get(i).copied().unwrap_or(r);
+                        old + alpha * (r - old)
+                    })
+                    .collect(),
+            )
+        };
+        *c = (t_ms, counts);
+        rates
+    })
+}
+
+/// A new tab opens what a share link (`#t=...`) carries; without one, the canvas of the last
+/// visit (local storage). Either becomes the canvas before the session's default topology
+/// arrives, and is then loaded into the run.
+fn restore(live: Live, editor: Editor) {
+    let hash = web_sys::window().and_then(|w| w.location().hash().ok()).filter(|h| h.starts_with("#t="));
+    let value = match hash {
+        Some(hash) => {
+            let parsed = crate::share::decode(&hash).and_then(|text| {
+                serde_json::from_str(&text).map_err(|e| format!("the link's topology is not JSON: {e}"))
+            });
+            match parsed {
+                Ok(v) => Some(v),
+                Err(e) => {
+                    live.problems.update(|p| p.push(format!("share link: {e}")));
+                    None
+                }
+            }
         }
-        return;
+        None => storage()
+            .and_then(|s| s.get_item(STORAGE_KEY).ok().flatten())
+            .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok()),
     };
-    let parsed = crate::share::decode(&hash)
-        .and_then(|text| serde_json::from_str(&text).map_err(|e| format!("the link's topology is not JSON: {e}")));
-    match parsed {
-        Ok(topology) => send(&ClientMsg::LoadTopology { topology }),
-        Err(e) => live.problems.update(|p| p.push(format!("share link: {e}"))),
+    let Some(value) = value else { return };
+    if let Checked::Invalid(problems) = check(&value) {
+        live.problems.update(|p| {
+            p.push("the canvas kept from the last visit has problems (listed below); fix them to run it".into());
+            p.extend(problems.iter().map(ToString::to_string));
+        });
     }
+    editor.doc.set(Doc::new(with_positions(value)));
+    editor.fit_later();
 }
 
 /// Problems the server reported, dismissible.

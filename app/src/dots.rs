@@ -8,6 +8,7 @@ use wasm_bindgen::JsCast;
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
 
 use crate::connection::{HOPS, Live, now_ms};
+use crate::editor::Editor;
 use crate::model::ViewGraph;
 
 /// How long an instantaneous hop is shown moving, in wall milliseconds.
@@ -23,10 +24,11 @@ pub fn colour(event: &str) -> &'static str {
 #[component]
 pub fn Dots() -> impl IntoView {
     let live = expect_context::<Live>();
+    let ed = expect_context::<Editor>();
     let canvas = NodeRef::<leptos::html::Canvas>::new();
     Effect::new(move |_| {
         if let Some(c) = canvas.get() {
-            animate(live, c);
+            animate(ed, c);
         }
     });
     view! {
@@ -42,12 +44,12 @@ pub fn Dots() -> impl IntoView {
     }
 }
 
-fn animate(live: Live, canvas: HtmlCanvasElement) {
-    draw(live, &canvas);
-    request_animation_frame(move || animate(live, canvas));
+fn animate(ed: Editor, canvas: HtmlCanvasElement) {
+    draw(ed, &canvas);
+    request_animation_frame(move || animate(ed, canvas));
 }
 
-fn draw(live: Live, canvas: &HtmlCanvasElement) {
+fn draw(ed: Editor, canvas: &HtmlCanvasElement) {
     let ratio = web_sys::window().map_or(1.0, |w| w.device_pixel_ratio());
     let (cw, ch) = (f64::from(canvas.client_width()) * ratio, f64::from(canvas.client_height()) * ratio);
     if canvas.width() != cw as u32 || canvas.height() != ch as u32 {
@@ -60,11 +62,11 @@ fn draw(live: Live, canvas: &HtmlCanvasElement) {
     };
     ctx.clear_rect(0.0, 0.0, cw, ch);
     let wall = now_ms();
-    live.graph.with_untracked(|g| {
-        // The same mapping as the SVG's viewBox with xMidYMid meet.
-        let (vx, vy, vw, vh) = g.bounds();
-        let scale = (cw / vw).min(ch / vh);
-        let (ox, oy) = ((cw - vw * scale) / 2.0 - vx * scale, (ch - vh * scale) / 2.0 - vy * scale);
+    let cam = ed.camera.get_untracked();
+    ed.graph.with_untracked(|g| {
+        // The camera the SVG draws through, in device pixels.
+        let scale = cam.k * ratio;
+        let (ox, oy) = (-cam.x * scale, -cam.y * scale);
         HOPS.with(|h| {
             let mut h = h.borrow_mut();
             let sim_now = if h.playing { h.t_ms + (wall - h.wall_ms).min(1000.0) * h.speed } else { h.t_ms };
@@ -108,9 +110,12 @@ fn draw_dot(
     ox: f64,
     oy: f64,
 ) {
-    if from >= g.nodes.len() || to >= g.nodes.len() {
+    // Hops index the running topology; the canvas may differ while edits wait for a restart.
+    let (Some(from), Some(to)) =
+        (g.from_running.get(from).copied().flatten(), g.from_running.get(to).copied().flatten())
+    else {
         return;
-    }
+    };
     let (a, b) = (g.centre(from), g.centre(to));
     let (x, y) = (a.0 + (b.0 - a.0) * p, a.1 + (b.1 - a.1) * p);
     ctx.begin_path();

@@ -1,36 +1,47 @@
 //! Export, import and share: the topology as a file, pasted text, or a link.
 
-use edasim_protocol::ClientMsg;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
-use crate::connection::{Live, send};
+use crate::connection::Live;
+use crate::editor::Editor;
 
 #[component]
 pub fn Files() -> impl IntoView {
     let live = expect_context::<Live>();
+    let ed = expect_context::<Editor>();
     let (importing, set_importing) = signal(false);
     let (text, set_text) = signal(String::new());
     let (share_url, set_share_url) = signal(None::<String>);
     let export = move |_| {
-        if let Some(t) = live.topology.get_untracked() {
-            let name = t.get("name").and_then(|n| n.as_str()).unwrap_or("topology").to_string();
-            download(&file_name(&name), &serde_json::to_string_pretty(&t).unwrap_or_default());
+        let value = ed.doc.with_untracked(|d| d.value.clone());
+        if value.is_null() {
+            return;
         }
+        let name = value.get("name").and_then(|n| n.as_str()).unwrap_or("topology").to_string();
+        download(&file_name(&name), &serde_json::to_string_pretty(&value).unwrap_or_default());
+        ed.exported.set_value(value);
     };
-    let load = move |_| match serde_json::from_str::<serde_json::Value>(&text.get_untracked()) {
-        Ok(topology) => {
-            send(&ClientMsg::LoadTopology { topology });
+    let load = move |_| {
+        if open_text(live, ed, &text.get_untracked(), "import") {
             set_importing.set(false);
         }
-        Err(e) => live.problems.update(|p| p.push(format!("import: not JSON: {e}"))),
     };
     let share = move |_| {
-        if let Some(t) = live.topology.get_untracked() {
-            let fragment = crate::share::encode(&t.to_string());
-            let base = web_sys::window().and_then(|w| w.location().href().ok()).unwrap_or_default();
-            let base = base.split('#').next().unwrap_or("").to_string();
-            set_share_url.set(Some(format!("{base}#{fragment}")));
+        let value = ed.doc.with_untracked(|d| d.value.clone());
+        let fragment = crate::share::encode(&value.to_string());
+        let base = web_sys::window().and_then(|w| w.location().href().ok()).unwrap_or_default();
+        let base = base.split('#').next().unwrap_or("").to_string();
+        set_share_url.set(Some(format!("{base}#{fragment}")));
+    };
+    let on_file = move |e: leptos::ev::Event| {
+        let input = e.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok());
+        if let Some(file) = input.as_ref().and_then(|i| i.files()).and_then(|f| f.get(0)) {
+            read_file(live, ed, file);
+            set_importing.set(false);
+        }
+        if let Some(i) = input {
+            i.set_value("");
         }
     };
     view! {
@@ -50,8 +61,9 @@ pub fn Files() -> impl IntoView {
         </Show>
         <Show when=move || importing.get()>
             <div class="import" role="dialog" aria-label="Import a topology">
-                <p>"Paste a topology file (JSON). A file with problems lists them and changes nothing."</p>
-                <textarea id="import-text" rows="14" cols="80" prop:value=move || text.get()
+                <p>"Open a topology file, drop one on the canvas, or paste one here. A file with problems lists them and changes nothing."</p>
+                <label class="file">"File: "<input id="import-file" type="file" accept=".json,application/json" on:change=on_file /></label>
+                <textarea id="import-text" rows="14" cols="80" aria-label="Topology JSON" prop:value=move || text.get()
                     on:input=move |e| set_text.set(event_target_value(&e))></textarea>
                 <div>
                     <button id="import-load" on:click=load>"Load"</button>
@@ -60,6 +72,35 @@ pub fn Files() -> impl IntoView {
             </div>
         </Show>
     }
+}
+
+/// Opens topology text (pasted or read from a file) on the canvas; `false` if it has problems
+/// (listed, the canvas unchanged).
+pub fn open_text(live: Live, ed: Editor, text: &str, source: &str) -> bool {
+    match serde_json::from_str::<serde_json::Value>(text) {
+        Ok(value) => ed.open(live, value, source),
+        Err(e) => {
+            live.problems.update(|p| p.push(format!("{source}: not JSON: {e}; the canvas is unchanged")));
+            false
+        }
+    }
+}
+
+/// Reads a file the user chose or dropped and opens it.
+pub fn read_file(live: Live, ed: Editor, file: web_sys::File) {
+    let name = file.name();
+    if file.size() > edasim_sim::topology::MAX_FILE_BYTES as f64 {
+        live.problems.update(|p| p.push(format!("{name}: larger than the 8 MiB a topology may be")));
+        return;
+    }
+    leptos::task::spawn_local(async move {
+        match wasm_bindgen_futures::JsFuture::from(file.text()).await {
+            Ok(text) => {
+                open_text(live, ed, &text.as_string().unwrap_or_default(), &name);
+            }
+            Err(_) => live.problems.update(|p| p.push(format!("{name}: could not be read"))),
+        }
+    });
 }
 
 /// A file name from a topology's name.

@@ -41,11 +41,11 @@ mod tests {
 
     #[test]
     fn cycles_terminate_and_columns_follow_flow() {
-        let link = |from, to| ViewLink { from, to, dead_letter: false };
+        let link = |from, to| ViewLink { from, to, ..ViewLink::default() };
         let mut g = ViewGraph {
-            name: String::new(),
             nodes: vec![node("a"), node("b"), node("c")],
             links: vec![link(0, 1), link(1, 2), link(2, 1)],
+            ..ViewGraph::default()
         };
         super::layered(&mut g);
         assert!(g.nodes.iter().all(|n| n.x.is_finite() && n.y.is_finite()));

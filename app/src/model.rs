@@ -1,4 +1,5 @@
-//! The drawable view of a topology: nodes with positions and kinds, links with their ends.
+//! The drawable view of a topology: nodes with positions and kinds, links with their ends,
+//! sticky notes, and how they relate to the topology the run plays.
 
 use serde_json::Value;
 
@@ -11,11 +12,21 @@ pub struct ViewNode {
     pub y: f64,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ViewLink {
     pub from: usize,
     pub to: usize,
     pub dead_letter: bool,
+    /// Its index in the running topology's links (frames count crossings in that order).
+    pub running: Option<usize>,
+}
+
+/// A sticky note: a teacher's annotation on the canvas.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ViewNote {
+    pub text: String,
+    pub x: f64,
+    pub y: f64,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -23,7 +34,16 @@ pub struct ViewGraph {
     pub name: String,
     pub nodes: Vec<ViewNode>,
     pub links: Vec<ViewLink>,
+    pub notes: Vec<ViewNote>,
+    /// Per node of the canvas, its index in the running topology (what frames and series
+    /// index), when the run has it.
+    pub running: Vec<Option<usize>>,
+    /// Per node of the running topology, its index on the canvas.
+    pub from_running: Vec<Option<usize>>,
 }
+
+pub const NOTE_W: f64 = 180.0;
+pub const NOTE_H: f64 = 90.0;
 
 /// Node half-size in world units, for drawing and for where links end.
 pub const NODE_W: f64 = 150.0;
@@ -60,27 +80,77 @@ impl ViewGraph {
                     from: index(l.get("from")?.as_str()?)?,
                     to: index(l.get("to")?.as_str()?)?,
                     dead_letter: l.get("dead_letter").and_then(Value::as_bool).unwrap_or(false),
+                    running: None,
                 })
             })
             .collect();
-        let mut g = ViewGraph { name: str_of(t, "name"), nodes, links };
+        let notes = t["notes"]
+            .as_array()
+            .map(|a| a.as_slice())
+            .unwrap_or_default()
+            .iter()
+            .map(|n| {
+                let p = |i: usize| n.get("pos").and_then(|p| p.get(i)).and_then(Value::as_f64).unwrap_or(0.0);
+                ViewNote { text: str_of(n, "text"), x: p(0), y: p(1) }
+            })
+            .collect();
+        let count = nodes.len();
+        let mut g = ViewGraph {
+            name: str_of(t, "name"),
+            nodes,
+            links,
+            notes,
+            running: vec![None; count],
+            from_running: vec![],
+        };
         if g.nodes.iter().any(|n| n.x.is_nan()) {
             crate::layout::layered(&mut g);
         }
         g
     }
 
+    /// Relates the canvas to the topology the run plays (by node id, and by the ids at a
+    /// link's ends), so live figures land on the right shapes while the two differ.
+    pub fn attach(&mut self, running: &Value) {
+        let id_at = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+        let run_nodes: Vec<String> =
+            running["nodes"].as_array().map(|a| a.iter().map(|n| id_at(n, "id")).collect()).unwrap_or_default();
+        let by_id: std::collections::HashMap<&str, usize> =
+            self.nodes.iter().enumerate().map(|(i, n)| (n.id.as_str(), i)).collect();
+        self.from_running = run_nodes.iter().map(|id| by_id.get(id.as_str()).copied()).collect();
+        self.running = vec![None; self.nodes.len()];
+        for (r, v) in self.from_running.iter().enumerate() {
+            if let Some(v) = v {
+                self.running[*v] = Some(r);
+            }
+        }
+        let run_links: std::collections::HashMap<(String, String), usize> = running["links"]
+            .as_array()
+            .map(|a| a.iter().enumerate().map(|(i, l)| ((id_at(l, "from"), id_at(l, "to")), i)).collect())
+            .unwrap_or_default();
+        for l in &mut self.links {
+            let key = (self.nodes[l.from].id.clone(), self.nodes[l.to].id.clone());
+            l.running = run_links.get(&key).copied();
+        }
+    }
+
+    /// The node whose box holds the world point, the topmost (last drawn) first.
+    pub fn hit(&self, x: f64, y: f64) -> Option<usize> {
+        self.nodes.iter().rposition(|n| x >= n.x && x <= n.x + NODE_W && y >= n.y && y <= n.y + NODE_H)
+    }
+
     /// The world rectangle that holds every node, with a margin: (x, y, width, height).
     pub fn bounds(&self) -> (f64, f64, f64, f64) {
-        if self.nodes.is_empty() {
+        if self.nodes.is_empty() && self.notes.is_empty() {
             return (0.0, 0.0, 800.0, 600.0);
         }
         let (mut x0, mut y0, mut x1, mut y1) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
-        for n in &self.nodes {
-            x0 = x0.min(n.x);
-            y0 = y0.min(n.y);
-            x1 = x1.max(n.x + NODE_W);
-            y1 = y1.max(n.y + NODE_H);
+        let boxes = self.nodes.iter().map(|n| (n.x, n.y, NODE_W, NODE_H));
+        for (x, y, w, h) in boxes.chain(self.notes.iter().map(|n| (n.x, n.y, NOTE_W, NOTE_H))) {
+            x0 = x0.min(x);
+            y0 = y0.min(y);
+            x1 = x1.max(x + w);
+            y1 = y1.max(y + h);
         }
         let m = 40.0;
         (x0 - m, y0 - m, x1 - x0 + 2.0 * m, y1 - y0 + 2.0 * m)
@@ -110,5 +180,24 @@ mod tests {
         assert!(g.nodes[0].x < g.nodes[1].x && g.nodes[1].x < g.nodes[2].x, "left to right: {:?}", g.nodes);
         let (_, _, w, h) = g.bounds();
         assert!(w > 0.0 && h > 0.0);
+    }
+
+    #[test]
+    fn attach_maps_canvas_and_run_by_id() {
+        let canvas = json!({"name": "t", "nodes": [
+            {"id": "new", "kind": "queue", "pos": [0, 0]}, {"id": "p", "kind": "producer", "pos": [0, 100]},
+            {"id": "q", "kind": "queue", "pos": [300, 100]}],
+            "links": [{"from": "p", "to": "q"}, {"from": "p", "to": "new"}],
+            "notes": [{"text": "hello", "pos": [10, 300]}]});
+        let running = json!({"nodes": [{"id": "p"}, {"id": "q"}, {"id": "gone"}], "links": [{"from": "p", "to": "q"}]});
+        let mut g = ViewGraph::from_topology(&canvas);
+        g.attach(&running);
+        assert_eq!(g.running, [None, Some(0), Some(1)]);
+        assert_eq!(g.from_running, [Some(1), Some(2), None]);
+        assert_eq!(g.links.iter().map(|l| l.running).collect::<Vec<_>>(), [Some(0), None]);
+        assert_eq!(g.notes[0].text, "hello");
+        assert_eq!(g.hit(310.0, 120.0), Some(2));
+        assert_eq!(g.hit(-5.0, 0.0), None);
+        assert!(g.bounds().1 + g.bounds().3 >= 300.0 + NOTE_H, "notes count in the bounds");
     }
 }

@@ -4,6 +4,7 @@ use edasim_protocol::ClientMsg;
 use leptos::prelude::*;
 
 use crate::connection::{Live, send};
+use crate::editor::Editor;
 
 /// `mm:ss.s`, with hours when there are some.
 pub fn clock(t_ms: f64) -> String {
@@ -16,6 +17,7 @@ pub fn clock(t_ms: f64) -> String {
 #[component]
 pub fn TopBar() -> impl IntoView {
     let live = expect_context::<Live>();
+    let ed = expect_context::<Editor>();
     let t_ms = move || live.frame.with(|f| f.as_ref().map_or(0.0, |f| f.t_ms));
     let totals = move || live.frame.with(|f| f.as_ref().map(|f| f.totals).unwrap_or_default());
     let toggle = move |_| {
@@ -30,10 +32,39 @@ pub fn TopBar() -> impl IntoView {
             send(&ClientMsg::SetSpeed { speed });
         }
     };
+    let on_seed = move |e| match event_target_value(&e).trim().parse::<u64>() {
+        Ok(seed) => ed.doc.update(|d| d.edit(|v| v["seed"] = seed.into())),
+        Err(_) => live.problems.update(|p| p.push("seed: expected a whole number".into())),
+    };
     view! {
         <header class="topbar">
+          <div class="bar-row">
             <h1 class="brand">"edasim"</h1>
-            <span class="scenario">{move || live.graph.with(|g| g.name.clone())}</span>
+            <span class="scenario" title="The topology on the canvas">{move || ed.graph.with(|g| g.name.clone())}</span>
+            <div class="edit" role="toolbar" aria-label="Canvas">
+                <select id="scenario-picker" aria-label="Open a shipped scenario"
+                    on:change=move |e| {
+                        let name = event_target_value(&e);
+                        if !name.is_empty() {
+                            ed.open_scenario(name);
+                        }
+                    }>
+                    <option value="">"Scenarios…"</option>
+                    {move || live.scenarios.get().into_iter().map(|s| view! { <option value=s.clone()>{s.clone()}</option> }).collect_view()}
+                </select>
+                <button id="new" aria-label="New empty canvas" on:click=move |_| ed.new_canvas()>"New"</button>
+                <button id="undo" aria-label="Undo (Ctrl-Z)" title="Undo (Ctrl-Z)" prop:disabled=move || !ed.doc.with(|d| d.can_undo())
+                    on:click=move |_| ed.undo()>"↶"</button>
+                <button id="redo" aria-label="Redo (Ctrl-Shift-Z)" title="Redo (Ctrl-Shift-Z)" prop:disabled=move || !ed.doc.with(|d| d.can_redo())
+                    on:click=move |_| ed.redo()>"↷"</button>
+            </div>
+            <crate::files::Files />
+            <crate::theme::ThemeToggle />
+            <span class="link-state" class:offline=move || !live.connected.get()>
+                {move || if live.connected.get() { "connected" } else { "connecting…" }}
+            </span>
+          </div>
+          <div class="bar-row">
             <div class="controls" role="toolbar" aria-label="Simulation">
                 <button id="play" on:click=toggle aria-label=move || if live.playing.get() { "Pause" } else { "Play" }>
                     {move || if live.playing.get() { "❚❚ Pause" } else { "▶ Play" }}
@@ -41,15 +72,20 @@ pub fn TopBar() -> impl IntoView {
                 <button id="step" aria-label="Step one simulated second" on:click=move |_| send(&ClientMsg::Step { ms: Some(1000.0) })>
                     "Step 1 s"
                 </button>
-                <button id="reset" aria-label="Reset to time zero" on:click=move |_| send(&ClientMsg::Reset {})>"Reset"</button>
+                <button id="reset" aria-label="Reset to time zero" on:click=move |_| ed.reset(live)>"Reset"</button>
                 <label>
                     "Speed "
                     <select id="speed" aria-label="Speed" on:change=on_speed prop:value=move || live.speed.get().to_string()>
                         {[0.1, 1.0, 10.0, 100.0, 1000.0].into_iter().map(|s| view! { <option value=s.to_string()>{format!("{s}x")}</option> }).collect_view()}
                     </select>
                 </label>
+                <label title="The random seed: the same topology and seed give the same run">
+                    "Seed "
+                    <input id="seed" class="seed" inputmode="numeric" aria-label="Seed"
+                        prop:value=move || ed.doc.with(|d| d.value["seed"].as_u64().map(|s| s.to_string()).unwrap_or_default())
+                        on:change=on_seed />
+                </label>
             </div>
-            <crate::files::Files />
             <output id="clock" aria-label="Simulated time">{move || clock(t_ms())}</output>
             <dl id="totals" class="totals" aria-label="Totals">
                 <dt>"produced"</dt><dd id="produced">{move || totals().produced}</dd>
@@ -57,10 +93,7 @@ pub fn TopBar() -> impl IntoView {
                 <dt>"dead-lettered"</dt><dd id="dead-lettered">{move || totals().dead_lettered}</dd>
                 <dt>"dropped"</dt><dd id="dropped">{move || totals().dropped}</dd>
             </dl>
-            <crate::theme::ThemeToggle />
-            <span class="link-state" class:offline=move || !live.connected.get()>
-                {move || if live.connected.get() { "connected" } else { "connecting…" }}
-            </span>
+          </div>
         </header>
     }
 }

@@ -1,0 +1,395 @@
+//! The editor's state and how the canvas and the run stay in step.
+//!
+//! The canvas is a [`Doc`]: the user's topology. The run plays the topology the server last
+//! loaded. After every edit the canvas is checked by the engine's own model (compiled to wasm)
+//! and compared with what the run plays ([`reconcile::plan`]): moves and labels change
+//! nothing, parameters the engine changes live are sent as `set_param`, and a new structure
+//! is loaded at once if the run has not started, or waits for "Restart with changes".
+
+use edasim_protocol::ClientMsg;
+use edasim_sim::{Model, Problem};
+use leptos::prelude::*;
+use serde_json::Value;
+
+use crate::camera::Camera;
+use crate::connection::{Live, send};
+use crate::doc::{Clip, Doc, Selection};
+use crate::model::ViewGraph;
+use crate::reconcile::{Plan, plan};
+
+/// The canvas as the engine's model reads it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Checked {
+    /// Nothing on the canvas yet.
+    Empty,
+    /// Valid: the normalised topology (as the server would echo it) and its warnings.
+    Valid {
+        normal: Value,
+        warnings: Vec<Problem>,
+    },
+    Invalid(Vec<Problem>),
+}
+
+#[derive(Clone, Copy)]
+pub struct Editor {
+    pub doc: RwSignal<Doc>,
+    pub selection: RwSignal<Selection>,
+    pub camera: RwSignal<Camera>,
+    /// The stage's size in CSS pixels.
+    pub stage: RwSignal<(f64, f64)>,
+    pub check: Memo<Checked>,
+    /// The canvas drawn, related to the running topology.
+    pub graph: Memo<ViewGraph>,
+    /// Structural edits that wait for a restart of the run.
+    pub pending: RwSignal<bool>,
+    /// A message next to the pointer (a refused link): text, screen x, y.
+    pub tip: RwSignal<Option<(String, f64, f64)>>,
+    /// The shortcuts overlay.
+    pub help: RwSignal<bool>,
+    /// Local storage could not keep the canvas: closing the tab would lose it.
+    pub storage_failed: RwSignal<bool>,
+    clip: StoredValue<Option<Clip>>,
+    /// The next `loaded` replaces the canvas (a scenario picked from the server's list).
+    adopt: StoredValue<bool>,
+    /// What the engine runs: the server's topology plus the live changes sent since.
+    applied: StoredValue<Option<Value>>,
+    /// The last topology sent to be loaded (a restart is not asked twice for the same).
+    last_sent: StoredValue<Option<Value>>,
+    /// The document as last exported (for the warning before closing the tab).
+    pub exported: StoredValue<Value>,
+    /// The view was fitted and the user has not panned or zoomed since: a resized stage refits.
+    auto_fit: StoredValue<bool>,
+}
+
+/// Where the canvas is kept between page loads.
+pub const STORAGE_KEY: &str = "edasim.topology";
+
+pub fn storage() -> Option<web_sys::Storage> {
+    web_sys::window().and_then(|w| w.local_storage().ok().flatten())
+}
+
+pub fn check(value: &Value) -> Checked {
+    if value.is_null() {
+        return Checked::Empty;
+    }
+    match Model::from_value(value) {
+        Ok(model) => Checked::Valid {
+            normal: serde_json::to_value(model.topology()).unwrap_or_default(),
+            warnings: model.warnings().to_vec(),
+        },
+        Err(invalid) => Checked::Invalid(invalid.problems),
+    }
+}
+
+impl Editor {
+    pub fn new(live: Live) -> Editor {
+        let doc = RwSignal::new(Doc::new(Value::Null));
+        let check = Memo::new(move |_| doc.with(|d| check(&d.value)));
+        let graph = Memo::new(move |_| {
+            let mut g = doc.with(|d| ViewGraph::from_topology(&d.value));
+            live.topology.with(|t| g.attach(t.as_ref().unwrap_or(&Value::Null)));
+            g
+        });
+        let ed = Editor {
+            doc,
+            selection: RwSignal::new(Selection::default()),
+            camera: RwSignal::new(Camera::default()),
+            stage: RwSignal::new((0.0, 0.0)),
+            check,
+            graph,
+            pending: RwSignal::new(false),
+            tip: RwSignal::new(None),
+            help: RwSignal::new(false),
+            storage_failed: RwSignal::new(false),
+            clip: StoredValue::new(None),
+            adopt: StoredValue::new(false),
+            applied: StoredValue::new(None),
+            last_sent: StoredValue::new(None),
+            exported: StoredValue::new(Value::Null),
+            auto_fit: StoredValue::new(true),
+        };
+        ed.keep_in_step(live);
+        ed.keep_in_storage();
+        ed
+    }
+
+    /// After every edit and every load: bring the run to the canvas where it can be.
+    fn keep_in_step(self, live: Live) {
+        Effect::new(move |_| {
+            let checked = self.check.get();
+            if live.topology.with(Option::is_none) {
+                return;
+            }
+            match checked {
+                Checked::Empty => {}
+                Checked::Invalid(_) => self.pending.set(true),
+                Checked::Valid { normal, .. } => self.apply(live, normal),
+            }
+        });
+    }
+
+    fn apply(self, live: Live, normal: Value) {
+        let Some(applied) = self.applied.get_value().or_else(|| live.topology.get_untracked()) else { return };
+        match plan(&applied, &normal) {
+            Plan::Same => self.pending.set(false),
+            Plan::Live(changes) => {
+                for (node, change) in changes {
+                    send(&ClientMsg::SetParam { node, change });
+                }
+                self.applied.set_value(Some(normal));
+                self.pending.set(false);
+            }
+            Plan::Restart => {
+                let at_start = !live.playing.get_untracked()
+                    && live.frame.with_untracked(|f| f.as_ref().is_none_or(|f| f.t_ms == 0.0));
+                let asked = self.last_sent.with_value(|s| s.as_ref() == Some(&normal));
+                if at_start && !asked {
+                    self.load(normal);
+                } else {
+                    self.pending.set(true);
+                }
+            }
+        }
+    }
+
+    /// Loads the canvas into the run (a restart with the changes).
+    pub fn restart_with_changes(self) {
+        if let Checked::Valid { normal, .. } = self.check.get_untracked() {
+            self.load(normal);
+        }
+    }
+
+    fn load(self, normal: Value) {
+        self.last_sent.set_value(Some(normal.clone()));
+        send(&ClientMsg::LoadTopology { topology: normal });
+    }
+
+    /// The server loaded `topology` (ours, a scenario, or its default at connection).
+    pub fn on_loaded(self, live: Live, topology: Value) {
+        self.applied.set_value(Some(topology.clone()));
+        let adopt = self.adopt.get_value() || self.doc.with_untracked(|d| d.value.is_null());
+        if adopt {
+            self.adopt.set_value(false);
+            let first = self.doc.with_untracked(|d| d.value.is_null());
+            let value = with_positions(topology.clone());
+            self.doc.update(|d| if first { *d = Doc::new(value) } else { d.replace(value) });
+            self.selection.set(Selection::default());
+            self.fit_later();
+        }
+        live.topology.set(Some(topology));
+    }
+
+    /// The server refused a load: a scenario is not adopted after all.
+    pub fn on_load_refused(self) {
+        self.adopt.set_value(false);
+    }
+
+    /// Starts the run again from zero, with the canvas's live values applied over it.
+    pub fn reset(self, live: Live) {
+        send(&ClientMsg::Reset {});
+        self.applied.set_value(live.topology.get_untracked());
+        if let Checked::Valid { normal, .. } = self.check.get_untracked() {
+            let applied = self.applied.get_value().unwrap_or_default();
+            if let Plan::Live(changes) = plan(&applied, &normal) {
+                for (node, change) in changes {
+                    send(&ClientMsg::SetParam { node, change });
+                }
+                self.applied.set_value(Some(normal));
+            }
+        }
+    }
+
+    /// Picks a shipped scenario: the server loads it and the canvas becomes it.
+    pub fn open_scenario(self, name: String) {
+        self.adopt.set_value(true);
+        send(&ClientMsg::LoadScenario { name });
+    }
+
+    /// Opens a topology the user brought (a file, pasted text, a share link): checked here
+    /// first, so a bad one changes nothing and lists every problem with its path.
+    pub fn open(self, live: Live, value: Value, source: &str) -> bool {
+        match check(&value) {
+            Checked::Valid { .. } => {
+                self.doc.update(|d| d.replace(with_positions(value)));
+                self.selection.set(Selection::default());
+                self.fit_later();
+                self.restart_with_changes();
+                true
+            }
+            Checked::Invalid(problems) => {
+                live.problems.update(|p| {
+                    p.push(format!("{source}: the topology has problems; the canvas is unchanged"));
+                    p.extend(problems.iter().map(ToString::to_string));
+                });
+                false
+            }
+            Checked::Empty => false,
+        }
+    }
+
+    /// Starts over on an empty canvas.
+    pub fn new_canvas(self) {
+        let blank = serde_json::json!({"version": 1, "name": "Untitled", "seed": 1, "nodes": [], "links": []});
+        self.doc.update(|d| d.replace(blank));
+        self.selection.set(Selection::default());
+        self.camera.set(Camera::default());
+    }
+
+    /// Fits the view once the stage has a size (now, if it has one).
+    pub fn fit_later(self) {
+        let (w, _) = self.stage.get_untracked();
+        if w > 0.0 {
+            self.fit();
+        } else {
+            request_animation_frame(move || self.fit());
+        }
+    }
+
+    /// The user moved the view: keep it where they put it.
+    pub fn view_moved(self) {
+        self.auto_fit.set_value(false);
+    }
+
+    /// The stage has a new size.
+    pub fn resized(self, w: f64, h: f64) {
+        if self.stage.get_untracked() != (w, h) {
+            self.stage.set((w, h));
+            if self.auto_fit.get_value() {
+                self.fit();
+            }
+        }
+    }
+
+    pub fn fit(self) {
+        self.auto_fit.set_value(true);
+        let (w, h) = self.stage.get_untracked();
+        let bounds = self.graph.with_untracked(ViewGraph::bounds);
+        self.camera.set(Camera::fit(bounds, w, h));
+    }
+
+    pub fn copy(self) {
+        let clip = self.selection.with_untracked(|s| self.doc.with_untracked(|d| d.copy(s)));
+        self.clip.set_value(Some(clip));
+    }
+
+    pub fn cut(self) {
+        self.copy();
+        self.delete();
+    }
+
+    pub fn paste(self) {
+        let Some(clip) = self.clip.get_value() else { return };
+        let mut sel = Selection::default();
+        self.doc.update(|d| sel = d.paste(&clip, 40.0, 40.0));
+        self.selection.set(sel);
+        // Pasting again offsets again.
+        self.clip.set_value(Some(self.selection.with_untracked(|s| self.doc.with_untracked(|d| d.copy(s)))));
+    }
+
+    pub fn delete(self) {
+        let sel = self.selection.get_untracked();
+        if !sel.is_empty() {
+            self.doc.update(|d| d.delete(&sel));
+            self.selection.set(Selection::default());
+        }
+    }
+
+    pub fn undo(self) {
+        self.doc.update(|d| {
+            d.undo();
+        });
+        self.drop_stale_selection();
+    }
+
+    pub fn redo(self) {
+        self.doc.update(|d| {
+            d.redo();
+        });
+        self.drop_stale_selection();
+    }
+
+    fn drop_stale_selection(self) {
+        let sel = self.selection.get_untracked();
+        let kept = self.doc.with_untracked(|d| {
+            let links = d.value["links"].as_array().map_or(0, Vec::len);
+            let notes = d.value["notes"].as_array().map_or(0, Vec::len);
+            Selection {
+                nodes: sel.nodes.iter().filter(|id| d.node_index(id).is_some()).cloned().collect(),
+                links: sel.links.iter().copied().filter(|i| *i < links).collect(),
+                notes: sel.notes.iter().copied().filter(|i| *i < notes).collect(),
+            }
+        });
+        if kept != sel {
+            self.selection.set(kept);
+        }
+    }
+
+    pub fn select_all(self) {
+        let sel = self.doc.with_untracked(|d| Selection {
+            nodes: d.value["nodes"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|n| n["id"].as_str().map(str::to_string))
+                .collect(),
+            links: (0..d.value["links"].as_array().map_or(0, Vec::len)).collect(),
+            notes: (0..d.value["notes"].as_array().map_or(0, Vec::len)).collect(),
+        });
+        self.selection.set(sel);
+    }
+
+    pub fn nudge(self, dx: f64, dy: f64) {
+        let sel = self.selection.get_untracked();
+        if !sel.nodes.is_empty() || !sel.notes.is_empty() {
+            self.doc.update(|d| d.nudge(&sel, dx, dy));
+        }
+    }
+
+    /// Selects a node and brings it to the middle of the view.
+    pub fn reveal(self, id: &str) {
+        let Some((x, y)) = self.graph.with_untracked(|g| {
+            g.nodes
+                .iter()
+                .find(|n| n.id == id)
+                .map(|n| (n.x + crate::model::NODE_W / 2.0, n.y + crate::model::NODE_H / 2.0))
+        }) else {
+            return;
+        };
+        let (w, h) = self.stage.get_untracked();
+        self.view_moved();
+        self.camera.update(|c| *c = c.centre_on(x, y, w, h));
+        self.selection.set(Selection::node(id));
+    }
+
+    /// The canvas is kept in local storage after every edit; if the browser refuses, the
+    /// tab warns before closing with changes not exported.
+    fn keep_in_storage(self) {
+        Effect::new(move |_| {
+            let text = self.doc.with(|d| (!d.value.is_null()).then(|| d.value.to_string()));
+            let Some(text) = text else { return };
+            let saved = storage().is_some_and(|s| s.set_item(STORAGE_KEY, &text).is_ok());
+            self.storage_failed.set(!saved);
+        });
+        let _ = window_event_listener(leptos::ev::beforeunload, move |e| {
+            let unexported = self.doc.with_untracked(|d| self.exported.with_value(|x| *x != d.value));
+            if self.storage_failed.get_untracked() && unexported {
+                e.prevent_default();
+                e.set_return_value("The canvas could not be kept in this browser and has changes not exported.");
+            }
+        });
+    }
+}
+
+/// A topology with a position for every node (laid out where the file gives none), so that
+/// what Export saves has them.
+pub fn with_positions(mut value: Value) -> Value {
+    let missing = value["nodes"].as_array().is_some_and(|ns| ns.iter().any(|n| n.get("pos").is_none()));
+    if missing {
+        let g = ViewGraph::from_topology(&value);
+        let layout: Vec<(f64, f64)> = g.nodes.iter().map(|n| (n.x, n.y)).collect();
+        let mut d = Doc::new(value);
+        d.fill_positions(&layout);
+        value = d.value;
+    }
+    value
+}

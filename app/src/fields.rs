@@ -1,0 +1,294 @@
+//! The inspector's form: each field a node kind or a link role takes, with what it means (the
+//! text of `docs/topology.md`, shown on hover) and how its text becomes a JSON value.
+
+use edasim_sim::topology::LinkRole;
+use serde_json::{Value, json};
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Input {
+    /// A number, optionally whole, within a range; empty removes an optional field.
+    Number {
+        min: f64,
+        max: f64,
+        whole: bool,
+        optional: bool,
+    },
+    Text {
+        optional: bool,
+    },
+    Choice(&'static [&'static str]),
+    /// Anything JSON (distributions, retry policies, schedules).
+    Json {
+        optional: bool,
+    },
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct Field {
+    pub name: &'static str,
+    pub label: &'static str,
+    pub help: &'static str,
+    pub input: Input,
+}
+
+const fn f(name: &'static str, label: &'static str, help: &'static str, input: Input) -> Field {
+    Field { name, label, help, input }
+}
+
+const fn num(min: f64, max: f64, whole: bool, optional: bool) -> Input {
+    Input::Number { min, max, whole, optional }
+}
+
+const DIST: &str = "A distribution: a number (constant ms), or {\"dist\": \"exponential\", \"mean_ms\": 100}, \
+                    \"constant\" (ms), \"uniform\" (min_ms, max_ms), \"normal\" or \"lognormal\" (mean_ms, stddev_ms).";
+const BIG: f64 = 1e12;
+
+pub fn node_fields(kind: &str) -> &'static [Field] {
+    const PRODUCER: &[Field] = &[
+        f("rate_per_s", "Rate (events/s)", "Events per second this producer emits.", num(0.0, BIG, false, false)),
+        f(
+            "arrival",
+            "Arrivals",
+            "poisson: random gaps (exponential); constant: evenly spaced.",
+            Input::Choice(&["poisson", "constant"]),
+        ),
+        f(
+            "event",
+            "Event type",
+            "The type name of the events emitted (default: the producer's id).",
+            Input::Text { optional: true },
+        ),
+        f("limit", "Limit", "Stop after this many events (empty: never).", num(0.0, BIG, true, true)),
+        f(
+            "schedule",
+            "Schedule",
+            "Piecewise rate: [{\"at_s\": 60, \"rate_per_s\": 20}, ...].",
+            Input::Json { optional: true },
+        ),
+    ];
+    const EXCHANGE: &[Field] = &[f(
+        "type",
+        "Type",
+        "fanout: every bound queue; direct: binding key = routing key; topic: * one word, # zero or more; headers: match on headers.",
+        Input::Choice(&["fanout", "direct", "topic", "headers"]),
+    )];
+    const QUEUE: &[Field] = &[
+        f(
+            "max_length",
+            "Max length",
+            "Ready messages the queue holds at most (empty: unbounded).",
+            num(0.0, BIG, true, true),
+        ),
+        f(
+            "overflow",
+            "Overflow",
+            "When full: drop-head drops the oldest; reject-publish refuses the new one; reject-publish-dlx dead-letters it.",
+            Input::Choice(&["drop-head", "reject-publish", "reject-publish-dlx"]),
+        ),
+        f(
+            "message_ttl_ms",
+            "Message TTL (ms)",
+            "A message waiting longer expires (dead-lettered if the queue has a dead-letter link).",
+            num(0.0, BIG, false, true),
+        ),
+        f(
+            "delivery_limit",
+            "Delivery limit",
+            "After this many redeliveries a message is dead-lettered.",
+            num(0.0, BIG, true, true),
+        ),
+    ];
+    const SERVICE: &[Field] = &[
+        f(
+            "replicas",
+            "Replicas",
+            "Instances consuming in parallel (a Kubernetes autoscaler changes this).",
+            num(0.0, 10_000.0, true, false),
+        ),
+        f("concurrency", "Concurrency", "Messages each replica processes at once.", num(1.0, 10_000.0, true, false)),
+        f(
+            "prefetch",
+            "Prefetch",
+            "Unacknowledged messages per replica (default: the concurrency).",
+            num(1.0, 100_000.0, true, true),
+        ),
+        f("processing", "Processing time", DIST, Input::Json { optional: false }),
+        f(
+            "failure_rate",
+            "Failure rate",
+            "Chance (0 to 1) that processing a message fails.",
+            num(0.0, 1.0, false, false),
+        ),
+        f(
+            "on_failure",
+            "On failure",
+            "\"reject\" (dead-letter if the queue can, else drop), \"requeue\", or {\"retry\": {\"max_attempts\": 3, \"backoff_ms\": 100, \"multiplier\": 2, \"jitter\": 0.1}}.",
+            Input::Json { optional: true },
+        ),
+    ];
+    const STORE: &[Field] = &[
+        f("latency", "Latency", DIST, Input::Json { optional: false }),
+        f(
+            "failure_rate",
+            "Failure rate",
+            "Chance (0 to 1) that a call fails (the calling attempt fails).",
+            num(0.0, 1.0, false, false),
+        ),
+        f(
+            "dedup_ttl_ms",
+            "Dedup key TTL (ms)",
+            "How long a dedup store remembers a message id (empty: for ever).",
+            num(0.0, BIG, false, true),
+        ),
+    ];
+    match kind {
+        "producer" => PRODUCER,
+        "exchange" => EXCHANGE,
+        "queue" => QUEUE,
+        "service" => SERVICE,
+        "store" => STORE,
+        _ => &[],
+    }
+}
+
+/// The fields of a link, by what it means and its source kind.
+pub fn link_fields(role: LinkRole, from_kind: &str) -> Vec<Field> {
+    const LATENCY: Field = f(
+        "latency",
+        "Latency",
+        "Time to cross the link (empty: none). A distribution as for processing.",
+        Input::Json { optional: true },
+    );
+    let mut fields = match role {
+        LinkRole::Publish => {
+            let mut v = vec![
+                f(
+                    "routing_key",
+                    "Routing key",
+                    "The key exchanges route on (default \"\").",
+                    Input::Text { optional: true },
+                ),
+                f("event", "Event type", "The type name of what is published here.", Input::Text { optional: true }),
+                f(
+                    "probability",
+                    "Probability",
+                    "Publish on this link with this chance (default 1).",
+                    num(0.0, 1.0, false, true),
+                ),
+            ];
+            if from_kind == "service" {
+                v.push(f(
+                    "when",
+                    "When",
+                    "Publish after success (default) or after a failed attempt.",
+                    Input::Choice(&["success", "failure"]),
+                ));
+            }
+            v
+        }
+        LinkRole::Bind | LinkRole::ExchangeBind => {
+            vec![f(
+                "binding_key",
+                "Binding key",
+                "What routing keys this binding takes (topic: * one word, # any).",
+                Input::Text { optional: true },
+            )]
+        }
+        LinkRole::DeadLetter => {
+            vec![f(
+                "routing_key",
+                "Routing key",
+                "Replaces the message's routing key (default: kept).",
+                Input::Text { optional: true },
+            )]
+        }
+        LinkRole::Call | LinkRole::Dedup => {
+            vec![f(
+                "purpose",
+                "Purpose",
+                "call: one call per message; dedup: skip message ids seen before.",
+                Input::Choice(&["call", "dedup"]),
+            )]
+        }
+        LinkRole::Consume | LinkRole::Alternate => vec![],
+    };
+    fields.push(LATENCY);
+    fields
+}
+
+/// The text a field's value shows in the form.
+pub fn show(input: Input, value: Option<&Value>) -> String {
+    match (input, value) {
+        (_, None | Some(Value::Null)) => String::new(),
+        (Input::Text { .. } | Input::Choice(_), Some(Value::String(s))) => s.clone(),
+        (_, Some(v)) => v.to_string(),
+    }
+}
+
+/// The value typed text means, `Ok(None)` for "remove the field", or why it means nothing.
+pub fn parse(input: Input, text: &str) -> Result<Option<Value>, String> {
+    let t = text.trim();
+    match input {
+        Input::Number { optional: true, .. } | Input::Text { optional: true } | Input::Json { optional: true }
+            if t.is_empty() =>
+        {
+            Ok(None)
+        }
+        Input::Number { min, max, whole, .. } => {
+            let v: f64 = t.parse().map_err(|_| format!("\"{t}\" is not a number"))?;
+            if !(min..=max).contains(&v) {
+                return Err(format!("expected {min} to {max}"));
+            }
+            if whole {
+                if v.fract() != 0.0 {
+                    return Err("expected a whole number".into());
+                }
+                return Ok(Some(json!(v as u64)));
+            }
+            Ok(Some(json!(v)))
+        }
+        Input::Text { .. } => Ok(Some(json!(t))),
+        Input::Choice(options) => {
+            if options.contains(&t) {
+                Ok(Some(json!(t)))
+            } else {
+                Err(format!("one of {}", options.join(", ")))
+            }
+        }
+        Input::Json { .. } => serde_json::from_str(t).map(Some).map_err(|e| format!("not JSON: {e}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn typed_text_becomes_values_or_reasons() {
+        let rate = node_fields("producer")[0].input;
+        assert_eq!(parse(rate, " 150 "), Ok(Some(json!(150.0))));
+        assert!(parse(rate, "-1").unwrap_err().contains("expected 0"));
+        assert!(parse(rate, "fast").unwrap_err().contains("not a number"));
+        let max_len = node_fields("queue")[0].input;
+        assert_eq!(parse(max_len, ""), Ok(None), "an optional field is removed");
+        assert_eq!(parse(max_len, "2.5").unwrap_err(), "expected a whole number");
+        let processing = node_fields("service")[3].input;
+        assert_eq!(
+            parse(processing, "{\"dist\":\"constant\",\"ms\":5}"),
+            Ok(Some(json!({"dist": "constant", "ms": 5})))
+        );
+        assert!(parse(processing, "").is_err(), "processing is required");
+        assert_eq!(show(Input::Text { optional: true }, Some(&json!("order.created"))), "order.created");
+        assert_eq!(show(processing, Some(&json!({"dist": "constant", "ms": 5}))), "{\"dist\":\"constant\",\"ms\":5}");
+    }
+
+    #[test]
+    fn every_kind_and_role_has_its_fields() {
+        for kind in edasim_sim::topology::KIND_NAMES {
+            assert!(!node_fields(kind).is_empty(), "{kind}");
+        }
+        assert!(link_fields(LinkRole::Publish, "service").iter().any(|f| f.name == "when"));
+        assert!(!link_fields(LinkRole::Publish, "producer").iter().any(|f| f.name == "when"));
+        assert_eq!(link_fields(LinkRole::Consume, "queue").len(), 1, "latency only");
+    }
+}

@@ -1,0 +1,154 @@
+//! Keyboard shortcuts, and the `?` overlay that lists them (from the same table).
+
+use edasim_protocol::ClientMsg;
+use leptos::prelude::*;
+
+use crate::connection::{Live, send};
+use crate::doc::GRID;
+use crate::editor::Editor;
+use crate::graph::in_text_field;
+
+/// (keys, what they do), as the overlay shows them.
+pub const SHORTCUTS: &[(&str, &str)] = &[
+    ("Space", "play / pause"),
+    ("Drag from the palette", "add a node or a note"),
+    ("Drag a node's port to a node", "link them (refused, with the reason, if the link means nothing)"),
+    ("Click, Shift-click", "select, add to the selection"),
+    ("Shift-drag on the background", "select with a box"),
+    ("Drag the background", "pan"),
+    ("Wheel", "zoom around the pointer"),
+    ("F", "fit the topology to the view"),
+    ("+ / −", "zoom in / out"),
+    ("Arrow keys (Shift: ×5)", "nudge the selection by the grid"),
+    ("Alt while dragging", "move off the grid"),
+    ("Delete / Backspace", "delete the selection"),
+    ("Ctrl-Z / Ctrl-Shift-Z (Ctrl-Y)", "undo / redo"),
+    ("Ctrl-C / Ctrl-X / Ctrl-V", "copy / cut / paste"),
+    ("Ctrl-A", "select everything"),
+    ("/", "find a node by name"),
+    ("?", "this list"),
+    ("Escape", "close this list, clear the selection"),
+];
+
+pub fn install(live: Live, ed: Editor) {
+    let _ = window_event_listener(leptos::ev::keydown, move |e| {
+        if in_text_field(e.target()) {
+            return;
+        }
+        let ctrl = e.ctrl_key() || e.meta_key();
+        let key = e.key();
+        let handled = match (ctrl, key.as_str()) {
+            (true, "z" | "Z") if e.shift_key() => {
+                ed.redo();
+                true
+            }
+            (true, "z" | "Z") => {
+                ed.undo();
+                true
+            }
+            (true, "y" | "Y") => {
+                ed.redo();
+                true
+            }
+            (true, "c" | "C") => {
+                ed.copy();
+                true
+            }
+            (true, "x" | "X") => {
+                ed.cut();
+                true
+            }
+            (true, "v" | "V") => {
+                ed.paste();
+                true
+            }
+            (true, "a" | "A") => {
+                ed.select_all();
+                true
+            }
+            (false, "Delete" | "Backspace") => {
+                ed.delete();
+                true
+            }
+            (false, "ArrowLeft" | "ArrowRight" | "ArrowUp" | "ArrowDown") => {
+                let step = if e.shift_key() { GRID * 5.0 } else { GRID };
+                let (dx, dy) = match key.as_str() {
+                    "ArrowLeft" => (-step, 0.0),
+                    "ArrowRight" => (step, 0.0),
+                    "ArrowUp" => (0.0, -step),
+                    _ => (0.0, step),
+                };
+                ed.nudge(dx, dy);
+                true
+            }
+            (false, "?") => {
+                ed.help.update(|h| *h = !*h);
+                true
+            }
+            (false, "Escape") => {
+                ed.help.set(false);
+                ed.selection.set(Default::default());
+                true
+            }
+            (false, "f" | "F") => {
+                ed.fit();
+                true
+            }
+            (false, "+" | "=") => {
+                zoom(ed, 1.25);
+                true
+            }
+            (false, "-") => {
+                zoom(ed, 0.8);
+                true
+            }
+            (false, "/") => {
+                if let Some(el) = document().get_element_by_id("find") {
+                    use wasm_bindgen::JsCast;
+                    let _ = el.dyn_into::<web_sys::HtmlElement>().map(|el| el.focus());
+                }
+                true
+            }
+            (false, " ") if !on_button(&e) => {
+                send(&if live.playing.get_untracked() { ClientMsg::Pause {} } else { ClientMsg::Play {} });
+                true
+            }
+            _ => false,
+        };
+        if handled {
+            e.prevent_default();
+        }
+    });
+}
+
+fn on_button(e: &web_sys::KeyboardEvent) -> bool {
+    use wasm_bindgen::JsCast;
+    e.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()).is_some_and(|el| {
+        el.tag_name().eq_ignore_ascii_case("button") || el.get_attribute("role").as_deref() == Some("button")
+    })
+}
+
+/// Zooms around the middle of the stage.
+pub fn zoom(ed: Editor, factor: f64) {
+    let (w, h) = ed.stage.get_untracked();
+    ed.view_moved();
+    ed.camera.update(|c| *c = c.zoom_at(w / 2.0, h / 2.0, factor));
+}
+
+#[component]
+pub fn Help() -> impl IntoView {
+    let ed = expect_context::<Editor>();
+    view! {
+        <Show when=move || ed.help.get()>
+            <div class="overlay" id="shortcuts" role="dialog" aria-label="Keyboard shortcuts" on:click=move |_| ed.help.set(false)>
+                <section on:click=|e| e.stop_propagation()>
+                    <h2>"Shortcuts"</h2>
+                    <table>
+                        {SHORTCUTS.iter().map(|(k, what)| view! { <tr><th><kbd>{*k}</kbd></th><td>{*what}</td></tr> }).collect_view()}
+                    </table>
+                    <button on:click=move |_| ed.help.set(false)>"Close"</button>
+                </section>
+            </div>
+        </Show>
+    }
+}
