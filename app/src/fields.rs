@@ -221,6 +221,11 @@ pub fn show(input: Input, value: Option<&Value>) -> String {
     match (input, value) {
         (_, None | Some(Value::Null)) => String::new(),
         (Input::Text { .. } | Input::Choice(_), Some(Value::String(s))) => s.clone(),
+        // 8.0 reads as 8 (the engine's copy stores every number as a float).
+        (Input::Number { .. }, Some(Value::Number(n))) => match n.as_f64() {
+            Some(x) if x.fract() == 0.0 && x.abs() < 1e15 => format!("{}", x as i64),
+            _ => n.to_string(),
+        },
         (_, Some(v)) => v.to_string(),
     }
 }
@@ -279,6 +284,8 @@ mod tests {
         );
         assert!(parse(processing, "").is_err(), "processing is required");
         assert_eq!(show(Input::Text { optional: true }, Some(&json!("order.created"))), "order.created");
+        assert_eq!(show(rate, Some(&json!(8.0))), "8");
+        assert_eq!(show(rate, Some(&json!(0.25))), "0.25");
         assert_eq!(show(processing, Some(&json!({"dist": "constant", "ms": 5}))), "{\"dist\":\"constant\",\"ms\":5}");
     }
 

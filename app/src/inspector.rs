@@ -55,10 +55,27 @@ fn problem_with(doc: &Value, at: Place, field: &str, value: Option<Value>) -> Op
 }
 
 #[component]
-fn FieldRow(at: Place, field: Field, current: Option<Value>) -> impl IntoView {
+fn FieldRow(at: Place, field: Field) -> impl IntoView {
     let ed = expect_context::<Editor>();
-    let (text, set_text) = signal(show(field.input, current.as_ref()));
+    // The field's value in the document: the form follows it (an undo, a drag, an edit
+    // elsewhere) without being rebuilt, so focus stays where the user is.
+    let current = Memo::new(move |_| {
+        ed.doc.with(|d| {
+            let obj = if at.section.is_empty() {
+                Some(&d.value)
+            } else {
+                d.value.get(at.section).and_then(|s| s.get(at.index))
+            };
+            obj.and_then(|o| o.get(field.name)).cloned()
+        })
+    });
+    let (text, set_text) = signal(show(field.input, current.get_untracked().as_ref()));
     let (error, set_error) = signal(None::<String>);
+    Effect::new(move |_| {
+        let v = current.get();
+        set_text.set(show(field.input, v.as_ref()));
+        set_error.set(None);
+    });
     let validate = move |t: &str| -> Option<Option<Value>> {
         match parse(field.input, t) {
             Err(e) => {
@@ -75,7 +92,9 @@ fn FieldRow(at: Place, field: Field, current: Option<Value>) -> impl IntoView {
     };
     let apply = move || {
         let t = text.get_untracked();
-        if let Some(v) = validate(&t) {
+        if let Some(v) = validate(&t)
+            && current.get_untracked() != v
+        {
             ed.doc.update(|d| {
                 d.edit(|doc| set(doc, at, field.name, v));
             });
@@ -96,6 +115,7 @@ fn FieldRow(at: Place, field: Field, current: Option<Value>) -> impl IntoView {
                 aria-invalid=move || error.with(Option::is_some).to_string()
                 inputmode=if matches!(field.input, Input::Number { .. }) { "decimal" } else { "text" }
                 on:input=move |e| { let t = event_target_value(&e); validate(&t); set_text.set(t); }
+                on:keydown=move |e| if e.key() == "Enter" { apply() }
                 on:change=move |_| apply() />
         }
         .into_any(),
@@ -109,18 +129,63 @@ fn FieldRow(at: Place, field: Field, current: Option<Value>) -> impl IntoView {
     }
 }
 
-fn rows(at: Place, fields: &[Field], obj: &Value) -> impl IntoView + use<> {
-    fields.iter().map(|f| view! { <FieldRow at=at field=*f current=obj.get(f.name).cloned() /> }).collect_view()
+fn rows(at: Place, fields: &[Field]) -> impl IntoView + use<> {
+    fields.iter().map(|f| view! { <FieldRow at=at field=*f /> }).collect_view()
+}
+
+/// What the inspector shows: it is rebuilt only when this changes, not on every edit.
+#[derive(Clone, Debug, PartialEq)]
+enum Target {
+    Topology,
+    Many { nodes: usize, links: usize, notes: usize },
+    Node { index: usize, id: String, kind: String },
+    Link { index: usize, from: String, to: String, from_kind: String, to_kind: String, shape: LinkShape },
+    Note { index: usize },
+}
+
+fn target(ed: Editor) -> Target {
+    let sel = ed.selection.get();
+    let count = sel.nodes.len() + sel.links.len() + sel.notes.len();
+    ed.doc.with(|d| {
+        if count > 1 {
+            return Target::Many { nodes: sel.nodes.len(), links: sel.links.len(), notes: sel.notes.len() };
+        }
+        if let Some(id) = sel.nodes.first()
+            && let Some(index) = d.node_index(id)
+        {
+            return Target::Node { index, id: id.clone(), kind: d.kind_of(id).unwrap_or("").to_string() };
+        }
+        if let Some(&index) = sel.links.first()
+            && let Some(link) = d.value["links"].get(index)
+        {
+            let end = |k: &str| link[k].as_str().unwrap_or("").to_string();
+            let (from, to) = (end("from"), end("to"));
+            return Target::Link {
+                index,
+                from_kind: d.kind_of(&from).unwrap_or("").to_string(),
+                to_kind: d.kind_of(&to).unwrap_or("").to_string(),
+                from,
+                to,
+                shape: LinkShape {
+                    dead_letter: link["dead_letter"].as_bool().unwrap_or(false),
+                    alternate: link["alternate"].as_bool().unwrap_or(false),
+                    dedup: link["purpose"] == json!("dedup"),
+                },
+            };
+        }
+        if let Some(&index) = sel.notes.first() {
+            return Target::Note { index };
+        }
+        Target::Topology
+    })
 }
 
 #[component]
 pub fn Inspector() -> impl IntoView {
     let ed = expect_context::<Editor>();
-    let content = move || {
-        let sel = ed.selection.get();
-        let doc = ed.doc.with(|d| d.value.clone());
-        let count = sel.nodes.len() + sel.links.len() + sel.notes.len();
-        if count == 0 {
+    let target = Memo::new(move |_| target(ed));
+    let content = move || match target.get() {
+        Target::Topology => {
             let at = Place { section: "", index: 0 };
             let fields = [
                 Field {
@@ -136,32 +201,27 @@ pub fn Inspector() -> impl IntoView {
                     input: Input::Number { min: 0.0, max: 9.007e15, whole: true, optional: false },
                 },
             ];
-            let warnings = match ed.check.get() {
+            let warnings = move || match ed.check.get() {
                 Checked::Valid { warnings, .. } => warnings,
                 _ => Vec::new(),
             };
-            return view! {
+            view! {
                 <h2>"Topology"</h2>
-                <div class="fields">{rows(at, &fields, &doc)}</div>
-                <p class="hint">"Click a node, a link or a note to inspect it; drag kinds from the palette to add them."</p>
-                <ul class="warnings">{warnings.into_iter().map(|w| view! { <li>{w.to_string()}</li> }).collect_view()}</ul>
+                <div class="fields">{rows(at, &fields)}</div>
+                <p class="hint">"Click a node, a link or a note to inspect it; drag kinds from the palette to add them. Press ? for the shortcuts."</p>
+                <ul class="warnings">{move || warnings().into_iter().map(|w| view! { <li>{w.to_string()}</li> }).collect_view()}</ul>
             }
-            .into_any();
+            .into_any()
         }
-        if count > 1 {
-            return view! {
-                <h2>{format!("{count} selected")}</h2>
-                <p>{format!("{} nodes, {} links, {} notes", sel.nodes.len(), sel.links.len(), sel.notes.len())}</p>
-                <button on:click=move |_| ed.delete()>"Delete"</button>
-                <p class="hint">"Drag to move them together; Ctrl-C copies them."</p>
-            }
-            .into_any();
+        Target::Many { nodes, links, notes } => view! {
+            <h2>{format!("{} selected", nodes + links + notes)}</h2>
+            <p>{format!("{nodes} nodes, {links} links, {notes} notes")}</p>
+            <button on:click=move |_| ed.delete()>"Delete"</button>
+            <p class="hint">"Drag to move them together; Ctrl-C copies them."</p>
         }
-        if let Some(id) = sel.nodes.first() {
-            let Some(i) = ed.doc.with(|d| d.node_index(id)) else { return ().into_any() };
-            let node = doc["nodes"][i].clone();
-            let kind = node["kind"].as_str().unwrap_or("").to_string();
-            let at = Place { section: "nodes", index: i };
+        .into_any(),
+        Target::Node { index, id, kind } => {
+            let at = Place { section: "nodes", index };
             let label = Field {
                 name: "label",
                 label: "Label",
@@ -177,58 +237,50 @@ pub fn Inspector() -> impl IntoView {
                     </button>
                 }
             });
-            let not_running = ed.graph.with(|g| g.running.get(i).copied().flatten().is_none());
-            return view! {
+            let not_running = move || ed.graph.with(|g| g.running.get(index).copied().flatten().is_none());
+            let json =
+                move || ed.doc.with(|d| serde_json::to_string_pretty(&d.value["nodes"][index]).unwrap_or_default());
+            view! {
                 <h2>{id.clone()}</h2>
-                <p class="kind">{kind.clone()}{not_running.then_some(" · not in the running simulation yet")}</p>
+                <p class="kind">{kind.clone()}{move || not_running().then_some(" · not in the running simulation yet")}</p>
                 <div class="fields">
-                    {rows(at, &[label], &node)}
-                    {rows(at, node_fields(&kind), &node)}
+                    {rows(at, &[label])}
+                    {rows(at, node_fields(&kind))}
                 </div>
                 {crash}
                 <details>
                     <summary>"As JSON"</summary>
-                    <pre>{serde_json::to_string_pretty(&node).unwrap_or_default()}</pre>
+                    <pre>{json}</pre>
                 </details>
             }
-            .into_any();
+            .into_any()
         }
-        if let Some(&i) = sel.links.first() {
-            let link = doc["links"][i].clone();
-            let (from, to) = (link["from"].as_str().unwrap_or(""), link["to"].as_str().unwrap_or(""));
-            let kind = |id: &str| ed.doc.with(|d| d.kind_of(id).unwrap_or("").to_string());
-            let (fk, tk) = (kind(from), kind(to));
-            let shape = LinkShape {
-                dead_letter: link["dead_letter"].as_bool().unwrap_or(false),
-                alternate: link["alternate"].as_bool().unwrap_or(false),
-                dedup: link["purpose"] == json!("dedup"),
-            };
-            let (meaning, fields) = match link_role(&fk, &tk, shape) {
-                Ok(role) => (role.describe().to_string(), link_fields(role, &fk)),
+        Target::Link { index, from, to, from_kind, to_kind, shape } => {
+            let (meaning, fields) = match link_role(&from_kind, &to_kind, shape) {
+                Ok(role) => (role.describe().to_string(), link_fields(role, &from_kind)),
                 Err(why) => (why, Vec::new()),
             };
-            return view! {
+            view! {
                 <h2>{format!("{from} → {to}")}</h2>
                 <p class="kind">{meaning}</p>
-                <div class="fields">{rows(Place { section: "links", index: i }, &fields, &link)}</div>
+                <div class="fields">{rows(Place { section: "links", index }, &fields)}</div>
                 <button on:click=move |_| ed.delete()>"Delete link"</button>
             }
-            .into_any();
+            .into_any()
         }
-        if let Some(&i) = sel.notes.first() {
-            let text = doc["notes"][i]["text"].as_str().unwrap_or("").to_string();
-            let (draft, set_draft) = signal(text);
-            return view! {
+        Target::Note { index } => {
+            let text = move || ed.doc.with(|d| d.value["notes"][index]["text"].as_str().unwrap_or("").to_string());
+            let (draft, set_draft) = signal(text());
+            view! {
                 <h2>"Note"</h2>
                 <textarea id="note-text" rows="8" aria-label="Note text" prop:value=move || draft.get()
                     on:input=move |e| set_draft.set(event_target_value(&e))
-                    on:change=move |_| ed.doc.update(|d| d.set_field("notes", i, "text", Some(json!(draft.get_untracked()))))>
+                    on:change=move |_| ed.doc.update(|d| d.set_field("notes", index, "text", Some(json!(draft.get_untracked()))))>
                 </textarea>
                 <button on:click=move |_| ed.delete()>"Delete note"</button>
             }
-            .into_any();
+            .into_any()
         }
-        ().into_any()
     };
     view! { <aside class="inspector" aria-label="Inspector">{content}</aside> }
 }

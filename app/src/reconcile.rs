@@ -144,3 +144,23 @@ mod tests {
         assert_eq!(plan(&normal(base()), &normal(w)), Plan::Restart);
     }
 }
+
+#[cfg(test)]
+mod scenario_tests {
+    use super::*;
+    use edasim_sim::Model;
+
+    /// The server's copy of a scenario, normalised again in the browser, means the same: no
+    /// edit, no restart; a rate changed in it is a live change.
+    #[test]
+    fn the_servers_copy_round_trips() {
+        let text = include_str!("../../scenarios/order-pipeline.json");
+        let once = serde_json::to_value(Model::from_json_str(text).unwrap().topology()).unwrap();
+        let twice = serde_json::to_value(Model::from_value(&once).unwrap().topology()).unwrap();
+        assert_eq!(plan(&once, &twice), Plan::Same);
+        let mut edited = once.clone();
+        edited["nodes"][0]["rate_per_s"] = json!(150.0);
+        let edited = serde_json::to_value(Model::from_value(&edited).unwrap().topology()).unwrap();
+        assert!(matches!(plan(&once, &edited), Plan::Live(_)), "{:?}", plan(&once, &edited));
+    }
+}

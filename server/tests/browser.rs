@@ -54,12 +54,17 @@ async fn start() -> (Proc, Proc, Client, String, u16) {
 
 /// A fresh browser (its own profile: no local storage, no cache) on the chromedriver at `port`.
 async fn browser(driver_port: u16) -> Client {
+    browser_saving_to(driver_port, &tempfile::tempdir().unwrap().keep()).await
+}
+
+/// A fresh browser whose downloads land in `downloads`.
+async fn browser_saving_to(driver_port: u16, downloads: &std::path::Path) -> Client {
     let profile = tempfile::tempdir().unwrap().keep();
     let caps = json!({"goog:chromeOptions": {"binary": "/usr/bin/chromium", "args": [
         "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync",
         "--window-size=1280,800", format!("--user-data-dir={}", profile.display())
-    ]}});
+    ], "prefs": {"download.default_directory": downloads, "download.prompt_for_download": false}}});
     let caps = match caps {
         serde_json::Value::Object(m) => m,
         _ => unreachable!(),
@@ -250,8 +255,8 @@ async fn a_live_change_shows_in_the_charts() {
 
     // Raise it to 150 orders a second, live: the chart follows.
     rate.clear().await.unwrap();
-    rate.send_keys("150").await.unwrap();
-    c.find(Locator::Css("#apply-rate_per_s")).await.unwrap().click().await.unwrap();
+    rate.send_keys("150\u{E007}").await.unwrap(); // Enter applies the field
+    assert_eq!(text(&c, "#field-rate_per_s-error").await, "", "150 is a valid rate");
     eventually("the chart shows about 150/s", || async {
         (110.0..190.0).contains(&last_out(&c, "#chart-throughput").await)
     })
@@ -292,5 +297,135 @@ async fn the_event_log_filters_and_opens_traces() {
     })
     .await;
     assert!(text(&c, ".trace-title").await.starts_with("order "));
+    c.close().await.unwrap();
+}
+
+/// Drags with the mouse from the middle of `from` to `(x, y)` in stage coordinates (from the
+/// canvas's top-left corner), in small steps as a hand would.
+async fn drag_to_stage(c: &Client, from: &fantoccini::elements::Element, x: f64, y: f64) {
+    use fantoccini::actions::{InputSource, MOUSE_BUTTON_LEFT, MouseActions, PointerAction};
+    let stage = c.find(Locator::Css("svg#graph")).await.unwrap();
+    let (sx, sy, _, _) = stage.rectangle().await.unwrap();
+    let mouse = MouseActions::new("mouse".into())
+        .then(PointerAction::MoveToElement { element: from.clone(), duration: None, x: 0.0, y: 0.0 })
+        .then(PointerAction::Down { button: MOUSE_BUTTON_LEFT })
+        .then(PointerAction::MoveTo { duration: Some(Duration::from_millis(250)), x: sx + x, y: sy + y })
+        .then(PointerAction::Up { button: MOUSE_BUTTON_LEFT });
+    c.perform_actions(mouse).await.unwrap();
+}
+
+/// Drags from one node's port to another node.
+async fn link(c: &Client, from: &str, to: &str) {
+    use fantoccini::actions::{InputSource, MOUSE_BUTTON_LEFT, MouseActions, PointerAction};
+    let port = c.find(Locator::Css(&format!("svg#graph .node[data-id='{from}'] .port"))).await.unwrap();
+    let target = c.find(Locator::Css(&format!("svg#graph .node[data-id='{to}'] .shape"))).await.unwrap();
+    let mouse = MouseActions::new("mouse".into())
+        .then(PointerAction::MoveToElement { element: port, duration: None, x: 0.0, y: 0.0 })
+        .then(PointerAction::Down { button: MOUSE_BUTTON_LEFT })
+        .then(PointerAction::MoveToElement {
+            element: target,
+            duration: Some(Duration::from_millis(250)),
+            x: 0.0,
+            y: 0.0,
+        })
+        .then(PointerAction::Up { button: MOUSE_BUTTON_LEFT });
+    c.perform_actions(mouse).await.unwrap();
+}
+
+async fn tip(c: &Client) -> String {
+    match c.find(Locator::Css(".tip")).await {
+        Ok(t) => t.text().await.unwrap_or_default(),
+        Err(_) => String::new(),
+    }
+}
+
+async fn key(c: &Client, keys: &str) {
+    c.find(Locator::Css("body")).await.unwrap().send_keys(keys).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "browser test: needs chromium, chromedriver and dist/ (scripts/test.sh provides them and runs it)"]
+async fn a_topology_built_from_the_palette_runs_and_exports() {
+    let (_server, _driver, first, url, driver_port) = start().await;
+    first.close().await.unwrap();
+    let downloads = tempfile::tempdir().unwrap();
+    let c = browser_saving_to(driver_port, downloads.path()).await;
+    c.goto(&url).await.unwrap();
+    eventually("the graph is drawn", || async { node_count(&c).await == 15 }).await;
+
+    // A new canvas, then a producer, a queue and a service dragged from the palette.
+    c.find(Locator::Css("#new")).await.unwrap().click().await.unwrap();
+    eventually("the canvas is empty", || async { node_count(&c).await == 0 }).await;
+    for (kind, x) in [("producer", 120.0), ("queue", 360.0), ("service", 600.0)] {
+        let item = c.find(Locator::Css(&format!("#palette-{kind}"))).await.unwrap();
+        drag_to_stage(&c, &item, x, 150.0).await;
+    }
+    eventually("three nodes placed", || async { node_count(&c).await == 3 }).await;
+    for id in ["producer_1", "queue_1", "service_1"] {
+        c.find(Locator::Css(&format!("svg#graph .node[data-id='{id}']"))).await.unwrap_or_else(|_| panic!("{id}"));
+    }
+
+    // A link that means nothing is refused, with the reason.
+    link(&c, "producer_1", "service_1").await;
+    eventually("the refusal says why", || async {
+        tip(&c).await.contains("a link from a producer to a service means nothing")
+    })
+    .await;
+    assert_eq!(c.find_all(Locator::Css("svg#graph .link")).await.unwrap().len(), 0);
+
+    // Two that mean something are drawn, and said what they are.
+    link(&c, "producer_1", "queue_1").await;
+    eventually("a publish link", || async { tip(&c).await.contains("a publish link") }).await;
+    link(&c, "queue_1", "service_1").await;
+    eventually("a consume link", || async { tip(&c).await.contains("a consume link") }).await;
+    assert_eq!(c.find_all(Locator::Css("svg#graph .link")).await.unwrap().len(), 2);
+
+    // Undo takes the last link away, redo brings it back.
+    key(&c, "\u{E009}z").await; // Ctrl-Z
+    eventually("undone", || async { c.find_all(Locator::Css("svg#graph .link")).await.map_or(0, |l| l.len()) == 1 })
+        .await;
+    key(&c, "\u{E009}\u{E008}z").await; // Ctrl-Shift-Z
+    eventually("redone", || async { c.find_all(Locator::Css("svg#graph .link")).await.map_or(0, |l| l.len()) == 2 })
+        .await;
+
+    // It runs: the simulation was not started, so the new structure was loaded at once.
+    c.find(Locator::Css("#speed")).await.unwrap().select_by_value("100").await.unwrap();
+    c.find(Locator::Css("#play")).await.unwrap().click().await.unwrap();
+    eventually("the new topology produces and completes", || async {
+        number(&c, "#produced").await > 20 && number(&c, "#completed").await > 20
+    })
+    .await;
+
+    // A structural edit while it plays waits for a restart.
+    let store = c.find(Locator::Css("#palette-store")).await.unwrap();
+    drag_to_stage(&c, &store, 600.0, 300.0).await;
+    eventually("the restart banner", || async { c.find(Locator::Css("#restart")).await.is_ok() }).await;
+    c.find(Locator::Css("#restart")).await.unwrap().click().await.unwrap();
+    eventually("restarted with the store", || async {
+        c.find(Locator::Css("#restart")).await.is_err()
+            && c.find_all(Locator::Css("svg#graph .node.not-running")).await.map_or(1, |n| n.len()) == 0
+    })
+    .await;
+
+    // Export: the file has the nodes, with positions, and the links.
+    c.find(Locator::Css("#export")).await.unwrap().click().await.unwrap();
+    let file = downloads.path().join("untitled.json");
+    eventually("the export is downloaded", || async { file.is_file() }).await;
+    let exported: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    let ids: Vec<&str> = exported["nodes"].as_array().unwrap().iter().map(|n| n["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["producer_1", "queue_1", "service_1", "store_1"]);
+    assert!(exported["nodes"].as_array().unwrap().iter().all(|n| n["pos"].as_array().is_some_and(|p| p.len() == 2)));
+    assert_eq!(
+        exported["links"],
+        json!([{"from": "producer_1", "to": "queue_1"}, {"from": "queue_1", "to": "service_1"}])
+    );
+    // And `edasim run` takes it as it is.
+    let out = Command::new(env!("CARGO_BIN_EXE_edasim"))
+        .args(["run"])
+        .arg(&file)
+        .args(["--duration-s", "10", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     c.close().await.unwrap();
 }
