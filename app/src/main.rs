@@ -12,6 +12,7 @@
 //!   `trace.rs`: the panels;
 //! - `files.rs`, `share.rs`: export, import, share links.
 
+mod bench;
 mod camera;
 mod charts;
 mod connection;
@@ -50,6 +51,7 @@ fn App() -> impl IntoView {
     provide_context(editor);
     connection::connect(live, editor);
     keys::install(live, editor);
+    bench::configure();
     view! {
         <div class="app">
             <topbar::TopBar />

@@ -429,3 +429,51 @@ async fn a_topology_built_from_the_palette_runs_and_exports() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     c.close().await.unwrap();
 }
+
+/// The dots layer under load: `?bench=dots&n=2000` keeps 2,000 messages moving; the browser's
+/// own `requestAnimationFrame` clock says how often frames come, the layer how long its draw
+/// took. The figures are printed (the README reports them); what is asserted is that every
+/// frame drew the 2,000 dots.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "browser test: needs chromium, chromedriver and dist/ (scripts/test.sh provides them and runs it)"]
+async fn dots_frame_rate() {
+    let (_server, _driver, c, url, _) = start().await;
+    for n in [2_000u64, 10_000] {
+        c.goto(&format!("{url}?bench=dots&n={n}")).await.unwrap();
+        eventually("the graph is drawn", || async { node_count(&c).await == 15 }).await;
+        eventually("the dots are drawn", || async {
+            let drawn = c.execute("return document.getElementById('dots').dataset.drawn", vec![]).await.unwrap();
+            drawn.as_str().and_then(|d| d.parse::<u64>().ok()) == Some(n)
+        })
+        .await;
+        let sample = c
+            .execute_async(
+                r#"const done = arguments[arguments.length - 1];
+                const c = document.getElementById('dots'), t = [], draw = [], drawn = [];
+                function frame(ts) {
+                    t.push(ts); draw.push(+c.dataset.drawMs); drawn.push(+c.dataset.drawn);
+                    if (ts - t[0] < 5000) requestAnimationFrame(frame); else done({t, draw, drawn});
+                }
+                requestAnimationFrame(frame);"#,
+                vec![],
+            )
+            .await
+            .unwrap();
+        let list = |k: &str| -> Vec<f64> { sample[k].as_array().unwrap().iter().filter_map(|v| v.as_f64()).collect() };
+        let (t, mut draw, drawn) = (list("t"), list("draw"), list("drawn"));
+        assert!(t.len() > 10, "frames were measured: {}", t.len());
+        assert!(drawn.iter().all(|&d| d == n as f64), "every frame drew {n} dots: {drawn:?}");
+        let mut gaps: Vec<f64> = t.windows(2).map(|w| w[1] - w[0]).collect();
+        gaps.sort_by(f64::total_cmp);
+        draw.sort_by(f64::total_cmp);
+        let pct = |v: &[f64], p: f64| v[((v.len() - 1) as f64 * p) as usize];
+        let fps = (t.len() - 1) as f64 / ((t[t.len() - 1] - t[0]) / 1000.0);
+        println!(
+            "dots {n}: {fps:.1} frames/s, frame interval p95 {:.1} ms, draw p50 {:.1} ms p95 {:.1} ms",
+            pct(&gaps, 0.95),
+            pct(&draw, 0.5),
+            pct(&draw, 0.95)
+        );
+    }
+    c.close().await.unwrap();
+}
