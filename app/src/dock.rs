@@ -11,7 +11,14 @@ enum Tab {
 
 #[component]
 pub fn Dock() -> impl IntoView {
+    let live = expect_context::<crate::connection::Live>();
     let tab = RwSignal::new(Tab::Charts);
+    // A trace asked for (a log line, a dot clicked on the canvas) opens its tab.
+    Effect::new(move |_| {
+        if live.trace.with(Option::is_some) {
+            tab.set(Tab::Trace);
+        }
+    });
     let button = move |t: Tab, id: &'static str, label: &'static str| {
         view! {
             <button id=id role="tab" aria-selected=move || (tab.get() == t).to_string() class:active=move || tab.get() == t

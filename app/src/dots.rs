@@ -65,6 +65,23 @@ thread_local! {
     /// Dot centres of the frame being drawn, one batch per colour: kept between frames so a
     /// frame allocates nothing once they have grown.
     static BATCHES: RefCell<Vec<Vec<(f64, f64)>>> = RefCell::new(vec![Vec::new(); PALETTE.len() + 1]);
+    /// Where each dot of the last frame was (CSS pixels in the stage) and its message's
+    /// journey (root id), for a click on a dot to open its trace.
+    static DRAWN: RefCell<Vec<(f64, f64, u64)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// The journey (root message id) of the dot nearest the stage point (x, y) in CSS pixels,
+/// if one was drawn within a few pixels of it.
+pub fn pick(x: f64, y: f64) -> Option<u64> {
+    const REACH: f64 = 8.0;
+    DRAWN.with(|d| {
+        d.borrow()
+            .iter()
+            .map(|&(dx, dy, root)| ((dx - x).powi(2) + (dy - y).powi(2), root))
+            .filter(|(d2, _)| *d2 <= REACH * REACH)
+            .min_by(|a, b| a.0.total_cmp(&b.0))
+            .map(|(_, root)| root)
+    })
 }
 
 fn draw(ed: Editor, canvas: &HtmlCanvasElement) {
@@ -88,40 +105,46 @@ fn draw(ed: Editor, canvas: &HtmlCanvasElement) {
     let radius = (5.0 * scale).max(2.5);
     let mut drawn = 0usize;
     BATCHES.with(|b| {
-        let mut batches = b.borrow_mut();
-        batches.iter_mut().for_each(Vec::clear);
-        ed.graph.with_untracked(|g| {
-            HOPS.with(|h| {
-                let mut h = h.borrow_mut();
-                let sim_now = if h.playing { h.t_ms + (wall - h.wall_ms).min(1000.0) * h.speed } else { h.t_ms };
-                let progress = |hop: &HopOut, seen: f64| {
-                    if hop.end_ms > hop.start_ms {
-                        (sim_now - hop.start_ms) / (hop.end_ms - hop.start_ms)
-                    } else {
-                        (wall - seen) / INSTANT_MS
+        DRAWN.with(|picks| {
+            let mut batches = b.borrow_mut();
+            batches.iter_mut().for_each(Vec::clear);
+            let mut picks = picks.borrow_mut();
+            picks.clear();
+            ed.graph.with_untracked(|g| {
+                HOPS.with(|h| {
+                    let mut h = h.borrow_mut();
+                    let sim_now = if h.playing { h.t_ms + (wall - h.wall_ms).min(1000.0) * h.speed } else { h.t_ms };
+                    let progress = |hop: &HopOut, seen: f64| {
+                        if hop.end_ms > hop.start_ms {
+                            (sim_now - hop.start_ms) / (hop.end_ms - hop.start_ms)
+                        } else {
+                            (wall - seen) / INSTANT_MS
+                        }
+                    };
+                    h.hops.retain(|(hop, seen)| progress(hop, *seen) <= 1.0);
+                    crate::bench::top_up(g, &mut h.hops, wall);
+                    for (hop, seen) in &h.hops {
+                        let p = progress(hop, *seen).max(0.0);
+                        if let Some((x, y)) = place(g, hop.from as usize, hop.to as usize, p) {
+                            let batch = if hop.dead { PALETTE.len() } else { colour_index(&hop.event) };
+                            let (sx, sy) = (x * scale + ox, y * scale + oy);
+                            batches[batch].push((sx, sy));
+                            picks.push((sx / ratio, sy / ratio, hop.root));
+                        }
                     }
-                };
-                h.hops.retain(|(hop, seen)| progress(hop, *seen) <= 1.0);
-                crate::bench::top_up(g, &mut h.hops, wall);
-                for (hop, seen) in &h.hops {
-                    let p = progress(hop, *seen).max(0.0);
-                    if let Some((x, y)) = place(g, hop.from as usize, hop.to as usize, p) {
-                        let batch = if hop.dead { PALETTE.len() } else { colour_index(&hop.event) };
-                        batches[batch].push((x * scale + ox, y * scale + oy));
-                    }
-                }
+                });
             });
-        });
-        for (i, batch) in batches.iter().enumerate().filter(|(_, b)| !b.is_empty()) {
-            ctx.begin_path();
-            for &(x, y) in batch {
-                ctx.move_to(x + radius, y);
-                let _ = ctx.arc(x, y, radius, 0.0, std::f64::consts::TAU);
+            for (i, batch) in batches.iter().enumerate().filter(|(_, b)| !b.is_empty()) {
+                ctx.begin_path();
+                for &(x, y) in batch {
+                    ctx.move_to(x + radius, y);
+                    let _ = ctx.arc(x, y, radius, 0.0, std::f64::consts::TAU);
+                }
+                ctx.set_fill_style_str(PALETTE.get(i).copied().unwrap_or(DEAD));
+                ctx.fill();
+                drawn += batch.len();
             }
-            ctx.set_fill_style_str(PALETTE.get(i).copied().unwrap_or(DEAD));
-            ctx.fill();
-            drawn += batch.len();
-        }
+        })
     });
     // What the frame-rate benchmark reads back.
     let _ = canvas.set_attribute("data-drawn", &drawn.to_string());

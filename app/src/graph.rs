@@ -37,6 +37,35 @@ pub fn icon(kind: &str) -> &'static str {
     }
 }
 
+/// The outline of a node of `kind` in its `NODE_W` × `NODE_H` box: a pill for producers, a
+/// hexagon for exchanges, a box for queues, a rounded box for services, a cylinder for stores.
+pub fn outline(kind: &str) -> String {
+    let (w, h) = (NODE_W, NODE_H);
+    let rounded = |r: f64| {
+        format!(
+            "M {r} 0 H {} A {r} {r} 0 0 1 {w} {r} V {} A {r} {r} 0 0 1 {} {h} H {r} A {r} {r} 0 0 1 0 {} V {r} A {r} {r} 0 0 1 {r} 0 Z",
+            w - r,
+            h - r,
+            w - r,
+            h - r
+        )
+    };
+    match kind {
+        "producer" => rounded(h / 2.0),
+        "exchange" => format!("M 14 0 H {} L {w} {} L {} {h} H 14 L 0 {} Z", w - 14.0, h / 2.0, w - 14.0, h / 2.0),
+        "store" => format!(
+            "M 0 7 A {} 7 0 0 1 {w} 7 V {} A {} 7 0 0 1 0 {} Z M 0 7 A {} 7 0 0 0 {w} 7",
+            w / 2.0,
+            h - 7.0,
+            w / 2.0,
+            h - 7.0,
+            w / 2.0
+        ),
+        "service" => rounded(10.0),
+        _ => rounded(4.0),
+    }
+}
+
 /// A label that fits its box (the whole one is the node's tooltip).
 fn short(label: &str) -> String {
     const MAX: usize = 17;
@@ -179,7 +208,11 @@ fn track_gestures(ed: Editor, rubber: RwSignal<Option<(f64, f64)>>, marquee: RwS
         let cam = ed.camera.get_untracked();
         let w = cam.to_world(p.0, p.1);
         match gesture {
-            Gesture::Pan { moved: false, .. } => ed.selection.set(Selection::default()),
+            // A click on the background: on a moving message, its journey opens in the trace.
+            Gesture::Pan { moved: false, .. } => match crate::dots::pick(p.0, p.1) {
+                Some(root) => crate::connection::send(&edasim_protocol::ClientMsg::Trace { msg: root }),
+                None => ed.selection.set(Selection::default()),
+            },
             Gesture::Box { start, base } => {
                 marquee.set(None);
                 let (a, b) = (cam.to_world(start.0, start.1), w);
@@ -379,7 +412,6 @@ fn NodeView(i: usize, id: String, kind: String, live: Live) -> impl IntoView {
     let kind_title = kind.clone();
     let label = move || node().map(|n| format!("{} ({kind_title})", n.2)).unwrap_or_default();
     let label_aria = label.clone();
-    let rx = if kind == "service" { 10 } else { 4 };
     view! {
         <g class=format!("node {kind}") class:warning=move || health() == Health::Warning
             class:error=move || health() == Health::Error class:selected=move || selected.get()
@@ -388,11 +420,11 @@ fn NodeView(i: usize, id: String, kind: String, live: Live) -> impl IntoView {
             tabindex="0" role="button" aria-label=label_aria aria-pressed=move || selected.get().to_string()
             transform=move || node().map(|(x, y, _)| format!("translate({x} {y})")).unwrap_or_default() data-id=id.clone()>
             <title>{label}</title>
-            <rect class="shape" width=NODE_W height=NODE_H rx=rx />
+            <path class="shape" d=outline(&kind) />
             <rect class="fill" x="6" y=NODE_H - 10.0 height="5" width=fill />
-            <text class="icon" x="10" y="24">{icon(&kind)}</text>
-            <text class="label" x="30" y="24">{move || node().map(|n| short(&n.2)).unwrap_or_default()}</text>
-            <text class="figure" x="10" y="42">{move || figure(&kind_fig, node_live().as_ref())}</text>
+            <text class="icon" x="12" y="26">{icon(&kind)}</text>
+            <text class="label" x="32" y="26">{move || node().map(|n| short(&n.2)).unwrap_or_default()}</text>
+            <text class="figure" x="12" y="43">{move || figure(&kind_fig, node_live().as_ref())}</text>
             <circle class="port" cx=NODE_W cy=NODE_H / 2.0 r="7" on:pointerdown=port_down>
                 <title>"Drag to another node to link"</title>
             </circle>

@@ -116,7 +116,7 @@ fn FieldRow(at: Place, field: Field) -> impl IntoView {
                 inputmode=if matches!(field.input, Input::Number { .. }) { "decimal" } else { "text" }
                 on:input=move |e| { let t = event_target_value(&e); validate(&t); set_text.set(t); }
                 on:keydown=move |e| if e.key() == "Enter" { apply() }
-                on:change=move |_| apply() />
+                on:change=move |e| { set_text.set(event_target_value(&e)); apply() } />
         }
         .into_any(),
     };
@@ -209,7 +209,10 @@ pub fn Inspector() -> impl IntoView {
                 <h2>"Topology"</h2>
                 <div class="fields">{rows(at, &fields)}</div>
                 <p class="hint">"Click a node, a link or a note to inspect it; drag kinds from the palette to add them. Press ? for the shortcuts."</p>
-                <ul class="warnings">{move || warnings().into_iter().map(|w| view! { <li>{w.to_string()}</li> }).collect_view()}</ul>
+                <details class="warnings">
+                    <summary>{move || format!("Warnings ({})", warnings().len())}</summary>
+                    <ul>{move || warnings().into_iter().map(|w| view! { <li>{w.to_string()}</li> }).collect_view()}</ul>
+                </details>
             }
             .into_any()
         }
@@ -275,7 +278,7 @@ pub fn Inspector() -> impl IntoView {
                 <h2>"Note"</h2>
                 <textarea id="note-text" rows="8" aria-label="Note text" prop:value=move || draft.get()
                     on:input=move |e| set_draft.set(event_target_value(&e))
-                    on:change=move |_| ed.doc.update(|d| d.set_field("notes", index, "text", Some(json!(draft.get_untracked()))))>
+                    on:change=move |e| ed.doc.update(|d| d.set_field("notes", index, "text", Some(json!(event_target_value(&e)))))>
                 </textarea>
                 <button on:click=move |_| ed.delete()>"Delete note"</button>
             }
