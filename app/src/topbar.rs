@@ -60,6 +60,12 @@ pub fn TopBar() -> impl IntoView {
             </div>
             <crate::files::Files />
             <crate::theme::ThemeToggle />
+            <Show when=move || ed.storage_failed.get()>
+                <span id="not-kept" class="not-kept" role="status"
+                    title="This browser refused to keep the canvas (private mode, or storage full): Export it to keep it.">
+                    "⚠ not kept: export to save"
+                </span>
+            </Show>
             <span class="link-state" class:offline=move || !live.connected.get()>
                 {move || if live.connected.get() { "connected" } else { "connecting…" }}
             </span>

@@ -477,3 +477,45 @@ async fn dots_frame_rate() {
     }
     c.close().await.unwrap();
 }
+
+/// Whether closing the tab now would ask first (a `beforeunload` the app cancels).
+async fn would_warn_on_close(c: &Client) -> bool {
+    let r = c
+        .execute(
+            "const e = new Event('beforeunload', {cancelable: true}); window.dispatchEvent(e); return e.defaultPrevented;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    r.as_bool().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "browser test: needs chromium, chromedriver and dist/ (scripts/test.sh provides them and runs it)"]
+async fn a_canvas_the_browser_cannot_keep_warns_before_closing() {
+    let (_server, _driver, c, url, _) = start().await;
+    c.goto(&url).await.unwrap();
+    eventually("the graph is drawn", || async { node_count(&c).await == 15 }).await;
+    let queue = c.find(Locator::Css("#palette-queue")).await.unwrap();
+
+    // Local storage keeps the canvas: an edit does not make closing ask.
+    drag_to_stage(&c, &queue, 300.0, 200.0).await;
+    eventually("placed", || async { node_count(&c).await == 16 }).await;
+    assert!(!would_warn_on_close(&c).await, "the canvas is kept");
+    assert!(c.find(Locator::Css("#not-kept")).await.is_err());
+
+    // The browser refuses (private mode, quota): the next edit says so, and closing asks.
+    c.execute("Storage.prototype.setItem = () => { throw new DOMException('full', 'QuotaExceededError'); }", vec![])
+        .await
+        .unwrap();
+    drag_to_stage(&c, &queue, 300.0, 300.0).await;
+    eventually("placed", || async { node_count(&c).await == 17 }).await;
+    eventually("the top bar says the canvas is not kept", || async { c.find(Locator::Css("#not-kept")).await.is_ok() })
+        .await;
+    assert!(would_warn_on_close(&c).await, "unexported changes that are not kept");
+
+    // Exported: nothing would be lost.
+    c.find(Locator::Css("#export")).await.unwrap().click().await.unwrap();
+    assert!(!would_warn_on_close(&c).await, "exported");
+    c.close().await.unwrap();
+}
