@@ -22,7 +22,7 @@ echo "==> load test: 10 live sessions, each must keep 20 frames a second (README
 EDASIM_LOAD_SESSIONS=10 EDASIM_LOAD_SECONDS=3 \
     cargo test --workspace --locked --test load -- --ignored --nocapture 2>&1 | tee -a "$log" || status=$?
 echo "==> browser tests: headless Chromium on the built app (writes docs/screenshot.png)"
-cargo test --workspace --locked --test browser -- --ignored --nocapture 2>&1 | tee -a "$log" || status=$?
+cargo test --workspace --locked --test browser -- --ignored --nocapture --test-threads=1 2>&1 | tee -a "$log" || status=$?
 # One closing line for the whole run: cargo prints a result per test binary.
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i) ~ /^passed;?$/) p += $(i-1); if ($(i) ~ /^failed;?$/) f += $(i-1) } }
      END { printf "tests: %d passed, %d failed\n", p, f }' "$log"

@@ -1,4 +1,5 @@
-//! Charts of the selected node over the last simulated minutes, from the per-second series:
+//! Charts of the selected node (or, with none, of the whole system) over the last simulated
+//! minutes, from the per-second series:
 //! throughput in and out, level (queue depth or busy workers), latency percentiles, errors and
 //! dead letters. Plain SVG polylines with labelled axes.
 
@@ -78,7 +79,7 @@ pub fn Charts() -> impl IntoView {
     let ed = expect_context::<crate::editor::Editor>();
     let content = move || {
         let Some(id) = ed.selection.with(|s| s.single_node().map(str::to_string)) else {
-            return view! { <p class="hint">"Select a node to chart it."</p> }.into_any();
+            return system_charts(live).into_any();
         };
         let found = ed.graph.with(|g| {
             let i = g.nodes.iter().position(|n| n.id == id)?;
@@ -117,8 +118,112 @@ pub fn Charts() -> impl IntoView {
     view! { <div class="charts-view">{content}</div> }
 }
 
+/// The whole system, second by second, from every node's series: what the producers emitted and
+/// what the leaf services completed, messages waiting in all queues, the slowest service's
+/// latency, and errors, dead letters and drops summed.
+pub fn system_series(topology: &serde_json::Value, series: &[Vec<Point>]) -> Vec<Point> {
+    use std::collections::BTreeMap;
+    let nodes = topology["nodes"].as_array().map(Vec::as_slice).unwrap_or_default();
+    let kind = |i: usize| nodes.get(i).and_then(|n| n["kind"].as_str()).unwrap_or("");
+    let id = |i: usize| nodes.get(i).and_then(|n| n["id"].as_str()).unwrap_or("");
+    let publishes: Vec<&str> = topology["links"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|l| {
+            let to = l["to"].as_str().unwrap_or("");
+            nodes.iter().any(|n| n["id"] == to && matches!(n["kind"].as_str(), Some("exchange" | "queue")))
+        })
+        .filter_map(|l| l["from"].as_str())
+        .collect();
+    let mut by_second: BTreeMap<u64, Point> = BTreeMap::new();
+    for (i, points) in series.iter().enumerate() {
+        for p in points {
+            let s = by_second.entry(p.t_s).or_insert(Point { t_s: p.t_s, ..Point::default() });
+            match kind(i) {
+                // A producer's emissions are its flow out.
+                "producer" => s.in_per_s += p.out_per_s,
+                "queue" => s.level += p.level,
+                "service" => {
+                    if !publishes.contains(&id(i)) {
+                        s.out_per_s += p.out_per_s;
+                    }
+                    s.p50_ms = s.p50_ms.max(p.p50_ms);
+                    s.p95_ms = s.p95_ms.max(p.p95_ms);
+                    s.p99_ms = s.p99_ms.max(p.p99_ms);
+                }
+                _ => {}
+            }
+            s.errors += p.errors;
+            s.dead_letters += p.dead_letters;
+            s.dropped += p.dropped;
+        }
+    }
+    by_second.into_values().collect()
+}
+
+fn system_charts(live: Live) -> impl IntoView {
+    let points =
+        live.topology.with(|t| live.series.with(|s| system_series(t.as_ref().unwrap_or(&serde_json::Value::Null), s)));
+    view! {
+        <h2 class="dock-title">{format!("Whole system · last {} s", points.len())}<small class="hint">" · select a node to chart it alone"</small></h2>
+        <div class="charts">
+            {chart("chart-throughput", "Throughput", "msg/s", vec![
+                Line { name: "produced", class: "in", value: |p| f64::from(p.in_per_s) },
+                Line { name: "completed at leaves", class: "out", value: |p| f64::from(p.out_per_s) },
+            ], points.clone())}
+            {chart("chart-level", "Waiting in queues", "messages", vec![
+                Line { name: "mean", class: "level", value: |p| f64::from(p.level) },
+            ], points.clone())}
+            {chart("chart-latency", "Slowest service's latency", "ms", vec![
+                Line { name: "p50", class: "p50", value: |p| f64::from(p.p50_ms) },
+                Line { name: "p95", class: "p95", value: |p| f64::from(p.p95_ms) },
+                Line { name: "p99", class: "p99", value: |p| f64::from(p.p99_ms) },
+            ], points.clone())}
+            {chart("chart-errors", "Errors and dead letters", "per s", vec![
+                Line { name: "errors", class: "errors", value: |p| f64::from(p.errors) },
+                Line { name: "dead letters", class: "dead", value: |p| f64::from(p.dead_letters) },
+                Line { name: "dropped", class: "dropped", value: |p| f64::from(p.dropped) },
+            ], points)}
+        </div>
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use edasim_sim::stats::Point;
+    use serde_json::json;
+
+    #[test]
+    fn the_system_adds_up_its_nodes() {
+        let t = json!({"nodes": [{"id": "p", "kind": "producer"}, {"id": "q", "kind": "queue"},
+            {"id": "s", "kind": "service"}, {"id": "x", "kind": "exchange"}, {"id": "leaf", "kind": "service"}],
+            "links": [{"from": "s", "to": "x"}]});
+        let pt = |t_s, in_per_s, out_per_s, level, p95_ms, errors| Point {
+            t_s,
+            in_per_s,
+            out_per_s,
+            level,
+            p95_ms,
+            errors,
+            ..Point::default()
+        };
+        let series = vec![
+            vec![pt(1, 0, 10, 0.0, 0.0, 0), pt(2, 0, 12, 0.0, 0.0, 0)],
+            vec![pt(1, 10, 9, 3.5, 0.0, 0)],
+            vec![pt(1, 9, 9, 2.0, 40.0, 1)],
+            vec![],
+            vec![pt(1, 9, 8, 1.0, 90.0, 2)],
+        ];
+        let sys = super::system_series(&t, &series);
+        assert_eq!(sys.len(), 2);
+        assert_eq!((sys[0].in_per_s, sys[0].out_per_s), (10, 8), "emitted by the producer; completed by the leaf only");
+        assert_eq!(sys[0].level, 3.5, "queues only");
+        assert_eq!(sys[0].p95_ms, 90.0, "the slowest service");
+        assert_eq!(sys[0].errors, 3);
+        assert_eq!(sys[1].in_per_s, 12);
+    }
+
     #[test]
     fn nice_axes() {
         assert_eq!(super::nice_max(0.0), 1.0);

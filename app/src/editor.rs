@@ -227,12 +227,15 @@ impl Editor {
         }
     }
 
-    /// Starts over on an empty canvas.
+    /// Starts over on an empty canvas (and an empty run: starting over is what New means,
+    /// so it does not wait for "Restart with changes").
     pub fn new_canvas(self) {
         let blank = serde_json::json!({"version": 1, "name": "Untitled", "seed": 1, "nodes": [], "links": []});
         self.doc.update(|d| d.replace(blank));
         self.selection.set(Selection::default());
         self.camera.set(Camera::default());
+        self.auto_fit.set_value(true);
+        self.restart_with_changes();
     }
 
     /// Fits the view once the stage has a size (now, if it has one).

@@ -8,9 +8,9 @@ use serde::{Deserialize, Serialize};
 pub struct Point {
     /// The end of the second, in simulated seconds.
     pub t_s: u64,
-    /// Messages in per second (enqueued; processing started; routed; calls; emitted).
+    /// Messages in per second (enqueued; processing started; routed; calls).
     pub in_per_s: u32,
-    /// Messages out per second (delivered; processed successfully).
+    /// Messages out per second (delivered; processed successfully; emitted by a producer).
     pub out_per_s: u32,
     /// Time-weighted mean depth (queues) or busy workers (services) over the second.
     pub level: f32,
