@@ -33,14 +33,17 @@ impl Camera {
         format!("translate({} {}) scale({})", -self.x * self.k, -self.y * self.k, self.k)
     }
 
-    /// Shows the world rectangle `(x, y, w, h)` whole and centred in a `sw` × `sh` stage.
-    pub fn fit(bounds: (f64, f64, f64, f64), sw: f64, sh: f64) -> Camera {
+    /// Shows the world rectangle `(x, y, w, h)` whole and centred in a `sw` × `sh` stage,
+    /// leaving `top` and `bottom` pixels free (for what floats there: the zoom buttons, the
+    /// search box, the legend).
+    pub fn fit_between(bounds: (f64, f64, f64, f64), sw: f64, sh: f64, top: f64, bottom: f64) -> Camera {
         let (x, y, w, h) = bounds;
-        if sw <= 0.0 || sh <= 0.0 || w <= 0.0 || h <= 0.0 {
+        let free = sh - top - bottom;
+        if sw <= 0.0 || free <= 0.0 || w <= 0.0 || h <= 0.0 {
             return Camera::default();
         }
-        let k = (sw / w).min(sh / h).clamp(MIN_ZOOM, 1.5);
-        Camera { x: x - (sw / k - w) / 2.0, y: y - (sh / k - h) / 2.0, k }
+        let k = (sw / w).min(free / h).clamp(MIN_ZOOM, 1.5);
+        Camera { x: x - (sw / k - w) / 2.0, y: y - top / k - (free / k - h) / 2.0, k }
     }
 
     /// Zooms by `factor` keeping the world point under the screen point (sx, sy) where it is.
@@ -71,8 +74,16 @@ mod tests {
     }
 
     #[test]
+    fn fit_between_leaves_the_bands_free() {
+        let c = Camera::fit_between((0.0, 0.0, 1000.0, 500.0), 1000.0, 600.0, 50.0, 50.0);
+        assert_eq!(c.k, 1.0);
+        assert_eq!(c.to_screen(0.0, 0.0), (0.0, 50.0));
+        assert_eq!(c.to_screen(1000.0, 500.0), (1000.0, 550.0));
+    }
+
+    #[test]
     fn fit_shows_the_whole_rectangle_centred() {
-        let c = Camera::fit((0.0, 0.0, 2000.0, 500.0), 1000.0, 500.0);
+        let c = Camera::fit_between((0.0, 0.0, 2000.0, 500.0), 1000.0, 500.0, 0.0, 0.0);
         assert_eq!(c.k, 0.5);
         assert_eq!(c.to_screen(0.0, 0.0), (0.0, 125.0));
         assert_eq!(c.to_screen(2000.0, 500.0), (1000.0, 375.0));

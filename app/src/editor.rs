@@ -267,7 +267,8 @@ impl Editor {
         self.auto_fit.set_value(true);
         let (w, h) = self.stage.get_untracked();
         let bounds = self.graph.with_untracked(ViewGraph::bounds);
-        self.camera.set(Camera::fit(bounds, w, h));
+        // Clear of the zoom buttons and search box above, and of the legend below.
+        self.camera.set(Camera::fit_between(bounds, w, h, 40.0, 34.0));
     }
 
     pub fn copy(self) {

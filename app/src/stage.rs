@@ -123,8 +123,8 @@ fn Pending() -> impl IntoView {
 #[component]
 fn Minimap() -> impl IntoView {
     let ed = expect_context::<Editor>();
-    const W: f64 = 150.0;
-    const H: f64 = 90.0;
+    const W: f64 = 132.0;
+    const H: f64 = 80.0;
     let frame = move || {
         let (bx, by, bw, bh) = ed.graph.with(|g| g.bounds());
         let (sw, sh) = ed.stage.get();
@@ -147,7 +147,17 @@ fn Minimap() -> impl IntoView {
         ed.view_moved();
         ed.camera.update(|c| *c = c.centre_on(wx, wy, sw, sh));
     };
+    // Shown only while part of the topology is out of view: a fitted view needs no map.
+    let needed = move || {
+        let (bx, by, bw, bh) = ed.graph.with(|g| g.bounds());
+        let (sw, sh) = ed.stage.get();
+        let cam = ed.camera.get();
+        let (vx, vy) = cam.to_world(0.0, 0.0);
+        let (vw, vh) = (sw / cam.k, sh / cam.k);
+        bx < vx || by < vy || bx + bw > vx + vw || by + bh > vy + vh
+    };
     view! {
+        <Show when=needed>
         <svg class="minimap" id="minimap" width=W height=H role="img" aria-label="Minimap"
             on:pointerdown=move |e| { e.stop_propagation(); look(e) }
             on:pointermove=move |e| if e.buttons() == 1 { look(e) }>
@@ -166,5 +176,6 @@ fn Minimap() -> impl IntoView {
                 }
             }}
         </svg>
+        </Show>
     }
 }

@@ -114,6 +114,12 @@ async fn opens_on_the_order_pipeline_and_plays() {
             .unwrap_or_else(|_| panic!("{id} drawn"));
     }
     assert_eq!(c.find_all(Locator::Css("svg#graph .link.dead-letter")).await.unwrap().len(), 4);
+    // 1280x800 holds it all without horizontal scrolling.
+    let overflow = c
+        .execute("return document.documentElement.scrollWidth - document.documentElement.clientWidth", vec![])
+        .await
+        .unwrap();
+    assert_eq!(overflow.as_i64(), Some(0), "no horizontal scrolling at 1280x800");
     assert!(text(&c, ".scenario").await.contains("Order pipeline"));
     assert_eq!(text(&c, "#clock").await, "00:00.0");
     assert_eq!(number(&c, "#produced").await, 0);
@@ -517,5 +523,39 @@ async fn a_canvas_the_browser_cannot_keep_warns_before_closing() {
     // Exported: nothing would be lost.
     c.find(Locator::Css("#export")).await.unwrap().click().await.unwrap();
     assert!(!would_warn_on_close(&c).await, "exported");
+    c.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "browser test: needs chromium, chromedriver and dist/ (scripts/test.sh provides them and runs it)"]
+async fn zoom_fit_minimap_find_and_shortcuts() {
+    let (_server, _driver, c, url, _) = start().await;
+    c.goto(&url).await.unwrap();
+    eventually("the graph is drawn", || async { node_count(&c).await == 15 }).await;
+    let minimap = || async { c.find(Locator::Css("#minimap")).await.is_ok() };
+    let zoom = || async {
+        let t = c.execute("return document.querySelector('svg#graph .world').getAttribute('transform')", vec![]);
+        t.await.unwrap().as_str().unwrap_or_default().to_string()
+    };
+
+    // Fitted, everything is in view and no minimap is needed; zoomed in, the minimap appears.
+    eventually("fitted", || async { !minimap().await }).await;
+    let fitted = zoom().await;
+    c.find(Locator::Css("#zoom-in")).await.unwrap().click().await.unwrap();
+    c.find(Locator::Css("#zoom-in")).await.unwrap().click().await.unwrap();
+    eventually("zoomed in, with a minimap", || async { minimap().await && zoom().await != fitted }).await;
+    c.find(Locator::Css("#fit")).await.unwrap().click().await.unwrap();
+    eventually("fitted again", || async { !minimap().await && zoom().await == fitted }).await;
+
+    // Find: a node by part of its name is selected (the inspector shows it).
+    let find = c.find(Locator::Css("#find")).await.unwrap();
+    find.send_keys("shipment\u{E007}").await.unwrap();
+    eventually("found and selected", || async { text(&c, ".inspector h2").await == "shipment_management" }).await;
+
+    // `?` lists the shortcuts; Escape closes the list.
+    key(&c, "?").await;
+    eventually("the shortcuts", || async { text(&c, "#shortcuts").await.contains("undo / redo") }).await;
+    key(&c, "\u{E00C}").await;
+    eventually("closed", || async { c.find(Locator::Css("#shortcuts")).await.is_err() }).await;
     c.close().await.unwrap();
 }
