@@ -73,6 +73,24 @@ fn chart(
     }
 }
 
+fn latency_chart(title: &'static str, points: Vec<Point>) -> impl IntoView {
+    let lines = vec![
+        Line { name: "p50", class: "p50", value: |p| f64::from(p.p50_ms) },
+        Line { name: "p95", class: "p95", value: |p| f64::from(p.p95_ms) },
+        Line { name: "p99", class: "p99", value: |p| f64::from(p.p99_ms) },
+    ];
+    chart("chart-latency", title, "ms", lines, points)
+}
+
+fn errors_chart(points: Vec<Point>) -> impl IntoView {
+    let lines = vec![
+        Line { name: "errors", class: "errors", value: |p| f64::from(p.errors) },
+        Line { name: "dead letters", class: "dead", value: |p| f64::from(p.dead_letters) },
+        Line { name: "dropped", class: "dropped", value: |p| f64::from(p.dropped) },
+    ];
+    chart("chart-errors", "Errors and dead letters", "per s", lines, points)
+}
+
 #[component]
 pub fn Charts() -> impl IntoView {
     let live = expect_context::<Live>();
@@ -101,16 +119,8 @@ pub fn Charts() -> impl IntoView {
                 {chart("chart-level", if kind == "service" { "Busy" } else { "Depth" }, level_unit, vec![
                     Line { name: "mean", class: "level", value: |p| f64::from(p.level) },
                 ], points.clone())}
-                {chart("chart-latency", "Latency", "ms", vec![
-                    Line { name: "p50", class: "p50", value: |p| f64::from(p.p50_ms) },
-                    Line { name: "p95", class: "p95", value: |p| f64::from(p.p95_ms) },
-                    Line { name: "p99", class: "p99", value: |p| f64::from(p.p99_ms) },
-                ], points.clone())}
-                {chart("chart-errors", "Errors and dead letters", "per s", vec![
-                    Line { name: "errors", class: "errors", value: |p| f64::from(p.errors) },
-                    Line { name: "dead letters", class: "dead", value: |p| f64::from(p.dead_letters) },
-                    Line { name: "dropped", class: "dropped", value: |p| f64::from(p.dropped) },
-                ], points)}
+                {latency_chart("Latency", points.clone())}
+                {errors_chart(points)}
             </div>
         }
         .into_any()
@@ -175,16 +185,8 @@ fn system_charts(live: Live) -> impl IntoView {
             {chart("chart-level", "Waiting in queues", "messages", vec![
                 Line { name: "mean", class: "level", value: |p| f64::from(p.level) },
             ], points.clone())}
-            {chart("chart-latency", "Slowest service's latency", "ms", vec![
-                Line { name: "p50", class: "p50", value: |p| f64::from(p.p50_ms) },
-                Line { name: "p95", class: "p95", value: |p| f64::from(p.p95_ms) },
-                Line { name: "p99", class: "p99", value: |p| f64::from(p.p99_ms) },
-            ], points.clone())}
-            {chart("chart-errors", "Errors and dead letters", "per s", vec![
-                Line { name: "errors", class: "errors", value: |p| f64::from(p.errors) },
-                Line { name: "dead letters", class: "dead", value: |p| f64::from(p.dead_letters) },
-                Line { name: "dropped", class: "dropped", value: |p| f64::from(p.dropped) },
-            ], points)}
+            {latency_chart("Slowest service's latency", points.clone())}
+            {errors_chart(points)}
         </div>
     }
 }

@@ -353,6 +353,21 @@ pub fn Graph() -> impl IntoView {
     }
 }
 
+/// A press on a node or a note: `select` updates the selection (Shift held or not), and a
+/// drag of everything selected begins.
+fn grab(ed: Editor, e: &PointerEvent, select: impl FnOnce(&mut Selection, bool)) {
+    if e.button() != 0 {
+        return;
+    }
+    e.stop_propagation();
+    let (p, _) = stage_point(e);
+    let shift = e.shift_key();
+    ed.selection.update(|s| select(s, shift));
+    let selection = ed.selection.get_untracked();
+    let start = ed.camera.get_untracked().to_world(p.0, p.1);
+    set_gesture(Gesture::Move { start, before: ed.doc.with_untracked(Doc::begin), selection });
+}
+
 #[component]
 fn NodeView(i: usize, id: String, kind: String, live: Live) -> impl IntoView {
     let ed = expect_context::<Editor>();
@@ -379,22 +394,13 @@ fn NodeView(i: usize, id: String, kind: String, live: Live) -> impl IntoView {
     let selected = Memo::new(move |_| ed.selection.with(|s| s.nodes.contains(&id_sel)));
     let id_down = id.clone();
     let down = move |e: PointerEvent| {
-        if e.button() != 0 {
-            return;
-        }
-        e.stop_propagation();
-        let (p, _) = stage_point(&e);
-        let shift = e.shift_key();
-        ed.selection.update(|s| {
+        grab(ed, &e, |s, shift| {
             if shift {
                 toggle(&mut s.nodes, &id_down);
             } else if !s.nodes.contains(&id_down) {
                 *s = Selection::node(&id_down);
             }
-        });
-        let selection = ed.selection.get_untracked();
-        let start = ed.camera.get_untracked().to_world(p.0, p.1);
-        set_gesture(Gesture::Move { start, before: ed.doc.with_untracked(Doc::begin), selection });
+        })
     };
     let id_port = id.clone();
     let port_down = move |e: PointerEvent| {
@@ -469,22 +475,13 @@ fn NoteView(i: usize) -> impl IntoView {
     let note = move || ed.graph.with(|g| g.notes.get(i).cloned());
     let selected = move || ed.selection.with(|s| s.notes.contains(&i));
     let down = move |e: PointerEvent| {
-        if e.button() != 0 {
-            return;
-        }
-        e.stop_propagation();
-        let (p, _) = stage_point(&e);
-        let shift = e.shift_key();
-        ed.selection.update(|s| {
+        grab(ed, &e, |s, shift| {
             if shift {
                 toggle(&mut s.notes, &i);
             } else if !s.notes.contains(&i) {
                 *s = Selection { notes: [i].into(), ..Selection::default() };
             }
-        });
-        let selection = ed.selection.get_untracked();
-        let start = ed.camera.get_untracked().to_world(p.0, p.1);
-        set_gesture(Gesture::Move { start, before: ed.doc.with_untracked(Doc::begin), selection });
+        })
     };
     view! {
         <g class="note" class:selected=selected on:pointerdown=down tabindex="0" role="note"

@@ -125,12 +125,16 @@ fn Minimap() -> impl IntoView {
     let ed = expect_context::<Editor>();
     const W: f64 = 132.0;
     const H: f64 = 80.0;
-    let frame = move || {
-        let (bx, by, bw, bh) = ed.graph.with(|g| g.bounds());
+    // The topology's world rectangle, and the visible one.
+    let rects = move || {
+        let bounds = ed.graph.with(|g| g.bounds());
         let (sw, sh) = ed.stage.get();
         let cam = ed.camera.get();
         let (vx, vy) = cam.to_world(0.0, 0.0);
-        let (vw, vh) = (sw / cam.k, sh / cam.k);
+        (bounds, (vx, vy, sw / cam.k, sh / cam.k))
+    };
+    let frame = move || {
+        let ((bx, by, bw, bh), (vx, vy, vw, vh)) = rects();
         // The map shows the topology and the viewport together.
         let (x0, y0) = (bx.min(vx), by.min(vy));
         let (x1, y1) = ((bx + bw).max(vx + vw), (by + bh).max(vy + vh));
@@ -149,11 +153,7 @@ fn Minimap() -> impl IntoView {
     };
     // Shown only while part of the topology is out of view: a fitted view needs no map.
     let needed = move || {
-        let (bx, by, bw, bh) = ed.graph.with(|g| g.bounds());
-        let (sw, sh) = ed.stage.get();
-        let cam = ed.camera.get();
-        let (vx, vy) = cam.to_world(0.0, 0.0);
-        let (vw, vh) = (sw / cam.k, sh / cam.k);
+        let ((bx, by, bw, bh), (vx, vy, vw, vh)) = rects();
         bx < vx || by < vy || bx + bw > vx + vw || by + bh > vy + vh
     };
     view! {
