@@ -231,6 +231,36 @@ async fn broken_imports_keep_the_canvas_and_share_links_reopen_it() {
     fresh.find(Locator::Css("svg#graph .node[data-id='worker']")).await.expect("the same nodes");
     assert!(text(&fresh, ".scenario").await.contains("Tiny shop"));
     fresh.close().await.unwrap();
+
+    // A file chosen in the import dialog opens the same way as pasted text.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("two-step.json");
+    let mut two = small.clone();
+    two["name"] = json!("Two-step shop");
+    two["nodes"].as_array_mut().unwrap().push(json!({"id": "audit", "kind": "queue", "pos": [250, 150]}));
+    std::fs::write(&file, two.to_string()).unwrap();
+    c.find(Locator::Css("#import")).await.unwrap().click().await.unwrap();
+    c.find(Locator::Css("#import-file")).await.unwrap().send_keys(&file.display().to_string()).await.unwrap();
+    eventually("the chosen file is drawn", || async {
+        node_count(&c).await == 4 && text(&c, ".scenario").await.contains("Two-step shop")
+    })
+    .await;
+
+    // And so does a file dropped on the canvas (the drop a file manager makes, from script).
+    let dropped = json!({"version": 1, "name": "Dropped", "seed": 1, "nodes": [
+        {"id": "only", "kind": "producer", "rate_per_s": 1}], "links": []});
+    c.execute(
+        "const dt = new DataTransfer();
+         dt.items.add(new File([arguments[0]], 'dropped.json', {type: 'application/json'}));
+         document.querySelector('.stage').dispatchEvent(new DragEvent('drop', {dataTransfer: dt, bubbles: true, cancelable: true}));",
+        vec![json!(dropped.to_string())],
+    )
+    .await
+    .unwrap();
+    eventually("the dropped file is drawn", || async {
+        node_count(&c).await == 1 && text(&c, ".scenario").await.contains("Dropped")
+    })
+    .await;
     c.close().await.unwrap();
 }
 
