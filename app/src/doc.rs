@@ -338,6 +338,35 @@ impl Doc {
         sel
     }
 
+    /// Renames a node, and every link that names it; refused, with the reason, for an id the
+    /// file format does not allow or one already taken.
+    pub fn rename(&mut self, old: &str, new: &str) -> Result<(), String> {
+        let valid = !new.is_empty()
+            && new.len() <= 64
+            && new.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
+        if !valid {
+            return Err("an id is 1 to 64 letters, digits, '_', '.' or '-'".into());
+        }
+        if new == old {
+            return Ok(());
+        }
+        if self.node_index(new).is_some() {
+            return Err(format!("\"{new}\" is already the id of a node"));
+        }
+        let Some(i) = self.node_index(old) else { return Err(format!("no node \"{old}\"")) };
+        self.edit(|v| {
+            v["nodes"][i]["id"] = json!(new);
+            for link in v["links"].as_array_mut().into_iter().flatten() {
+                for end in ["from", "to"] {
+                    if link[end] == old {
+                        link[end] = json!(new);
+                    }
+                }
+            }
+        });
+        Ok(())
+    }
+
     /// Sets (or, with `None`, removes) one field of the object at `path` (`nodes[2]`, `links[0]`,
     /// `notes[1]`): the inspector's edit.
     pub fn set_field(&mut self, section: &str, index: usize, field: &str, value: Option<Value>) {
@@ -425,6 +454,18 @@ mod tests {
         d.delete(&Selection::node("q"));
         assert_eq!(d.value["links"].as_array().unwrap().len(), 1, "p→q went with q");
         assert!(valid(&d));
+    }
+
+    #[test]
+    fn renames_carry_the_links_along() {
+        let mut d = doc();
+        assert_eq!(d.rename("q", "orders"), Ok(()));
+        assert_eq!(d.value["links"][0], json!({"from": "p", "to": "orders"}));
+        assert!(valid(&d));
+        assert!(d.rename("orders", "p").unwrap_err().contains("already"));
+        assert!(d.rename("orders", "has space").unwrap_err().contains("letters, digits"));
+        assert!(d.undo());
+        assert_eq!(d.value, doc().value, "one step");
     }
 
     #[test]

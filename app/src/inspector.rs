@@ -129,6 +129,41 @@ fn FieldRow(at: Place, field: Field) -> impl IntoView {
     }
 }
 
+/// The node's id: renaming it renames it in every link (a structural edit: the run restarts
+/// with it when asked).
+#[component]
+fn IdRow(id: String) -> impl IntoView {
+    let ed = expect_context::<Editor>();
+    let (error, set_error) = signal(None::<String>);
+    let old = id.clone();
+    let apply = move |new: String| {
+        // Enter, then leaving the field: the second finds the rename done.
+        if ed.doc.with_untracked(|d| d.node_index(&old).is_none()) {
+            return;
+        }
+        let mut result = Ok(());
+        ed.doc.update(|d| result = d.rename(&old, new.trim()));
+        match result {
+            Ok(()) => {
+                set_error.set(None);
+                ed.selection.set(crate::doc::Selection::node(new.trim()));
+            }
+            Err(e) => set_error.set(Some(e)),
+        }
+    };
+    let apply2 = apply.clone();
+    view! {
+        <label class="field" title="The node's id in the file, the logs and the charts: letters, digits, '_', '.', '-'."
+            class:invalid=move || error.with(Option::is_some)>
+            <span>"Id"</span>
+            <input id="field-id" prop:value=id.clone() aria-describedby="field-id-error"
+                on:keydown=move |e| if e.key() == "Enter" { apply(event_target_value(&e)) }
+                on:change=move |e| apply2(event_target_value(&e)) />
+            <small class="error" id="field-id-error" role="alert">{move || error.get()}</small>
+        </label>
+    }
+}
+
 fn rows(at: Place, fields: &[Field]) -> impl IntoView + use<> {
     fields.iter().map(|f| view! { <FieldRow at=at field=*f /> }).collect_view()
 }
@@ -247,6 +282,7 @@ pub fn Inspector() -> impl IntoView {
                 <h2>{id.clone()}</h2>
                 <p class="kind">{kind.clone()}{move || not_running().then_some(" · not in the running simulation yet")}</p>
                 <div class="fields">
+                    <IdRow id=id.clone() />
                     {rows(at, &[label])}
                     {rows(at, node_fields(&kind))}
                 </div>

@@ -424,6 +424,13 @@ async fn a_topology_built_from_the_palette_runs_and_exports() {
     eventually("redone", || async { c.find_all(Locator::Css("svg#graph .link")).await.map_or(0, |l| l.len()) == 2 })
         .await;
 
+    // The service gets a name of its own: the link follows the rename.
+    c.find(Locator::Css("svg#graph .node[data-id='service_1']")).await.unwrap().click().await.unwrap();
+    let id = c.find(Locator::Css("#field-id")).await.expect("the inspector shows the id");
+    id.clear().await.unwrap();
+    id.send_keys("worker\u{E007}").await.unwrap();
+    eventually("renamed", || async { c.find(Locator::Css("svg#graph .node[data-id='worker']")).await.is_ok() }).await;
+
     // It runs: the simulation was not started, so the new structure was loaded at once.
     c.find(Locator::Css("#speed")).await.unwrap().select_by_value("100").await.unwrap();
     c.find(Locator::Css("#play")).await.unwrap().click().await.unwrap();
@@ -449,11 +456,11 @@ async fn a_topology_built_from_the_palette_runs_and_exports() {
     eventually("the export is downloaded", || async { file.is_file() }).await;
     let exported: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
     let ids: Vec<&str> = exported["nodes"].as_array().unwrap().iter().map(|n| n["id"].as_str().unwrap()).collect();
-    assert_eq!(ids, ["producer_1", "queue_1", "service_1", "store_1"]);
+    assert_eq!(ids, ["producer_1", "queue_1", "worker", "store_1"]);
     assert!(exported["nodes"].as_array().unwrap().iter().all(|n| n["pos"].as_array().is_some_and(|p| p.len() == 2)));
     assert_eq!(
         exported["links"],
-        json!([{"from": "producer_1", "to": "queue_1"}, {"from": "queue_1", "to": "service_1"}])
+        json!([{"from": "producer_1", "to": "queue_1"}, {"from": "queue_1", "to": "worker"}])
     );
     // And `edasim run` takes it as it is.
     let out = Command::new(env!("CARGO_BIN_EXE_edasim"))
