@@ -17,8 +17,12 @@ pub enum Input {
         optional: bool,
     },
     Choice(&'static [&'static str]),
-    /// Anything JSON (distributions, retry policies, schedules).
+    /// Anything JSON (retry policies, schedules).
     Json {
+        optional: bool,
+    },
+    /// A distribution of durations: its kind and its parameters.
+    Dist {
         optional: bool,
     },
 }
@@ -112,7 +116,7 @@ pub fn node_fields(kind: &str) -> &'static [Field] {
             "Unacknowledged messages per replica (default: the concurrency).",
             num(1.0, 100_000.0, true, true),
         ),
-        f("processing", "Processing time", DIST, Input::Json { optional: false }),
+        f("processing", "Processing time", DIST, Input::Dist { optional: false }),
         f(
             "failure_rate",
             "Failure rate",
@@ -127,7 +131,7 @@ pub fn node_fields(kind: &str) -> &'static [Field] {
         ),
     ];
     const STORE: &[Field] = &[
-        f("latency", "Latency", DIST, Input::Json { optional: false }),
+        f("latency", "Latency", DIST, Input::Dist { optional: false }),
         f(
             "failure_rate",
             "Failure rate",
@@ -234,7 +238,10 @@ pub fn show(input: Input, value: Option<&Value>) -> String {
 pub fn parse(input: Input, text: &str) -> Result<Option<Value>, String> {
     let t = text.trim();
     match input {
-        Input::Number { optional: true, .. } | Input::Text { optional: true } | Input::Json { optional: true }
+        Input::Number { optional: true, .. }
+        | Input::Text { optional: true }
+        | Input::Json { optional: true }
+        | Input::Dist { optional: true }
             if t.is_empty() =>
         {
             Ok(None)
@@ -260,7 +267,54 @@ pub fn parse(input: Input, text: &str) -> Result<Option<Value>, String> {
                 Err(format!("one of {}", options.join(", ")))
             }
         }
-        Input::Json { .. } => serde_json::from_str(t).map(Some).map_err(|e| format!("not JSON: {e}")),
+        Input::Json { .. } | Input::Dist { .. } => {
+            serde_json::from_str(t).map(Some).map_err(|e| format!("not JSON: {e}"))
+        }
+    }
+}
+
+/// The distribution kinds, and the parameters each takes (milliseconds).
+pub const DISTS: &[(&str, &[&str])] = &[
+    ("constant", &["ms"]),
+    ("exponential", &["mean_ms"]),
+    ("uniform", &["min_ms", "max_ms"]),
+    ("normal", &["mean_ms", "stddev_ms"]),
+    ("lognormal", &["mean_ms", "stddev_ms"]),
+];
+
+pub fn dist_params(kind: &str) -> &'static [&'static str] {
+    DISTS.iter().find(|(k, _)| *k == kind).map_or(&[], |(_, p)| p)
+}
+
+/// A distribution's kind and parameters (a bare number is a constant); `None` for no value.
+pub fn dist_parts(value: Option<&Value>) -> Option<(String, Vec<f64>)> {
+    match value? {
+        Value::Number(n) => Some(("constant".into(), vec![n.as_f64().unwrap_or(0.0)])),
+        v => {
+            let kind = v.get("dist")?.as_str()?.to_string();
+            let params = dist_params(&kind).iter().map(|p| v.get(*p).and_then(Value::as_f64).unwrap_or(0.0)).collect();
+            Some((kind, params))
+        }
+    }
+}
+
+pub fn dist_value(kind: &str, params: &[f64]) -> Value {
+    let mut v = json!({"dist": kind});
+    for (name, x) in dist_params(kind).iter().zip(params) {
+        v[*name] = json!(x);
+    }
+    v
+}
+
+/// Parameters for `to` that keep the mean of the distribution `from` had (a spread of a quarter
+/// of the mean where `to` needs one), so that switching kinds changes the shape, not the scale.
+pub fn convert(from: &str, params: &[f64], to: &str) -> Vec<f64> {
+    let p = |i: usize| params.get(i).copied().unwrap_or(0.0);
+    let mean = if from == "uniform" { (p(0) + p(1)) / 2.0 } else { p(0) };
+    match to {
+        "uniform" => vec![mean * 0.5, mean * 1.5],
+        "normal" | "lognormal" => vec![mean, mean / 4.0],
+        _ => vec![mean],
     }
 }
 
@@ -287,6 +341,21 @@ mod tests {
         assert_eq!(show(rate, Some(&json!(8.0))), "8");
         assert_eq!(show(rate, Some(&json!(0.25))), "0.25");
         assert_eq!(show(processing, Some(&json!({"dist": "constant", "ms": 5}))), "{\"dist\":\"constant\",\"ms\":5}");
+    }
+
+    #[test]
+    fn distributions_split_into_kind_and_parameters_and_keep_their_mean() {
+        assert_eq!(dist_parts(Some(&json!(5))), Some(("constant".to_string(), vec![5.0])));
+        let n = json!({"dist": "normal", "mean_ms": 100.0, "stddev_ms": 20.0});
+        assert_eq!(dist_parts(Some(&n)), Some(("normal".to_string(), vec![100.0, 20.0])));
+        assert_eq!(dist_value("normal", &[100.0, 20.0]), n);
+        assert_eq!(convert("normal", &[100.0, 20.0], "uniform"), [50.0, 150.0]);
+        assert_eq!(convert("uniform", &[50.0, 150.0], "exponential"), [100.0]);
+        assert_eq!(convert("exponential", &[80.0], "lognormal"), [80.0, 20.0]);
+        for (kind, _) in DISTS {
+            let v = dist_value(kind, &convert("exponential", &[80.0], kind));
+            assert!(serde_json::from_value::<edasim_sim::dist::Dist>(v.clone()).is_ok(), "{v}");
+        }
     }
 
     #[test]

@@ -10,7 +10,9 @@ use serde_json::{Value, json};
 
 use crate::connection::send;
 use crate::editor::{Checked, Editor, check};
-use crate::fields::{Field, Input, link_fields, node_fields, parse, show};
+use crate::fields::{
+    DISTS, Field, Input, convert, dist_params, dist_parts, dist_value, link_fields, node_fields, parse, show,
+};
 
 /// Where a field lives in the document: the root object (`section` empty) or one entry of
 /// `nodes`, `links` or `notes`.
@@ -101,7 +103,68 @@ fn FieldRow(at: Place, field: Field) -> impl IntoView {
         }
     };
     let id = format!("field-{}", field.name);
+    // A distribution: its kind, and one number per parameter.
+    let commit = move |v: Option<Value>| {
+        let e = ed.doc.with_untracked(|d| problem_with(&d.value, at, field.name, v.clone()));
+        let ok = e.is_none();
+        set_error.set(e);
+        if ok && current.get_untracked() != v {
+            ed.doc.update(|d| d.edit(|doc| set(doc, at, field.name, v)));
+        }
+    };
     let input = match field.input {
+        Input::Dist { optional } => {
+            let parts = move || current.with(|c| dist_parts(c.as_ref()));
+            let on_kind = move |e: leptos::ev::Event| {
+                let to = event_target_value(&e);
+                if to.is_empty() {
+                    return commit(None);
+                }
+                let (from, params) = parts().unwrap_or(("constant".into(), vec![10.0]));
+                commit(Some(dist_value(&to, &convert(&from, &params, &to))));
+            };
+            let param = move |i: usize| {
+                let on_change = move |e: leptos::ev::Event| {
+                    let Some((kind, mut params)) = parts() else { return };
+                    match event_target_value(&e).trim().parse::<f64>() {
+                        Ok(x) if x.is_finite() => {
+                            params[i] = x;
+                            commit(Some(dist_value(&kind, &params)));
+                        }
+                        _ => set_error.set(Some("expected a number of milliseconds".into())),
+                    }
+                };
+                move || {
+                    parts().and_then(|(kind, params)| {
+                        let name = *dist_params(&kind).get(i)?;
+                        let value = show(
+                            Input::Number { min: 0.0, max: 0.0, whole: false, optional: false },
+                            Some(&json!(params[i])),
+                        );
+                        Some(view! {
+                            <label class="param">
+                                <small>{name.trim_end_matches("_ms").replace('_', " ")}</small>
+                                <input id=format!("field-{}-{name}", field.name) inputmode="decimal" prop:value=value
+                                    aria-label=format!("{} {name}", field.label) on:change=on_change />
+                            </label>
+                        })
+                    })
+                }
+            };
+            view! {
+                <div class="dist" id=id.clone()>
+                    <select id=format!("{id}-dist") aria-label=format!("{}: distribution", field.label)
+                        prop:value=move || parts().map(|p| p.0).unwrap_or_default() on:change=on_kind>
+                        {optional.then(|| view! { <option value="">"none"</option> })}
+                        {DISTS.iter().map(|(k, _)| view! { <option value=*k>{*k}</option> }).collect_view()}
+                    </select>
+                    {param(0)}
+                    {param(1)}
+                    <small class="unit">"ms"</small>
+                </div>
+            }
+            .into_any()
+        }
         Input::Choice(options) => view! {
             <select id=id.clone() prop:value=move || text.get() aria-describedby=format!("{id}-error")
                 on:change=move |e| { set_text.set(event_target_value(&e)); apply(); }>
