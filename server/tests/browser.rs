@@ -430,6 +430,11 @@ async fn a_topology_built_from_the_palette_runs_and_exports() {
     id.clear().await.unwrap();
     id.send_keys("worker\u{E007}").await.unwrap();
     eventually("renamed", || async { c.find(Locator::Css("svg#graph .node[data-id='worker']")).await.is_ok() }).await;
+    // Its processing time becomes a constant 5 ms: a distribution kind, then its parameter.
+    c.find(Locator::Css("#field-processing-dist")).await.unwrap().select_by_value("constant").await.unwrap();
+    let ms = c.find(Locator::Css("#field-processing-ms")).await.expect("a constant takes ms");
+    ms.clear().await.unwrap();
+    ms.send_keys("5\u{E004}").await.unwrap(); // Tab leaves the field: applied
 
     // It runs: the simulation was not started, so the new structure was loaded at once.
     c.find(Locator::Css("#speed")).await.unwrap().select_by_value("100").await.unwrap();
@@ -457,6 +462,7 @@ async fn a_topology_built_from_the_palette_runs_and_exports() {
     let exported: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
     let ids: Vec<&str> = exported["nodes"].as_array().unwrap().iter().map(|n| n["id"].as_str().unwrap()).collect();
     assert_eq!(ids, ["producer_1", "queue_1", "worker", "store_1"]);
+    assert_eq!(exported["nodes"][2]["processing"], json!({"dist": "constant", "ms": 5.0}));
     assert!(exported["nodes"].as_array().unwrap().iter().all(|n| n["pos"].as_array().is_some_and(|p| p.len() == 2)));
     assert_eq!(
         exported["links"],
