@@ -458,8 +458,10 @@ async fn a_topology_built_from_the_palette_runs_and_exports() {
     // Export: the file has the nodes, with positions, and the links.
     c.find(Locator::Css("#export")).await.unwrap().click().await.unwrap();
     let file = downloads.path().join("untitled.json");
-    eventually("the export is downloaded", || async { file.is_file() }).await;
-    let exported: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    // Chromium may show the file's name before it has written its content: wait for a whole file.
+    let read = || std::fs::read_to_string(&file).ok().and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok());
+    eventually("the export is downloaded", || async { read().is_some() }).await;
+    let exported = read().unwrap();
     let ids: Vec<&str> = exported["nodes"].as_array().unwrap().iter().map(|n| n["id"].as_str().unwrap()).collect();
     assert_eq!(ids, ["producer_1", "queue_1", "worker", "store_1"]);
     assert_eq!(exported["nodes"][2]["processing"], json!({"dist": "constant", "ms": 5.0}));
