@@ -187,15 +187,10 @@ impl Editor {
     /// Starts the run again from zero, with the canvas's live values applied over it.
     pub fn reset(self, live: Live) {
         send(&ClientMsg::Reset {});
+        // The engine is back to the loaded topology: the canvas's live values go again.
         self.applied.set_value(live.topology.get_untracked());
         if let Checked::Valid { normal, .. } = self.check.get_untracked() {
-            let applied = self.applied.get_value().unwrap_or_default();
-            if let Plan::Live(changes) = plan(&applied, &normal) {
-                for (node, change) in changes {
-                    send(&ClientMsg::SetParam { node, change });
-                }
-                self.applied.set_value(Some(normal));
-            }
+            self.apply(live, normal);
         }
     }
 
