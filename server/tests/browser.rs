@@ -148,11 +148,16 @@ async fn opens_on_the_order_pipeline_and_plays() {
     std::fs::write(root().join("docs/screenshot.png"), shot).unwrap();
 
     // The theme toggle switches light and dark.
-    let theme = || async { c.execute("return document.documentElement.dataset.theme", vec![]).await.unwrap() };
+    // The attribute, and the page's background it gives.
+    let theme = || async {
+        let js = "return [document.documentElement.dataset.theme, getComputedStyle(document.body).backgroundColor]";
+        c.execute(js, vec![]).await.unwrap()
+    };
     let before = theme().await;
     c.find(Locator::Css("#theme")).await.unwrap().click().await.unwrap();
     let after = theme().await;
-    assert!(before.as_str().is_some() && before != after, "{before} -> {after}");
+    assert!(before[0].as_str().is_some() && before[0] != after[0], "{before} -> {after}");
+    assert_ne!(before[1], after[1], "the background changes with the theme");
 
     // Pause stops the clock.
     c.find(Locator::Css("#play")).await.unwrap().click().await.unwrap();
