@@ -216,12 +216,7 @@ fn receive(live: Live, editor: Editor, msg: ServerMsg) {
         ServerMsg::Closing { reason } => live.problems.update(|p| p.push(reason)),
         ServerMsg::Metrics(m) => {
             // Series index the running topology's nodes.
-            let ids: Vec<String> = live.topology.with_untracked(|t| {
-                t.as_ref()
-                    .and_then(|t| t["nodes"].as_array())
-                    .map(|ns| ns.iter().map(|n| n["id"].as_str().unwrap_or("").to_string()).collect())
-                    .unwrap_or_default()
-            });
+            let ids = live.topology.with_untracked(|t| crate::model::node_ids(t.as_ref()));
             live.series.update(|series| {
                 series.resize(ids.len(), Vec::new());
                 for np in m.nodes {

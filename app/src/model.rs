@@ -49,14 +49,22 @@ pub const NOTE_H: f64 = 90.0;
 pub const NODE_W: f64 = 150.0;
 pub const NODE_H: f64 = 56.0;
 
+/// The entries of a topology's `nodes`, `links` or `notes` (none when it has none).
+fn items<'a>(t: &'a Value, key: &str) -> &'a [Value] {
+    t[key].as_array().map(Vec::as_slice).unwrap_or_default()
+}
+
+/// The node ids of a topology, in its order (what frames, series and hops index).
+pub fn node_ids(t: Option<&Value>) -> Vec<String> {
+    t.map(|t| items(t, "nodes").iter().map(|n| n["id"].as_str().unwrap_or("").to_string()).collect())
+        .unwrap_or_default()
+}
+
 impl ViewGraph {
     /// Reads a topology as the server sends it (already validated there).
     pub fn from_topology(t: &Value) -> ViewGraph {
         let str_of = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).unwrap_or("").to_string();
-        let nodes: Vec<ViewNode> = t["nodes"]
-            .as_array()
-            .map(|a| a.as_slice())
-            .unwrap_or_default()
+        let nodes: Vec<ViewNode> = items(t, "nodes")
             .iter()
             .map(|n| {
                 let id = str_of(n, "id");
@@ -69,11 +77,11 @@ impl ViewGraph {
                 ViewNode { id, label, kind: str_of(n, "kind"), x, y }
             })
             .collect();
-        let index = |id: &str| nodes.iter().position(|n| n.id == id);
-        let links = t["links"]
-            .as_array()
-            .map(|a| a.as_slice())
-            .unwrap_or_default()
+        // Rebuilt on every move of a drag: link ends are looked up by hash, not by scan.
+        let by_id: std::collections::HashMap<&str, usize> =
+            nodes.iter().enumerate().map(|(i, n)| (n.id.as_str(), i)).collect();
+        let index = |id: &str| by_id.get(id).copied();
+        let links = items(t, "links")
             .iter()
             .filter_map(|l| {
                 Some(ViewLink {
@@ -84,10 +92,7 @@ impl ViewGraph {
                 })
             })
             .collect();
-        let notes = t["notes"]
-            .as_array()
-            .map(|a| a.as_slice())
-            .unwrap_or_default()
+        let notes = items(t, "notes")
             .iter()
             .map(|n| {
                 let p = |i: usize| n.get("pos").and_then(|p| p.get(i)).and_then(Value::as_f64).unwrap_or(0.0);
@@ -113,8 +118,7 @@ impl ViewGraph {
     /// link's ends), so live figures land on the right shapes while the two differ.
     pub fn attach(&mut self, running: &Value) {
         let id_at = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).unwrap_or("").to_string();
-        let run_nodes: Vec<String> =
-            running["nodes"].as_array().map(|a| a.iter().map(|n| id_at(n, "id")).collect()).unwrap_or_default();
+        let run_nodes = node_ids(Some(running));
         let by_id: std::collections::HashMap<&str, usize> =
             self.nodes.iter().enumerate().map(|(i, n)| (n.id.as_str(), i)).collect();
         self.from_running = run_nodes.iter().map(|id| by_id.get(id.as_str()).copied()).collect();
@@ -124,10 +128,8 @@ impl ViewGraph {
                 self.running[*v] = Some(r);
             }
         }
-        let run_links: std::collections::HashMap<(String, String), usize> = running["links"]
-            .as_array()
-            .map(|a| a.iter().enumerate().map(|(i, l)| ((id_at(l, "from"), id_at(l, "to")), i)).collect())
-            .unwrap_or_default();
+        let run_links: std::collections::HashMap<(String, String), usize> =
+            items(running, "links").iter().enumerate().map(|(i, l)| ((id_at(l, "from"), id_at(l, "to")), i)).collect();
         for l in &mut self.links {
             let key = (self.nodes[l.from].id.clone(), self.nodes[l.to].id.clone());
             l.running = run_links.get(&key).copied();

@@ -14,12 +14,7 @@ pub fn Trace() -> impl IntoView {
                 .into_any();
         };
         // Hops index the running topology's nodes.
-        let names: Vec<String> = live.topology.with(|t| {
-            t.as_ref()
-                .and_then(|t| t["nodes"].as_array())
-                .map(|ns| ns.iter().map(|n| n["id"].as_str().unwrap_or("").to_string()).collect())
-                .unwrap_or_default()
-        });
+        let names = live.topology.with(|t| crate::model::node_ids(t.as_ref()));
         let name = move |i: u32| names.get(i as usize).cloned().unwrap_or_default();
         let t0 = hops.iter().map(|h| h.start_ms).fold(f64::MAX, f64::min);
         let t1 = hops.iter().map(|h| h.end_ms).fold(f64::MIN, f64::max).max(t0 + 1.0);
