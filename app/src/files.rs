@@ -89,8 +89,8 @@ pub fn open_text(live: Live, ed: Editor, text: &str, source: &str) -> bool {
 /// Reads a file the user chose or dropped and opens it.
 pub fn read_file(live: Live, ed: Editor, file: web_sys::File) {
     let name = file.name();
-    if file.size() > edasim_sim::topology::MAX_FILE_BYTES as f64 {
-        live.problems.update(|p| p.push(format!("{name}: larger than the 8 MiB a topology may be")));
+    if let Some(why) = edasim_sim::topology::too_large(file.size() as u64) {
+        live.problems.update(|p| p.push(format!("{name}: {why}")));
         return;
     }
     leptos::task::spawn_local(async move {

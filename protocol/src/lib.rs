@@ -6,8 +6,9 @@ use edasim_sim::stats::Point;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-/// The largest message a client may send (a topology up to 1 MB, with room for the envelope).
-pub const MAX_CLIENT_MESSAGE_BYTES: usize = 1024 * 1024 + 4096;
+/// The largest message a client may send: the largest topology file, with room for the
+/// envelope. The server's request bodies have the same limit.
+pub const MAX_CLIENT_MESSAGE_BYTES: usize = edasim_sim::topology::MAX_FILE_BYTES + 64 * 1024;
 /// Speeds a client may set, in simulated seconds per second of wall time.
 pub const SPEED_RANGE: (f64, f64) = (0.1, 1000.0);
 

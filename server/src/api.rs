@@ -86,9 +86,9 @@ pub struct ApiError {
 
 /// `POST /api/validate`: a topology in, its problems out (200 whether or not it is valid).
 #[utoipa::path(post, path = "/api/validate", tag = "topology",
-    request_body(content = Object, description = "A topology file (docs/topology.md), at most 1 MiB", content_type = "application/json"),
+    request_body(content = Object, description = "A topology file (docs/topology.md), at most 2 MiB", content_type = "application/json"),
     responses((status = 200, description = "Its problems", body = Validation),
-              (status = 413, description = "The body is over 1 MiB")))]
+              (status = 413, description = "The body is over 2 MiB (and its envelope)")))]
 pub async fn validate(body: Bytes) -> Json<Validation> {
     let result = std::str::from_utf8(&body)
         .map_err(|e| edasim_sim::Invalid {

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use clap::{Args, ValueEnum};
 use edasim_sim::time::{NS_PER_S, Time, s_to_ns};
-use edasim_sim::topology::MAX_FILE_BYTES;
+use edasim_sim::topology::too_large;
 use edasim_sim::{Engine, Model, Options, Report};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
@@ -33,7 +33,14 @@ pub struct RunArgs {
     /// Write the report here instead of standard output.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// Messages the run may hold before the broker's memory alarm blocks its producers, as
+    /// RabbitMQ blocks publishers at its high watermark (about 200 bytes each); 0: no limit.
+    #[arg(long, value_name = "MESSAGES", default_value_t = DEFAULT_WATERMARK)]
+    pub memory_watermark: u64,
 }
+
+/// The default memory watermark of a headless run: a million messages, a few hundred MB.
+pub const DEFAULT_WATERMARK: u64 = 1_000_000;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Format {
@@ -71,13 +78,25 @@ fn run(args: &RunArgs) -> Result<(), RunError> {
     for w in model.warnings() {
         eprintln!("{name}: {w}");
     }
-    let opts = Options { seed: args.seed, warmup: s_to_ns(args.warmup_s), series_capacity: 0, ..Options::default() };
+    let opts = Options {
+        seed: args.seed,
+        warmup: s_to_ns(args.warmup_s),
+        series_capacity: 0,
+        memory_watermark: (args.memory_watermark > 0).then_some(args.memory_watermark),
+        ..Options::default()
+    };
     let mut engine = Engine::new(&model, &opts);
     engine.set_message_budget(args.messages);
     let started = Instant::now();
     simulate(&mut engine, duration, args.messages).map_err(|e| RunError::Other(e.into()))?;
     let wall_s = started.elapsed().as_secs_f64();
     let report = Report::new(&engine, wall_s, model.warnings());
+    if let Some(a) = report.memory_alarm.as_ref().filter(|a| a.raised > 0) {
+        eprintln!(
+            "{name}: the memory alarm went off {} times: the run held {} messages (--memory-watermark), so producers were blocked {} times over {:.1} simulated s; the services cannot keep up",
+            a.raised, a.watermark, a.blocked, a.seconds_on
+        );
+    }
     let text = match args.format {
         Format::Text => report.to_text(),
         Format::Json => serde_json::to_string_pretty(&report).context("serialising the report")? + "\n",
@@ -123,11 +142,8 @@ fn check_args(args: &RunArgs) -> Result<Time, String> {
 pub fn load(path: &Path) -> Result<Model, RunError> {
     let name = path.display();
     let meta = std::fs::metadata(path).map_err(|e| RunError::Input(format!("{name}: cannot read: {e}")))?;
-    if meta.len() > MAX_FILE_BYTES as u64 {
-        return Err(RunError::Input(format!(
-            "{name}: the file is {} bytes; a topology may be at most {MAX_FILE_BYTES} bytes",
-            meta.len()
-        )));
+    if let Some(why) = too_large(meta.len()) {
+        return Err(RunError::Input(format!("{name}: {why}")));
     }
     let bytes = std::fs::read(path).map_err(|e| RunError::Input(format!("{name}: cannot read: {e}")))?;
     let text = String::from_utf8(bytes)
@@ -139,7 +155,7 @@ pub fn load(path: &Path) -> Result<Model, RunError> {
 
 /// Runs to `end` (or until drained, with a budget); on a terminal, once the run has taken a
 /// second, a progress bar of simulated time (or of messages, with `--messages` alone).
-fn simulate(engine: &mut Engine, end: Time, budget: Option<u64>) -> Result<(), edasim_sim::engine::Stall> {
+fn simulate(engine: &mut Engine, end: Time, budget: Option<u64>) -> Result<(), edasim_sim::engine::Halt> {
     let started = Instant::now();
     let by_messages = end == Time::MAX;
     let len = if by_messages { budget.unwrap_or(0) } else { end / NS_PER_S };

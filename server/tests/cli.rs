@@ -160,7 +160,7 @@ fn bad_input_exits_2_with_the_path() {
     rejects(b"[]", &["expected a topology"]);
     rejects(
         MM1.replace("\"rate_per_s\": 0.9", "\"rate_per_s\": -0.9").as_bytes(),
-        &["nodes[0].rate_per_s: expected a number of 0 or more, found -0.9"],
+        &["nodes[0].rate_per_s: expected a number from 0 to 1000000 events per second, found -0.9"],
     );
     rejects(
         MM1.replace("\"rate_per_s\": 0.9", "\"rate_per_s\": \"0.9\"").as_bytes(),

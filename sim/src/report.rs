@@ -24,8 +24,24 @@ pub struct Report {
     pub scheduled_events: u64,
     pub messages: Messages,
     pub nodes: Nodes,
+    /// The broker's memory alarm: absent when the run had no watermark.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub memory_alarm: Option<AlarmReport>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<Problem>,
+}
+
+/// What the memory alarm did in a run.
+#[derive(Clone, Debug, Serialize)]
+pub struct AlarmReport {
+    /// Messages held at which it goes off.
+    pub watermark: u64,
+    /// Times it went off.
+    pub raised: u64,
+    /// Emissions refused while it was on.
+    pub blocked: u64,
+    /// Simulated seconds it was on.
+    pub seconds_on: f64,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -65,11 +81,26 @@ impl Serialize for Nodes {
 #[derive(Clone, Debug, Serialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
 pub enum NodeReport {
-    Producer { emitted: u64 },
-    Exchange { routed: u64, unroutable: u64 },
+    Producer {
+        emitted: u64,
+        /// Emissions refused by the memory alarm.
+        #[serde(skip_serializing_if = "is_zero")]
+        blocked: u64,
+    },
+    Exchange {
+        routed: u64,
+        unroutable: u64,
+    },
     Queue(QueueReport),
     Service(ServiceReport),
-    Store { calls: u64, failures: u64, dedup_hits: u64 },
+    Store {
+        calls: u64,
+        failures: u64,
+        dedup_hits: u64,
+        /// Dedup keys refused because the store held its share of the run's memory bound.
+        #[serde(skip_serializing_if = "is_zero")]
+        keys_refused: u64,
+    },
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -152,6 +183,15 @@ impl Report {
             nodes: Nodes(
                 (0..engine.node_count()).map(|i| (engine.node_id(i).to_string(), engine.node_report(i))).collect(),
             ),
+            memory_alarm: {
+                let a = engine.memory_alarm();
+                (a.watermark != u64::MAX).then(|| AlarmReport {
+                    watermark: a.watermark,
+                    raised: a.raised,
+                    blocked: a.blocked,
+                    seconds_on: a.seconds_on(engine.now()),
+                })
+            },
             warnings: warnings.to_vec(),
         }
     }
@@ -185,6 +225,16 @@ impl Report {
             m.dropped.expired,
             m.duplicates_skipped
         );
+        if let Some(a) = self.memory_alarm.as_ref().filter(|a| a.raised > 0) {
+            let _ = writeln!(
+                o,
+                "memory alarm  went off {} times at {} messages held; producers blocked {} emissions over {} s",
+                a.raised,
+                a.watermark,
+                a.blocked,
+                fmt_num(a.seconds_on)
+            );
+        }
         let _ = writeln!(o);
         let ci = |x: Option<f64>| x.map_or(String::new(), |h| format!(" ±{}", fmt_num(h)));
         let lat = |s: &Option<Summary>| match s {
@@ -201,11 +251,14 @@ impl Report {
         let _ = writeln!(o, "{:<24} {:<9} figures (latencies in ms: mean ±95% / p50 / p95 / p99)", "node", "kind");
         for (id, r) in &self.nodes.0 {
             let (kind, text) = match r {
-                NodeReport::Producer { emitted } => ("producer", format!("emitted {emitted}")),
+                NodeReport::Producer { emitted, blocked: 0 } => ("producer", format!("emitted {emitted}")),
+                NodeReport::Producer { emitted, blocked } => {
+                    ("producer", format!("emitted {emitted}  blocked by the memory alarm {blocked}"))
+                }
                 NodeReport::Exchange { routed, unroutable } => {
                     ("exchange", format!("routed {routed}  unroutable {unroutable}"))
                 }
-                NodeReport::Store { calls, failures, dedup_hits } => {
+                NodeReport::Store { calls, failures, dedup_hits, .. } => {
                     ("store", format!("calls {calls}  failures {failures}  dedup hits {dedup_hits}"))
                 }
                 NodeReport::Queue(q) => (
@@ -257,14 +310,17 @@ impl Engine {
     fn node_report(&self, node: usize) -> NodeReport {
         let now = self.now();
         match self.node_kind(node) {
-            KindRef::Producer(p) => NodeReport::Producer { emitted: self.producer_rt(p).emitted },
+            KindRef::Producer(p) => {
+                let p = self.producer_rt(p);
+                NodeReport::Producer { emitted: p.emitted, blocked: p.blocked }
+            }
             KindRef::Exchange(x) => {
                 let x = self.exchange_rt(x);
                 NodeReport::Exchange { routed: x.routed, unroutable: x.unroutable }
             }
             KindRef::Store(s) => {
                 let s = self.store_rt(s);
-                NodeReport::Store { calls: s.calls, failures: s.failures, dedup_hits: s.hits }
+                NodeReport::Store { calls: s.calls, failures: s.failures, dedup_hits: s.hits, keys_refused: s.refused }
             }
             KindRef::Queue(q) => {
                 let q = self.queue_rt(q);
@@ -301,4 +357,8 @@ impl Engine {
             }
         }
     }
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }

@@ -102,10 +102,18 @@ fn the_contracts_example_message() {
 fn bad_values_name_their_paths() {
     type Edit = Box<dyn Fn(&mut Value)>;
     let cases: Vec<(Edit, &str, &str)> = vec![
-        (Box::new(|t| t["nodes"][0]["rate_per_s"] = json!(-1)), "nodes[0].rate_per_s", "0 or more"),
+        (
+            Box::new(|t| t["nodes"][0]["rate_per_s"] = json!(-1)),
+            "nodes[0].rate_per_s",
+            "from 0 to 1000000 events per second, found -1",
+        ),
         (Box::new(|t| t["nodes"][0]["rate_per_s"] = json!("fast")), "nodes[0].rate_per_s", "expected a number"),
         (Box::new(|t| t["nodes"][3]["failure_rate"] = json!(1.5)), "nodes[3].failure_rate", "probability"),
-        (Box::new(|t| t["nodes"][3]["replicas"] = json!(0)), "nodes[3].replicas", "whole number from 1"),
+        (
+            Box::new(|t| t["nodes"][3]["replicas"] = json!(1001)),
+            "nodes[3].replicas",
+            "whole number from 0 to 1000 replicas",
+        ),
         (Box::new(|t| t["nodes"][3]["replicas"] = json!(2.5)), "nodes[3].replicas", "whole number"),
         (Box::new(|t| t["nodes"][3]["on_failure"] = json!("explode")), "nodes[3].on_failure", "unknown failure policy"),
         (

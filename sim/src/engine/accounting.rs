@@ -36,6 +36,8 @@ pub(crate) enum DropReason {
     Unroutable,
     Rejected,
     Expired,
+    /// A dead letter that would go round a dead-letter cycle again (only dead letters).
+    Cycle,
 }
 
 /// Dead letters after they were dead-lettered.
@@ -136,7 +138,8 @@ impl Engine {
             match reason {
                 DropReason::Overflow => d.overflow += 1,
                 DropReason::Unroutable => d.unroutable += 1,
-                DropReason::Rejected => d.rejected += 1,
+                // Only a dead letter can cycle; a live message never reaches this arm.
+                DropReason::Rejected | DropReason::Cycle => d.rejected += 1,
                 DropReason::Expired => d.expired += 1,
             }
         }
@@ -146,6 +149,7 @@ impl Engine {
             DropReason::Unroutable => LogKind::Unroutable,
             DropReason::Rejected => LogKind::Dropped,
             DropReason::Expired => LogKind::Expired,
+            DropReason::Cycle => LogKind::Cycle,
         };
         self.log(node, m, kind);
         self.msgs.free(m);

@@ -12,7 +12,10 @@ use super::{Engine, KindRef, Options};
 use crate::rng::Stream;
 use crate::stats::{BatchMeans, Gauge, LatencyStat, Ring};
 use crate::time::{Time, ms_to_ns, s_to_ns};
-use crate::topology::{LinkRole, Model, NodeKind, When};
+use crate::topology::{HeadersMatch, LinkRole, Model, NodeKind, When};
+
+/// Dedup keys a run may hold per message of its memory watermark.
+pub const DEDUP_KEYS_PER_MESSAGE: u64 = 10;
 
 impl Engine {
     pub fn new(model: &Model, opts: &Options) -> Engine {
@@ -37,6 +40,7 @@ impl Engine {
                         event: syms.intern(p.event.as_deref().unwrap_or(&n.id)),
                         limit: p.limit,
                         emitted: 0,
+                        blocked: 0,
                         schedule: p.schedule.iter().map(|s| (s_to_ns(s.at_s), s.rate_per_s)).collect(),
                         next_step: 0,
                         links: Vec::new(),
@@ -120,6 +124,8 @@ impl Engine {
                         rng,
                         seen: Default::default(),
                         next_sweep: 0,
+                        max_keys: usize::MAX,
+                        refused: 0,
                         calls: 0,
                         failures: 0,
                         hits: 0,
@@ -157,7 +163,7 @@ impl Engine {
                 message_id: l.message_id.unwrap_or(crate::topology::MessageId::New),
                 binding_key: l.binding_key.clone().unwrap_or_default(),
                 headers: l.headers.clone().unwrap_or_default(),
-                match_all: match_from(l.match_),
+                match_: l.match_.unwrap_or(HeadersMatch::All),
             })
             .collect();
         for e in edges {
@@ -171,6 +177,12 @@ impl Engine {
                 KindRef::Queue(q) => Some(Target::Queue(q)),
                 _ => None,
             };
+            // RabbitMQ's default exchange routes by the queue's name: a message published or
+            // dead-lettered straight to a queue carries that name as its routing key, and keeps
+            // it if it is dead-lettered on without a key of its own.
+            if matches!(target, Some(Target::Queue(_))) && e.weight().role.carries_messages() {
+                l.routing_key = Some(syms.intern(&topo.nodes[to].id));
+            }
             let link = link as u32;
             match (e.weight().role, nodes[from].kind, nodes[to].kind) {
                 (LinkRole::Publish, KindRef::Producer(p), _) => {
@@ -200,6 +212,17 @@ impl Engine {
                     services[s as usize].dedup = Some((st, link))
                 }
                 _ => {}
+            }
+        }
+
+        // The run's dedup keys are bounded with its messages: ten keys per message of the
+        // watermark, shared evenly by the stores that keep keys.
+        if let Some(w) = opts.memory_watermark {
+            let keepers: Vec<u32> = services.iter().filter_map(|s| s.dedup.map(|(st, _)| st)).collect();
+            let n = keepers.iter().collect::<std::collections::BTreeSet<_>>().len().max(1) as u64;
+            let share = usize::try_from(w.saturating_mul(DEDUP_KEYS_PER_MESSAGE) / n).unwrap_or(usize::MAX);
+            for st in keepers {
+                stores[st as usize].max_keys = share;
             }
         }
 
@@ -233,6 +256,8 @@ impl Engine {
             name: topo.name.clone(),
             scratch: Vec::new(),
             scratch_pairs: Vec::new(),
+            scratch_dests: Vec::new(),
+            alarm: super::MemoryAlarm::new(opts.memory_watermark),
         };
         if warmup > 0 {
             engine.events.push(warmup, Ev::Warmup);

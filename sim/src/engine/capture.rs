@@ -46,14 +46,23 @@ pub enum LogKind {
     Unroutable,
     /// Rejected by its consumer with nowhere to dead-letter it.
     Dropped,
+    /// A dead letter dropped because it would go round a dead-letter cycle again.
+    Cycle,
+    /// The broker's memory alarm went off: the run holds its limit of messages, and publishers
+    /// are blocked until consumers catch up (RabbitMQ's high watermark).
+    MemoryAlarm,
+    /// The memory alarm cleared: publishers may publish again.
+    AlarmCleared,
 }
 
 impl LogKind {
     pub fn level(self) -> Level {
         match self {
-            LogKind::Duplicate | LogKind::Redelivered | LogKind::Retry => Level::Info,
+            LogKind::Duplicate | LogKind::Redelivered | LogKind::Retry | LogKind::AlarmCleared => Level::Info,
             LogKind::Failed | LogKind::DeadLettered | LogKind::Expired => Level::Warn,
-            LogKind::Overflow | LogKind::Unroutable | LogKind::Dropped => Level::Error,
+            LogKind::Overflow | LogKind::Unroutable | LogKind::Dropped | LogKind::Cycle | LogKind::MemoryAlarm => {
+                Level::Error
+            }
         }
     }
 }
@@ -141,6 +150,14 @@ impl Engine {
     }
 
     #[inline]
+    /// Logs an event of a node that concerns no one message (the memory alarm): message 0.
+    pub(super) fn log_event(&mut self, node: u32, kind: LogKind) {
+        if self.logs.on() {
+            let e = LogEvent { time: self.now, level: kind.level(), kind, node, msg: 0, root: 0, event: 0 };
+            self.logs.push(e);
+        }
+    }
+
     pub(super) fn log(&mut self, node: u32, m: u32, kind: LogKind) {
         self.last_node = node;
         if self.logs.on() {

@@ -6,6 +6,8 @@ use serde::{Deserialize, Serialize};
 use super::{Engine, KindRef};
 use crate::dist::Dist;
 use crate::time::ms_to_ns;
+use crate::topology::Kind;
+use crate::topology::limits::{self, Bounds};
 
 /// One parameter of one node, changed between two steps.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -51,10 +53,15 @@ impl Change {
 pub enum ChangeError {
     #[error("no node {0}")]
     NoNode(usize),
-    #[error("a {kind} has no parameter {param}")]
-    NotApplicable { kind: &'static str, param: &'static str },
+    #[error("a {kind} has no parameter {param} that can change while it runs")]
+    NotApplicable { kind: Kind, param: &'static str },
     #[error("{param}: {why}")]
     OutOfRange { param: &'static str, why: String },
+}
+
+/// Checks `x` against the parameter's bounds (the table the loader and the editor use too).
+fn within(param: &'static str, bounds: Bounds, x: f64) -> Result<(), ChangeError> {
+    bounds.check(x).map_err(|why| ChangeError::OutOfRange { param, why })
 }
 
 fn range(param: &'static str, ok: bool, why: &str) -> Result<(), ChangeError> {
@@ -66,16 +73,19 @@ impl Engine {
     pub fn apply(&mut self, node: usize, change: Change) -> Result<(), ChangeError> {
         let kind = self.nodes.get(node).ok_or(ChangeError::NoNode(node))?.kind;
         let param = change.name();
-        let not_applicable = |kind: &'static str| Err(ChangeError::NotApplicable { kind, param });
+        let is_fault = matches!(change, Change::CrashReplica(_));
+        if !is_fault && !kind.kind().live_params().contains(&param) {
+            return Err(ChangeError::NotApplicable { kind: kind.kind(), param });
+        }
         let now = self.now;
         match (kind, change) {
             (KindRef::Producer(p), Change::RatePerS(r)) => {
-                range(param, r.is_finite() && (0.0..=1e6).contains(&r), "expected 0 to 1000000 events per second")?;
+                within(param, limits::RATE_PER_S, r)?;
                 self.producers[p as usize].rate = r;
                 self.plan_emission(p);
             }
             (KindRef::Service(s), Change::Replicas(n)) => {
-                range(param, n <= 1000, "expected 0 to 1000 replicas")?;
+                within(param, limits::REPLICAS, f64::from(n))?;
                 loop {
                     let up = self.services[s as usize].replicas_up();
                     if up < n {
@@ -89,7 +99,7 @@ impl Engine {
                 }
             }
             (KindRef::Service(s), Change::Concurrency(c)) => {
-                range(param, (1..=10_000).contains(&c), "expected 1 to 10000 workers per replica")?;
+                within(param, limits::CONCURRENCY, f64::from(c))?;
                 let svc = &mut self.services[s as usize];
                 let up = u64::from(svc.replicas_up());
                 svc.workers.set(now, up * u64::from(c));
@@ -111,20 +121,27 @@ impl Engine {
                 self.services[s as usize].processing = d;
             }
             (KindRef::Service(s), Change::FailureRate(f)) => {
-                range(param, (0.0..=1.0).contains(&f), "expected a probability from 0 to 1")?;
+                within(param, limits::PROBABILITY, f)?;
                 self.services[s as usize].failure_rate = f;
             }
             (KindRef::Store(s), Change::FailureRate(f)) => {
-                range(param, (0.0..=1.0).contains(&f), "expected a probability from 0 to 1")?;
+                within(param, limits::PROBABILITY, f)?;
                 self.stores[s as usize].failure_rate = f;
             }
             (KindRef::Store(s), Change::Latency(d)) => {
                 range(param, valid_dist(&d), "expected a distribution of 0 or more milliseconds")?;
                 self.stores[s as usize].latency = d;
             }
-            (KindRef::Queue(q), Change::MaxLength(m)) => self.queues[q as usize].max_length = m,
+            (KindRef::Queue(q), Change::MaxLength(m)) => {
+                if let Some(m) = m {
+                    within(param, limits::MAX_LENGTH, m as f64)?;
+                }
+                self.queues[q as usize].max_length = m;
+            }
             (KindRef::Queue(q), Change::MessageTtlMs(t)) => {
-                range(param, t.is_none_or(|t| t.is_finite() && t >= 0.0), "expected 0 or more milliseconds")?;
+                if let Some(t) = t {
+                    within(param, limits::DURATION_MS, t)?;
+                }
                 self.queues[q as usize].ttl = t.map(ms_to_ns);
             }
             (KindRef::Service(s), Change::CrashReplica(r)) => {
@@ -134,15 +151,7 @@ impl Engine {
                 // A crashed pod is restarted by its deployment.
                 self.replica_up(s);
             }
-            (k, _) => {
-                return not_applicable(match k {
-                    KindRef::Producer(_) => "producer",
-                    KindRef::Exchange(_) => "exchange",
-                    KindRef::Queue(_) => "queue",
-                    KindRef::Service(_) => "service",
-                    KindRef::Store(_) => "store",
-                });
-            }
+            (k, _) => return Err(ChangeError::NotApplicable { kind: k.kind(), param }),
         }
         Ok(())
     }

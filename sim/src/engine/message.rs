@@ -49,9 +49,10 @@ pub(crate) struct Msg {
     pub returns: u32,
     /// Failed attempts at its current service (retries).
     pub attempts: u32,
-    /// Queues (bit `index % 64`) it was dead-lettered from since it was last delivered to a
-    /// consumer: RabbitMQ's cycle guard, which reads the same from `x-death`.
-    pub dead_from: u64,
+    /// The queues it was dead-lettered from since it was last delivered to a consumer, as a
+    /// list in [`Slab`]'s death lists (`NONE`: none): RabbitMQ's `x-death`, which its
+    /// dead-letter cycle guard reads.
+    pub deaths: u32,
     pub at: Where,
     pub redelivered: bool,
     /// Has been dead-lettered: it no longer counts as in the system (see docs/accounting.md).
@@ -76,7 +77,7 @@ impl Msg {
             started: 0,
             returns: 0,
             attempts: 0,
-            dead_from: 0,
+            deaths: NONE,
             at: Where::Free,
             redelivered: false,
             dead: false,
@@ -89,6 +90,42 @@ pub(crate) struct Slab {
     slots: Vec<Msg>,
     free: Vec<u32>,
     live: u64,
+    deaths: DeathLists,
+}
+
+/// One entry of a death list: the queue, and whether the message was rejected there (a
+/// rejection breaks a cycle: RabbitMQ drops only a message that loops with no one deciding).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Death {
+    pub queue: u32,
+    pub rejected: bool,
+}
+
+/// Death lists, pooled: a list's memory is reused once its message is delivered or gone, so
+/// dead-lettering allocates nothing in the steady state.
+#[derive(Debug, Default)]
+struct DeathLists {
+    lists: Vec<Vec<Death>>,
+    free: Vec<u32>,
+}
+
+impl DeathLists {
+    fn take(&mut self) -> u32 {
+        match self.free.pop() {
+            Some(i) => i,
+            None => {
+                self.lists.push(Vec::new());
+                (self.lists.len() - 1) as u32
+            }
+        }
+    }
+
+    fn release(&mut self, list: u32) {
+        if list != NONE {
+            self.lists[list as usize].clear();
+            self.free.push(list);
+        }
+    }
 }
 
 impl Slab {
@@ -109,10 +146,23 @@ impl Slab {
         }
     }
 
-    /// A copy of `src` in a new slot.
+    /// A copy of `src` in a new slot, with a copy of its death list.
     #[inline]
     pub fn clone_of(&mut self, src: u32) -> u32 {
-        let copy = self.slots[src as usize];
+        let mut copy = self.slots[src as usize];
+        if copy.deaths != NONE {
+            let list = self.deaths.take();
+            let (from, to) = (copy.deaths as usize, list as usize);
+            let (a, b) = if from < to {
+                let (lo, hi) = self.deaths.lists.split_at_mut(to);
+                (&lo[from], &mut hi[0])
+            } else {
+                let (lo, hi) = self.deaths.lists.split_at_mut(from);
+                (&hi[0], &mut lo[to])
+            };
+            b.extend_from_slice(a);
+            copy.deaths = list;
+        }
         let i = self.alloc();
         self.slots[i as usize] = copy;
         i
@@ -121,9 +171,45 @@ impl Slab {
     #[inline]
     pub fn free(&mut self, i: u32) {
         debug_assert!(self.slots[i as usize].at != Where::Free, "double free of message slot {i}");
-        self.slots[i as usize].at = Where::Free;
+        let slot = &mut self.slots[i as usize];
+        slot.at = Where::Free;
+        let list = std::mem::replace(&mut slot.deaths, NONE);
+        self.deaths.release(list);
         self.free.push(i);
         self.live -= 1;
+    }
+
+    /// The queues `m` was dead-lettered from since its last delivery, oldest first.
+    pub fn deaths(&self, m: u32) -> &[Death] {
+        match self.slots[m as usize].deaths {
+            NONE => &[],
+            list => &self.deaths.lists[list as usize],
+        }
+    }
+
+    /// Adds a queue to `m`'s death list.
+    pub fn add_death(&mut self, m: u32, death: Death) {
+        if self.slots[m as usize].deaths == NONE {
+            self.slots[m as usize].deaths = self.deaths.take();
+        }
+        self.deaths.lists[self.slots[m as usize].deaths as usize].push(death);
+    }
+
+    /// Forgets `m`'s death list: it was delivered to a consumer.
+    pub fn clear_deaths(&mut self, m: u32) {
+        let list = std::mem::replace(&mut self.slots[m as usize].deaths, NONE);
+        self.deaths.release(list);
+    }
+
+    /// Whether routing dead letter `m` into `queue` would close a cycle that RabbitMQ cuts:
+    /// `queue` is in its death list and no rejection happened there or since (its
+    /// `rabbit_dead_letter:detect_cycles/3`).
+    pub fn closes_cycle(&self, m: u32, queue: u32) -> bool {
+        let deaths = self.deaths(m);
+        match deaths.iter().rposition(|d| d.queue == queue) {
+            Some(i) => deaths[i..].iter().all(|d| !d.rejected),
+            None => false,
+        }
     }
 
     /// Messages alive now.

@@ -11,6 +11,7 @@
 //! state.
 
 mod accounting;
+mod alarm;
 mod build;
 mod capture;
 mod consumer;
@@ -25,6 +26,7 @@ mod runtime;
 mod tick;
 
 pub use accounting::{DeadLedger, Drops, Ledger};
+pub use alarm::MemoryAlarm;
 pub use capture::{Hop, Level, LogEvent, LogKind};
 pub use control::{Change, ChangeError};
 pub use runtime::{KindRef, NodeTotals};
@@ -50,12 +52,44 @@ pub struct Options {
     pub hop_capacity: usize,
     /// Log events kept between two `take_logs` (0: not recorded).
     pub log_capacity: usize,
+    /// Messages the run may hold before the broker's memory alarm blocks producers (`None`: no
+    /// limit). See [`MemoryAlarm`].
+    pub memory_watermark: Option<u64>,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { seed: None, warmup: 0, series_capacity: 600, hop_capacity: 0, log_capacity: 0 }
+        Options {
+            seed: None,
+            warmup: 0,
+            series_capacity: 600,
+            hop_capacity: 0,
+            log_capacity: 0,
+            memory_watermark: None,
+        }
     }
+}
+
+/// Why a run cannot go on.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum Halt {
+    #[error(transparent)]
+    Stall(#[from] Stall),
+    #[error(transparent)]
+    Overload(#[from] Overload),
+}
+
+/// The run holds twice its memory watermark although the alarm blocks every producer: its
+/// services publish more than they consume (a publish loop), and only stopping bounds memory.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[error(
+    "the simulation was stopped at {time_s} s: it holds {held} messages, twice its limit of {watermark}, although the memory alarm blocks every producer; services publish more than they consume (a publish loop near \"{node}\")"
+)]
+pub struct Overload {
+    pub time_s: f64,
+    pub held: u64,
+    pub watermark: u64,
+    pub node: String,
 }
 
 /// The simulation went round a loop that takes no simulated time (for example a message
@@ -123,9 +157,12 @@ pub struct Engine {
     same_instant: u64,
     last_node: u32,
     name: String,
+    /// The broker's memory alarm (RabbitMQ's high watermark, counted in messages held).
+    alarm: MemoryAlarm,
     /// Reused buffers, so that routing and publishing allocate nothing per event.
     scratch: Vec<u32>,
     scratch_pairs: Vec<(u32, u32)>,
+    scratch_dests: Vec<usize>,
 }
 
 impl Engine {
@@ -183,18 +220,38 @@ impl Engine {
     }
 
     /// Handles every event up to and including `t`, then sets the clock to `t`.
-    pub fn step_until(&mut self, t: Time) -> Result<(), Stall> {
+    pub fn step_until(&mut self, t: Time) -> Result<(), Halt> {
+        self.step_until_bounded(t, u64::MAX).map(|_| ())
+    }
+
+    /// Like [`Engine::step_until`], but handles at most `max_events` scheduled events: `Ok(true)`
+    /// once the clock is at `t`, `Ok(false)` if the budget ran out first (call again to go on).
+    /// A caller that shares a machine slices long advances this way.
+    pub fn step_until_bounded(&mut self, t: Time, max_events: u64) -> Result<bool, Halt> {
+        let mut budget = max_events;
         while let Some(next) = self.events.peek_time() {
             if next > t {
                 break;
             }
+            if budget == 0 {
+                return Ok(false);
+            }
+            budget -= 1;
             self.step();
             if self.same_instant > STALL_EVENTS {
-                return Err(Stall {
+                return Err(Halt::Stall(Stall {
                     time_s: crate::time::ns_to_s(self.now),
                     events: self.same_instant,
-                    node: self.nodes.get(self.last_node as usize).map_or(String::new(), |n| n.id.clone()),
-                });
+                    node: self.last_node_id(),
+                }));
+            }
+            if self.msgs.live() > self.alarm.ceiling() {
+                return Err(Halt::Overload(Overload {
+                    time_s: crate::time::ns_to_s(self.now),
+                    held: self.msgs.live(),
+                    watermark: self.alarm.watermark,
+                    node: self.last_node_id(),
+                }));
             }
         }
         if t > self.now {
@@ -203,7 +260,16 @@ impl Engine {
             }
             self.now = t;
         }
-        Ok(())
+        Ok(true)
+    }
+
+    fn last_node_id(&self) -> String {
+        self.nodes.get(self.last_node as usize).map_or(String::new(), |n| n.id.clone())
+    }
+
+    /// The broker's memory alarm: its watermark, whether it is on, what it blocked.
+    pub fn memory_alarm(&self) -> &MemoryAlarm {
+        &self.alarm
     }
 
     /// Stops producers once they have emitted `n` messages in all (`None`: no limit).

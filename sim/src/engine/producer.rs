@@ -43,6 +43,14 @@ impl Engine {
         }
         let (node, event) = (pr.node, pr.event);
         self.last_node = node;
+        if !self.may_emit(node) {
+            // Blocked by the memory alarm: this emission never happens; the next is planned.
+            self.producers[p as usize].blocked += 1;
+            if let Some(gap) = self.next_gap(p) {
+                self.events.push(self.now.saturating_add(gap), Ev::Emit { producer: p, generation });
+            }
+            return;
+        }
         self.producers[p as usize].emitted += 1;
         self.nodes[node as usize].second.outflow += 1;
         self.ledger.produced += 1;

@@ -5,7 +5,7 @@ use super::Engine;
 use super::accounting::DropReason;
 use super::capture::LogKind;
 use super::event::Ev;
-use super::message::{NONE, Where};
+use super::message::{Death, NONE, Where};
 use super::runtime::Target;
 use crate::time::Time;
 use crate::topology::Overflow;
@@ -68,15 +68,25 @@ impl Engine {
             return;
         }
         self.exchanges[x as usize].routed += 1;
+        // The destinations: all of them, but for a dead letter the queues it would cycle back
+        // into (RabbitMQ cuts the cycle while routing, so the message is never enqueued again).
+        let mut dests = std::mem::take(&mut self.scratch_dests);
+        dests.clear();
+        dests.extend(range.filter(|&d| !self.msgs.closes_cycle(m, self.routes.dests[d].queue)));
+        if dests.is_empty() {
+            self.scratch_dests = dests;
+            self.drop_message(m, node, DropReason::Cycle);
+            return;
+        }
         // Make every copy before any is enqueued: enqueuing may deliver, process or drop `m`.
         let mut copies = std::mem::take(&mut self.scratch);
         copies.clear();
         copies.push(m);
-        for _ in 1..range.len() {
+        for _ in 1..dests.len() {
             let c = self.copy_message(m);
             copies.push(c);
         }
-        for (i, dest) in range.enumerate() {
+        for (i, &dest) in dests.iter().enumerate() {
             let c = copies[i];
             let d = self.routes.dests[dest];
             let mut at = self.now;
@@ -91,6 +101,7 @@ impl Engine {
             }
         }
         self.scratch = copies;
+        self.scratch_dests = dests;
     }
 
     pub(super) fn enqueue(&mut self, m: u32, q: u32) {
@@ -166,8 +177,8 @@ impl Engine {
             msg.service = s;
             msg.replica = r;
             msg.attempts = 0;
-            msg.dead_from = 0;
             msg.at = Where::Delivering;
+            self.msgs.clear_deaths(m);
             let rep = &mut self.services[s as usize].replicas[r as usize];
             rep.unacked += 1;
             let epoch = rep.epoch;
@@ -211,12 +222,8 @@ impl Engine {
     pub(super) fn dead_letter(&mut self, m: u32, q: u32, reason: DeadReason) {
         let qr = &mut self.queues[q as usize];
         let node = qr.node;
-        // RabbitMQ drops a message that comes back to a queue it was dead-lettered from without
-        // being rejected in between: such a cycle would otherwise spin for ever.
-        let bit = 1u64 << (q % 64);
-        let cycled = reason != DeadReason::Rejected && self.msgs[m].dead_from & bit != 0;
         match qr.dlx {
-            Some((link, _)) if !cycled => {
+            Some((link, target)) => {
                 qr.dead_lettered += 1;
                 self.nodes[node as usize].second.dead_letters += 1;
                 self.log(node, m, LogKind::DeadLettered);
@@ -224,10 +231,18 @@ impl Engine {
                 if let Some(rk) = self.links[link as usize].routing_key {
                     self.msgs[m].routing_key = rk;
                 }
-                self.msgs[m].dead_from |= bit;
+                self.msgs.add_death(m, Death { queue: q, rejected: reason == DeadReason::Rejected });
+                // A dead-letter link straight to a queue: the cycle guard applies here, as it
+                // does to each queue an exchange routes a dead letter to (`at_exchange`).
+                if let Target::Queue(dq) = target
+                    && self.msgs.closes_cycle(m, dq)
+                {
+                    self.drop_message(m, node, DropReason::Cycle);
+                    return;
+                }
                 self.send(m, link);
             }
-            _ => {
+            None => {
                 qr.dropped += 1;
                 self.drop_message(m, node, reason.drop_reason());
             }

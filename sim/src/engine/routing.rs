@@ -2,7 +2,7 @@
 //! exchange-to-exchange bindings and alternate exchanges, as RabbitMQ has them.
 
 use super::Engine;
-use super::runtime::{RouteDest, headers_match};
+use super::runtime::RouteDest;
 use crate::amqp::topic_matches;
 use crate::topology::ExchangeType;
 
@@ -53,7 +53,7 @@ impl Engine {
                 ExchangeType::Fanout => true,
                 ExchangeType::Direct => link.binding_key == key,
                 ExchangeType::Topic => topic_matches(&link.binding_key, key),
-                ExchangeType::Headers => headers_match(link, msg_headers),
+                ExchangeType::Headers => link.match_.matches(&link.headers, msg_headers),
             };
             if !hit {
                 continue;

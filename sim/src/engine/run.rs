@@ -1,6 +1,6 @@
 //! Running to an end: a duration, or a message budget and then until the system drains.
 
-use super::{Engine, Stall};
+use super::{Engine, Halt};
 use crate::time::{NS_PER_S, Time};
 
 impl Engine {
@@ -8,7 +8,7 @@ impl Engine {
     /// spent, until no message is left in the system (or nothing is left to happen).
     /// `progress` is called after each simulated second (chunks of simulated time are fixed,
     /// so where a run stops never depends on the wall clock).
-    pub fn run_until(&mut self, end: Time, mut progress: impl FnMut(&Engine)) -> Result<(), Stall> {
+    pub fn run_until(&mut self, end: Time, mut progress: impl FnMut(&Engine)) -> Result<(), Halt> {
         while self.now < end {
             if !self.producing() {
                 // Budget spent: event by event until the system has drained.

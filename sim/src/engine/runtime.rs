@@ -9,7 +9,7 @@ use crate::dist::Dist;
 use crate::rng::Stream;
 use crate::stats::{BatchMeans, Gauge, LatencyStat, Point, Ring, SecondSamples};
 use crate::time::Time;
-use crate::topology::{Arrival, ExchangeType, HeadersMatch, MessageId, OnFailure, Overflow, When};
+use crate::topology::{Arrival, ExchangeType, HeadersMatch, Kind, MessageId, OnFailure, Overflow, When};
 
 /// Where a publish or dead-letter link delivers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -28,6 +28,18 @@ pub enum KindRef {
     Store(u32),
 }
 
+impl KindRef {
+    pub fn kind(self) -> Kind {
+        match self {
+            KindRef::Producer(_) => Kind::Producer,
+            KindRef::Exchange(_) => Kind::Exchange,
+            KindRef::Queue(_) => Kind::Queue,
+            KindRef::Service(_) => Kind::Service,
+            KindRef::Store(_) => Kind::Store,
+        }
+    }
+}
+
 pub(crate) struct LinkRt {
     pub from: u32,
     pub to: u32,
@@ -43,8 +55,8 @@ pub(crate) struct LinkRt {
     pub message_id: MessageId,
     /// Bindings: the key and header rules; publish links: the headers they set.
     pub binding_key: String,
-    pub headers: BTreeMap<String, String>,
-    pub match_all: bool,
+    pub headers: BTreeMap<String, serde_json::Value>,
+    pub match_: HeadersMatch,
 }
 
 pub(crate) struct ProducerRt {
@@ -54,6 +66,8 @@ pub(crate) struct ProducerRt {
     pub event: u32,
     pub limit: Option<u64>,
     pub emitted: u64,
+    /// Emissions refused by the memory alarm.
+    pub blocked: u64,
     pub schedule: Vec<(Time, f64)>,
     pub next_step: usize,
     pub links: Vec<u32>,
@@ -160,6 +174,11 @@ pub(crate) struct StoreRt {
     pub seen: FxHashMap<(u32, u64), Time>,
     /// When expired keys are next swept out of `seen`.
     pub next_sweep: Time,
+    /// Keys it may hold at most (its share of the run's memory bound); past that it refuses new
+    /// keys, as Redis at `maxmemory` with the `noeviction` policy refuses writes.
+    pub max_keys: usize,
+    /// Keys it refused for lack of room.
+    pub refused: u64,
     pub calls: u64,
     pub failures: u64,
     pub hits: u64,
@@ -179,8 +198,15 @@ impl StoreRt {
         self.seen.get(&(service, key)).is_some_and(|until| *until > now)
     }
 
-    /// Remembers that `service` has processed message id `key`.
+    /// Remembers that `service` has processed message id `key`, if there is room.
     pub fn remember(&mut self, now: Time, service: u32, key: u64) {
+        if self.seen.len() >= self.max_keys && !self.seen.contains_key(&(service, key)) {
+            self.seen.retain(|_, until| *until > now);
+            if self.seen.len() >= self.max_keys {
+                self.refused += 1;
+                return;
+            }
+        }
         let until = self.dedup_ttl.map_or(Time::MAX, |ttl| now.saturating_add(ttl));
         self.seen.insert((service, key), until);
     }
@@ -262,15 +288,4 @@ pub(crate) struct RouteCache {
     pub map: FxHashMap<RouteKey, (u32, u32)>,
     pub dests: Vec<RouteDest>,
     pub links: Vec<u32>,
-}
-
-pub(crate) fn headers_match(binding: &LinkRt, message: Option<&BTreeMap<String, String>>) -> bool {
-    let empty = BTreeMap::new();
-    let msg = message.unwrap_or(&empty);
-    let mut hits = binding.headers.iter().map(|(k, v)| msg.get(k) == Some(v));
-    if binding.match_all { hits.all(|h| h) } else { hits.any(|h| h) }
-}
-
-pub(crate) fn match_from(m: Option<HeadersMatch>) -> bool {
-    !matches!(m, Some(HeadersMatch::Any))
 }

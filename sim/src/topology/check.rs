@@ -7,6 +7,7 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::visit::EdgeRef;
 
+use super::kind::Kind;
 use super::model::{EdgeInfo, LinkRole};
 use super::types::*;
 use crate::amqp::topic_matches;
@@ -58,7 +59,7 @@ fn role_of(from: &NodeKind, to: &NodeKind, link: &Link) -> Result<LinkRole, Stri
         alternate: link.alternate,
         dedup: link.purpose == Some(Purpose::Dedup),
     };
-    link_role(from.name(), to.name(), shape)
+    link_role(from.kind(), to.kind(), shape)
 }
 
 /// The flags of a link that change what it means, beside the kinds at its ends.
@@ -71,44 +72,43 @@ pub struct LinkShape {
 }
 
 /// What a link from a node of kind `from` to one of kind `to` means, or a sentence saying why
-/// it means nothing and what the source can link to. Kinds are the file's names; the editor
-/// asks this while a link is being drawn, the checker for every link of a file.
-pub fn link_role(from: &str, to: &str, shape: LinkShape) -> Result<LinkRole, String> {
-    let messaging = |k: &str| k == "exchange" || k == "queue";
+/// it means nothing and what the source can link to. The editor asks this while a link is
+/// being drawn, the checker for every link of a file.
+pub fn link_role(from: Kind, to: Kind, shape: LinkShape) -> Result<LinkRole, String> {
+    use Kind::*;
     if shape.dead_letter {
-        return if from == "queue" && messaging(to) {
+        return if from == Queue && to.is_messaging() {
             Ok(LinkRole::DeadLetter)
         } else {
             Err(format!("a dead-letter link goes from a queue to an exchange or a queue, not from a {from} to a {to}"))
         };
     }
     if shape.alternate {
-        return if from == "exchange" && to == "exchange" {
+        return if from == Exchange && to == Exchange {
             Ok(LinkRole::Alternate)
         } else {
             Err(format!("an alternate-exchange link goes from an exchange to an exchange, not from a {from} to a {to}"))
         };
     }
     Ok(match (from, to) {
-        ("producer" | "service", "exchange" | "queue") => LinkRole::Publish,
-        ("exchange", "queue") => LinkRole::Bind,
-        ("exchange", "exchange") => LinkRole::ExchangeBind,
-        ("queue", "service") => LinkRole::Consume,
-        ("service", "store") if shape.dedup => LinkRole::Dedup,
-        ("service", "store") => LinkRole::Call,
-        ("queue", "exchange" | "queue") => {
+        (Producer | Service, Exchange | Queue) => LinkRole::Publish,
+        (Exchange, Queue) => LinkRole::Bind,
+        (Exchange, Exchange) => LinkRole::ExchangeBind,
+        (Queue, Service) => LinkRole::Consume,
+        (Service, Store) if shape.dedup => LinkRole::Dedup,
+        (Service, Store) => LinkRole::Call,
+        (Queue, Exchange | Queue) => {
             return Err(format!(
                 "a queue passes messages to a {to} only as dead letters; add \"dead_letter\": true, or link the queue to a service that consumes it"
             ));
         }
         _ => {
             let can = match from {
-                "producer" => "an exchange or a queue (publish)",
-                "exchange" => "a queue (binding) or an exchange (exchange-to-exchange binding)",
-                "queue" => "a service (consume), or an exchange or queue with \"dead_letter\": true",
-                "service" => "an exchange or a queue (publish) or a store (call)",
-                "store" => "nothing: stores are called by services (link the service to the store)",
-                other => return Err(format!("unknown node kind \"{other}\"")),
+                Producer => "an exchange or a queue (publish)",
+                Exchange => "a queue (binding) or an exchange (exchange-to-exchange binding)",
+                Queue => "a service (consume), or an exchange or queue with \"dead_letter\": true",
+                Service => "an exchange or a queue (publish) or a store (call)",
+                Store => "nothing: stores are called by services (link the service to the store)",
             };
             return Err(format!("a link from a {from} to a {to} means nothing; a {from} links to {can}"));
         }
@@ -278,6 +278,12 @@ fn message_path(
         for e in graph.edges(*n).filter(|e| e.weight().role.carries_messages()) {
             let link = &topo.links[e.weight().link];
             let next_key = match e.weight().role {
+                // Through the default exchange, a message to a queue carries the queue's name.
+                LinkRole::Publish | LinkRole::DeadLetter
+                    if matches!(topo.nodes[e.target().index()].kind, NodeKind::Queue(_)) =>
+                {
+                    Some(topo.nodes[e.target().index()].id.clone())
+                }
                 LinkRole::Publish => Some(link.routing_key.clone().unwrap_or_default()),
                 LinkRole::DeadLetter => link.routing_key.clone().or_else(|| key.clone()),
                 LinkRole::Bind | LinkRole::ExchangeBind => {

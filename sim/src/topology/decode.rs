@@ -9,12 +9,26 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 
+use super::kind::{KIND_NAMES, Kind};
+use super::limits::{self, Bounds};
 use super::types::*;
 use crate::dist::{DIST_NAMES, Dist};
 use crate::problem::Problem;
 
-/// The largest topology file accepted, in bytes.
-pub const MAX_FILE_BYTES: usize = 8 * 1024 * 1024;
+/// The largest topology file accepted, in bytes: by `edasim run`, the editor's import, share
+/// links and the server (whose largest message is this plus its envelope). A 5,000-node
+/// topology with positions fits.
+pub const MAX_FILE_BYTES: usize = 2 * 1024 * 1024;
+
+/// What to tell a user whose file has `bytes` bytes, if that is over [`MAX_FILE_BYTES`].
+pub fn too_large(bytes: u64) -> Option<String> {
+    (bytes > MAX_FILE_BYTES as u64).then(|| {
+        format!(
+            "the file is {bytes} bytes; a topology may be at most {} MiB ({MAX_FILE_BYTES} bytes)",
+            MAX_FILE_BYTES >> 20
+        )
+    })
+}
 /// The most nodes a topology may have.
 pub const MAX_NODES: usize = 5_000;
 /// The most links a topology may have.
@@ -86,13 +100,6 @@ fn one_of(names: &[&str]) -> String {
     names.join(", ")
 }
 
-/// How a number must be.
-#[derive(Clone, Copy)]
-enum Range {
-    NonNegative,
-    Probability,
-}
-
 impl Decoder {
     fn err(&mut self, path: impl Into<String>, msg: impl Into<String>) {
         self.problems.push(Problem::error(path, msg));
@@ -136,44 +143,39 @@ impl Decoder {
         }
     }
 
-    fn number_value(&mut self, v: &Value, path: String, range: Range) -> Option<f64> {
+    /// A number within `bounds` (the table of `limits.rs`, shared with live changes and the
+    /// editor).
+    fn number_value(&mut self, v: &Value, path: String, bounds: Bounds) -> Option<f64> {
         let Some(x) = v.as_f64() else {
-            self.err(path, format!("expected a number, found {}", type_name(v)));
+            self.err(path, format!("expected {}, found {}", bounds.expected(), type_name(v)));
             return None;
         };
-        let ok = match range {
-            Range::NonNegative => x >= 0.0,
-            Range::Probability => (0.0..=1.0).contains(&x),
-        };
-        if !ok || !x.is_finite() {
-            let want = match range {
-                Range::NonNegative => "a number of 0 or more",
-                Range::Probability => "a probability from 0 to 1",
-            };
-            self.err(path, format!("expected {want}, found {x}"));
-            return None;
-        }
-        Some(x)
-    }
-
-    fn number(&mut self, o: &Obj, key: &str, range: Range) -> Option<f64> {
-        let v = o.get(key)?;
-        self.number_value(v, o.at(key), range)
-    }
-
-    /// A whole number from `min` to `max`.
-    fn integer(&mut self, o: &Obj, key: &str, min: u64, max: u64) -> Option<u64> {
-        let v = o.get(key)?;
-        match v.as_u64() {
-            Some(n) if (min..=max).contains(&n) => Some(n),
-            _ => {
-                let found = match v {
-                    Value::Number(n) => n.to_string(),
-                    _ => type_name(v).to_string(),
-                };
-                self.err(o.at(key), format!("expected a whole number from {min} to {max}, found {found}"));
+        match bounds.check(x) {
+            Ok(()) => Some(x),
+            Err(why) => {
+                self.err(path, why);
                 None
             }
+        }
+    }
+
+    fn number(&mut self, o: &Obj, key: &str, bounds: Bounds) -> Option<f64> {
+        let v = o.get(key)?;
+        self.number_value(v, o.at(key), bounds)
+    }
+
+    /// A whole number within `bounds`.
+    fn integer(&mut self, o: &Obj, key: &str, bounds: Bounds) -> Option<u64> {
+        debug_assert!(bounds.whole);
+        let v = o.get(key)?;
+        // Large whole numbers lose nothing through u64, which f64 would round.
+        match v.as_u64() {
+            Some(n) if bounds.contains(n as f64) => Some(n),
+            Some(n) => {
+                self.err(o.at(key), format!("expected {}, found {n}", bounds.expected()));
+                None
+            }
+            None => self.number_value(v, o.at(key), bounds).map(|x| x as u64),
         }
     }
 
@@ -274,16 +276,16 @@ impl Decoder {
             self.err(path, format!("expected a node (a JSON object), found {}", type_name(v)));
             return None;
         };
-        let kind_name = match map.get("kind") {
+        let kind = match map.get("kind") {
             None => {
-                self.err(format!("{path}.kind"), format!("missing; expected one of {}", one_of(KIND_NAMES)));
+                self.err(format!("{path}.kind"), format!("missing; expected one of {}", one_of(&KIND_NAMES)));
                 return None;
             }
-            Some(Value::String(s)) if KIND_NAMES.contains(&s.as_str()) => s.as_str(),
+            Some(Value::String(s)) if Kind::from_name(s).is_some() => Kind::from_name(s)?,
             Some(Value::String(s)) => {
                 self.err(
                     format!("{path}.kind"),
-                    format!("unknown kind \"{s}\"; expected one of {}", one_of(KIND_NAMES)),
+                    format!("unknown kind \"{s}\"; expected one of {}", one_of(&KIND_NAMES)),
                 );
                 return None;
             }
@@ -292,12 +294,12 @@ impl Decoder {
                 return None;
             }
         };
-        let fields = match kind_name {
-            "producer" => PRODUCER_FIELDS,
-            "exchange" => EXCHANGE_FIELDS,
-            "queue" => QUEUE_FIELDS,
-            "service" => SERVICE_FIELDS,
-            _ => STORE_FIELDS,
+        let fields = match kind {
+            Kind::Producer => PRODUCER_FIELDS,
+            Kind::Exchange => EXCHANGE_FIELDS,
+            Kind::Queue => QUEUE_FIELDS,
+            Kind::Service => SERVICE_FIELDS,
+            Kind::Store => STORE_FIELDS,
         };
         let o = self.object(v, path, "a node", &[NODE_COMMON, fields])?;
         let id = match self.string(&o, "id") {
@@ -315,12 +317,12 @@ impl Decoder {
         };
         let label = self.string(&o, "label");
         let pos = self.pos(&o, "pos");
-        let kind = match kind_name {
-            "producer" => NodeKind::Producer(self.producer(&o)),
-            "exchange" => NodeKind::Exchange(self.exchange(&o)),
-            "queue" => NodeKind::Queue(self.queue(&o)),
-            "service" => NodeKind::Service(self.service(&o)),
-            _ => NodeKind::Store(self.store(&o)),
+        let kind = match kind {
+            Kind::Producer => NodeKind::Producer(self.producer(&o)),
+            Kind::Exchange => NodeKind::Exchange(self.exchange(&o)),
+            Kind::Queue => NodeKind::Queue(self.queue(&o)),
+            Kind::Service => NodeKind::Service(self.service(&o)),
+            Kind::Store => NodeKind::Store(self.store(&o)),
         };
         Some(Node { id, label, pos, kind })
     }
@@ -338,7 +340,7 @@ impl Decoder {
             })
             .unwrap_or(Arrival::Poisson);
         let event = self.string(o, "event");
-        let limit = self.integer(o, "limit", 0, u64::MAX);
+        let limit = self.integer(o, "limit", limits::LIMIT);
         let mut schedule = Vec::new();
         if let Some(items) = self.array(o, "schedule", 10_000) {
             let mut last = -1.0;
@@ -351,7 +353,7 @@ impl Decoder {
                 ) else {
                     continue;
                 };
-                let at_s = self.number(&s, "at_s", Range::NonNegative);
+                let at_s = self.number(&s, "at_s", limits::SECONDS);
                 let rate = self.rate(&s, "rate_per_s");
                 for (key, val) in [("at_s", at_s), ("rate_per_s", rate)] {
                     if val.is_none() && s.get(key).is_none() {
@@ -375,12 +377,7 @@ impl Decoder {
 
     /// A rate: 0 or more, and not so high that one producer floods the machine.
     fn rate(&mut self, o: &Obj, key: &str) -> Option<f64> {
-        let r = self.number(o, key, Range::NonNegative)?;
-        if r > 1e6 {
-            self.err(o.at(key), format!("{r} events per second is more than the 1000000 a producer may emit"));
-            return None;
-        }
-        Some(r)
+        self.number(o, key, limits::RATE_PER_S)
     }
 
     fn exchange(&mut self, o: &Obj) -> Exchange {
@@ -401,7 +398,7 @@ impl Decoder {
     fn queue(&mut self, o: &Obj) -> Queue {
         let names = ["drop-head", "reject-publish", "reject-publish-dlx"];
         Queue {
-            max_length: self.integer(o, "max_length", 0, u64::from(u32::MAX)),
+            max_length: self.integer(o, "max_length", limits::MAX_LENGTH),
             overflow: self
                 .choice(o, "overflow", "overflow policy", &names, |s| match s {
                     "drop-head" => Some(Overflow::DropHead),
@@ -410,15 +407,15 @@ impl Decoder {
                     _ => None,
                 })
                 .unwrap_or(Overflow::DropHead),
-            message_ttl_ms: self.number(o, "message_ttl_ms", Range::NonNegative),
-            delivery_limit: self.integer(o, "delivery_limit", 0, u64::from(u32::MAX)).map(|n| n as u32),
+            message_ttl_ms: self.number(o, "message_ttl_ms", limits::DURATION_MS),
+            delivery_limit: self.integer(o, "delivery_limit", limits::DELIVERY_LIMIT).map(|n| n as u32),
         }
     }
 
     fn service(&mut self, o: &Obj) -> Service {
-        let replicas = self.integer(o, "replicas", 1, 1_000).unwrap_or(1) as u32;
-        let concurrency = self.integer(o, "concurrency", 1, 10_000).unwrap_or(1) as u32;
-        let prefetch = self.integer(o, "prefetch", 1, 100_000).map(|n| n as u32);
+        let replicas = self.integer(o, "replicas", limits::REPLICAS).unwrap_or(1) as u32;
+        let concurrency = self.integer(o, "concurrency", limits::CONCURRENCY).unwrap_or(1) as u32;
+        let prefetch = self.integer(o, "prefetch", limits::PREFETCH).map(|n| n as u32);
         let processing = match o.get("processing") {
             Some(v) => self.dist(v, o.at("processing")).unwrap_or(Dist::constant(0.0)),
             None => {
@@ -426,7 +423,7 @@ impl Decoder {
                 Dist::constant(0.0)
             }
         };
-        let failure_rate = self.number(o, "failure_rate", Range::Probability).unwrap_or(0.0);
+        let failure_rate = self.number(o, "failure_rate", limits::PROBABILITY).unwrap_or(0.0);
         let on_failure = o.get("on_failure").map_or(OnFailure::Reject, |v| self.on_failure(v, o.at("on_failure")));
         Service { replicas, concurrency, prefetch, processing, failure_rate, on_failure }
     }
@@ -457,15 +454,14 @@ impl Decoder {
                     return OnFailure::Reject;
                 };
                 let d = RetryPolicy::default();
-                let multiplier = self.number(&r, "multiplier", Range::NonNegative).unwrap_or(d.multiplier);
-                if multiplier > 100.0 {
-                    self.err(r.at("multiplier"), format!("expected a multiplier of at most 100, found {multiplier}"));
-                }
+                let multiplier = self.number(&r, "multiplier", limits::MULTIPLIER).unwrap_or(d.multiplier);
                 OnFailure::Retry(RetryPolicy {
-                    max_attempts: self.integer(&r, "max_attempts", 1, 1_000).map_or(d.max_attempts, |n| n as u32),
-                    backoff_ms: self.number(&r, "backoff_ms", Range::NonNegative).unwrap_or(d.backoff_ms),
-                    multiplier: multiplier.min(100.0),
-                    jitter: self.number(&r, "jitter", Range::Probability).unwrap_or(d.jitter),
+                    max_attempts: self
+                        .integer(&r, "max_attempts", limits::MAX_ATTEMPTS)
+                        .map_or(d.max_attempts, |n| n as u32),
+                    backoff_ms: self.number(&r, "backoff_ms", limits::DURATION_MS).unwrap_or(d.backoff_ms),
+                    multiplier,
+                    jitter: self.number(&r, "jitter", limits::PROBABILITY).unwrap_or(d.jitter),
                 })
             }
             _ => {
@@ -480,15 +476,15 @@ impl Decoder {
             latency: o
                 .get("latency")
                 .map_or(Dist::constant(0.0), |v| self.dist(v, o.at("latency")).unwrap_or(Dist::constant(0.0))),
-            failure_rate: self.number(o, "failure_rate", Range::Probability).unwrap_or(0.0),
-            dedup_ttl_ms: self.number(o, "dedup_ttl_ms", Range::NonNegative),
+            failure_rate: self.number(o, "failure_rate", limits::PROBABILITY).unwrap_or(0.0),
+            dedup_ttl_ms: self.number(o, "dedup_ttl_ms", limits::DURATION_MS),
         }
     }
 
     /// A distribution: a bare number (constant milliseconds) or `{"dist": ..., ...}`.
     fn dist(&mut self, v: &Value, path: String) -> Option<Dist> {
         if v.is_number() {
-            return self.number_value(v, path, Range::NonNegative).map(Dist::constant);
+            return self.number_value(v, path, limits::DURATION_MS).map(Dist::constant);
         }
         let Value::Object(map) = v else {
             self.err(
@@ -526,7 +522,7 @@ impl Decoder {
         let mut ok = true;
         for (slot, key) in values.iter_mut().zip(params) {
             match o.get(key) {
-                Some(v) => match self.number_value(v, o.at(key), Range::NonNegative) {
+                Some(v) => match self.number_value(v, o.at(key), limits::DURATION_MS) {
                     Some(x) => *slot = x,
                     None => ok = false,
                 },
@@ -570,7 +566,7 @@ impl Decoder {
             "failure" => Some(When::Failure),
             _ => None,
         });
-        link.probability = self.number(&o, "probability", Range::Probability);
+        link.probability = self.number(&o, "probability", limits::PROBABILITY);
         link.binding_key = self.string(&o, "binding_key");
         link.dead_letter = self.boolean(&o, "dead_letter");
         link.purpose = self.choice(&o, "purpose", "purpose", &["call", "dedup"], |s| match s {
@@ -580,11 +576,7 @@ impl Decoder {
         });
         link.latency = o.get("latency").and_then(|v| self.dist(v, o.at("latency")));
         link.headers = o.get("headers").and_then(|v| self.headers(v, o.at("headers")));
-        link.match_ = self.choice(&o, "match", "headers match", &["all", "any"], |s| match s {
-            "all" => Some(HeadersMatch::All),
-            "any" => Some(HeadersMatch::Any),
-            _ => None,
-        });
+        link.match_ = self.choice(&o, "match", "headers match", &HeadersMatch::NAMES, HeadersMatch::from_name);
         link.alternate = self.boolean(&o, "alternate");
         link.message_id = self.choice(&o, "message_id", "message id policy", &["new", "keep", "none"], |s| match s {
             "new" => Some(MessageId::New),
@@ -595,26 +587,23 @@ impl Decoder {
         Some(link)
     }
 
-    fn headers(&mut self, v: &Value, path: String) -> Option<BTreeMap<String, String>> {
+    fn headers(&mut self, v: &Value, path: String) -> Option<BTreeMap<String, Value>> {
         let Value::Object(map) = v else {
             self.err(path, format!("expected an object of header names to values, found {}", type_name(v)));
             return None;
         };
         let mut out = BTreeMap::new();
         for (k, v) in map {
-            // Header values are compared as text; numbers and booleans are written as in JSON.
-            let text = match v {
-                Value::String(s) => s.clone(),
-                Value::Number(_) | Value::Bool(_) => v.to_string(),
-                _ => {
-                    self.err(
-                        format!("{path}.{k}"),
-                        format!("expected a string, number or boolean, found {}", type_name(v)),
-                    );
-                    continue;
+            // Values keep their JSON type: RabbitMQ compares header values with their types.
+            match v {
+                Value::String(_) | Value::Number(_) | Value::Bool(_) => {
+                    out.insert(k.clone(), v.clone());
                 }
-            };
-            out.insert(k.clone(), text);
+                _ => self.err(
+                    format!("{path}.{k}"),
+                    format!("expected a string, number or boolean, found {}", type_name(v)),
+                ),
+            }
         }
         Some(out)
     }

@@ -7,10 +7,13 @@
 
 mod check;
 mod decode;
+mod kind;
+pub mod limits;
 mod model;
 mod types;
 
 pub use check::{LinkShape, link_role};
-pub use decode::{MAX_FILE_BYTES, MAX_LINKS, MAX_NODES};
+pub use decode::{MAX_FILE_BYTES, MAX_LINKS, MAX_NODES, too_large};
+pub use kind::{KIND_NAMES, Kind};
 pub use model::{EdgeInfo, LinkRole, Model};
 pub use types::*;

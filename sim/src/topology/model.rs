@@ -7,7 +7,7 @@ use petgraph::graph::{DiGraph, NodeIndex};
 use serde_json::Value;
 
 use super::check::check;
-use super::decode::{MAX_FILE_BYTES, decode};
+use super::decode::{decode, too_large};
 use super::types::Topology;
 use crate::problem::{Invalid, Problem};
 
@@ -71,13 +71,8 @@ pub struct Model {
 impl Model {
     /// Parses and validates a topology file's text.
     pub fn from_json_str(text: &str) -> Result<Model, Invalid> {
-        if text.len() > MAX_FILE_BYTES {
-            return Err(Invalid {
-                problems: vec![Problem::error(
-                    "",
-                    format!("the file is {} bytes; a topology may be at most {} bytes", text.len(), MAX_FILE_BYTES),
-                )],
-            });
+        if let Some(why) = too_large(text.len() as u64) {
+            return Err(Invalid { problems: vec![Problem::error("", why)] });
         }
         if text.trim().is_empty() {
             return Err(Invalid {

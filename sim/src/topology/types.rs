@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use super::Kind;
 use crate::dist::Dist;
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -54,18 +55,19 @@ pub enum NodeKind {
     Store(Store),
 }
 
-/// The kinds, as the file names them.
-pub const KIND_NAMES: &[&str] = &["producer", "exchange", "queue", "service", "store"];
-
 impl NodeKind {
-    pub fn name(&self) -> &'static str {
+    pub fn kind(&self) -> Kind {
         match self {
-            NodeKind::Producer(_) => "producer",
-            NodeKind::Exchange(_) => "exchange",
-            NodeKind::Queue(_) => "queue",
-            NodeKind::Service(_) => "service",
-            NodeKind::Store(_) => "store",
+            NodeKind::Producer(_) => Kind::Producer,
+            NodeKind::Exchange(_) => Kind::Exchange,
+            NodeKind::Queue(_) => Kind::Queue,
+            NodeKind::Service(_) => Kind::Service,
+            NodeKind::Store(_) => Kind::Store,
         }
+    }
+
+    pub fn name(&self) -> &'static str {
+        self.kind().name()
     }
 }
 
@@ -199,9 +201,10 @@ pub struct Link {
     pub purpose: Option<Purpose>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub latency: Option<Dist>,
-    /// Headers a publish link sets, or a headers-exchange binding matches.
+    /// Headers a publish link sets, or a headers-exchange binding matches: strings, numbers
+    /// or booleans, compared with their types (the number 3 is not the string "3").
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub headers: Option<BTreeMap<String, String>>,
+    pub headers: Option<BTreeMap<String, serde_json::Value>>,
     #[serde(rename = "match", skip_serializing_if = "Option::is_none")]
     pub match_: Option<HeadersMatch>,
     /// An exchange → exchange link that is the alternate exchange of its source.
@@ -225,11 +228,46 @@ pub enum Purpose {
     Dedup,
 }
 
+/// RabbitMQ's `x-match`: `all` and `any` ignore binding arguments whose names start with
+/// `x-`; `all-with-x` and `any-with-x` compare them too.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "kebab-case")]
 pub enum HeadersMatch {
     All,
     Any,
+    AllWithX,
+    AnyWithX,
+}
+
+impl HeadersMatch {
+    pub const NAMES: [&'static str; 4] = ["all", "any", "all-with-x", "any-with-x"];
+
+    pub fn from_name(name: &str) -> Option<HeadersMatch> {
+        Some(match name {
+            "all" => HeadersMatch::All,
+            "any" => HeadersMatch::Any,
+            "all-with-x" => HeadersMatch::AllWithX,
+            "any-with-x" => HeadersMatch::AnyWithX,
+            _ => return None,
+        })
+    }
+
+    /// Whether a binding with `binding` headers matches a message with `message` headers.
+    pub fn matches(
+        self,
+        binding: &BTreeMap<String, serde_json::Value>,
+        message: Option<&BTreeMap<String, serde_json::Value>>,
+    ) -> bool {
+        let with_x = matches!(self, HeadersMatch::AllWithX | HeadersMatch::AnyWithX);
+        let mut hits = binding
+            .iter()
+            .filter(|(k, _)| with_x || !k.starts_with("x-"))
+            .map(|(k, v)| message.and_then(|m| m.get(k)) == Some(v));
+        match self {
+            HeadersMatch::All | HeadersMatch::AllWithX => hits.all(|h| h),
+            HeadersMatch::Any | HeadersMatch::AnyWithX => hits.any(|h| h),
+        }
+    }
 }
 
 /// The message id a service gives what it publishes, which is what dedup stores key on.
