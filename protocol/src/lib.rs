@@ -61,21 +61,48 @@ pub enum ClientMsg {
     },
 }
 
-/// Why a command could not be read.
-#[derive(Clone, Debug, PartialEq)]
+/// Why a command could not be read or carried out; the session goes on unchanged. It reaches
+/// the client as [`ServerMsg::Error`].
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[error("{}{path}: {message}", command.as_deref().map(|c| format!("{c}: ")).unwrap_or_default())]
 pub struct CommandError {
     /// The command's `type`, when it could be read.
     pub command: Option<String>,
     /// The path of the bad field in the command (`""`: the whole message).
     pub path: String,
     pub message: String,
+    /// For a topology: every problem found, each with its path into the topology.
+    pub problems: Vec<Problem>,
+}
+
+impl CommandError {
+    /// A refusal of the field at `path`.
+    pub fn at(path: impl Into<String>, message: impl Into<String>) -> Self {
+        CommandError { command: None, path: path.into(), message: message.into(), problems: Vec::new() }
+    }
+
+    /// The same error, naming the command it is about.
+    pub fn of(mut self, command: &str) -> Self {
+        self.command = Some(command.to_string());
+        self
+    }
+}
+
+impl From<CommandError> for ServerMsg {
+    fn from(e: CommandError) -> Self {
+        ServerMsg::Error { command: e.command, path: e.path, message: e.message, problems: e.problems }
+    }
 }
 
 impl ClientMsg {
     /// Reads a command from its wire form.
     pub fn from_json(text: &str) -> Result<ClientMsg, CommandError> {
-        let fail =
-            |command: Option<String>, path: &str, message: String| CommandError { command, path: path.into(), message };
+        let fail = |command: Option<String>, path: &str, message: String| CommandError {
+            command,
+            path: path.into(),
+            message,
+            problems: Vec::new(),
+        };
         let value: Value = serde_json::from_str(text).map_err(|e| fail(None, "", format!("invalid JSON: {e}")))?;
         let Value::Object(mut fields) = value else {
             return Err(fail(None, "", "expected a command: a JSON object with a \"type\"".into()));
@@ -200,6 +227,10 @@ pub struct Frame {
     /// (every crossing, not only the sampled hops): the view draws link thickness from the rate.
     #[serde(default)]
     pub links: Vec<u64>,
+    /// The speed the session kept over the last second while playing (simulated seconds per
+    /// wall second): below `speed` when the topology is too heavy for the machine to keep up.
+    #[serde(default)]
+    pub achieved_speed: f64,
 }
 
 /// A message crossing a link; `from`, `to` and `link` index the loaded topology.
@@ -235,6 +266,9 @@ pub struct NodeLive {
     pub workers: u64,
     pub replicas_up: u32,
     pub health: Health,
+    /// A producer whose publishes the broker's memory alarm blocks.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub blocked: bool,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -245,6 +279,14 @@ pub struct Totals {
     pub dropped: u64,
     pub in_system: u64,
     pub duplicates_skipped: u64,
+    /// Emissions the memory alarm refused since the start.
+    #[serde(default)]
+    pub blocked: u64,
+    /// The broker's memory alarm is on: the run holds its limit of messages (`watermark`).
+    #[serde(default)]
+    pub memory_alarm: bool,
+    #[serde(default)]
+    pub watermark: u64,
 }
 
 /// New per-second points of the series, per node.

@@ -10,6 +10,7 @@ use serde::Serialize;
 use serde_json::Value;
 use utoipa::{OpenApi, ToSchema};
 
+use crate::session::LogRecord;
 use crate::state::AppState;
 
 /// A shipped scenario.
@@ -26,17 +27,14 @@ pub struct ScenarioInfo {
 /// `GET /api/scenarios`.
 #[utoipa::path(get, path = "/api/scenarios", tag = "scenarios",
     responses((status = 200, description = "The shipped scenarios", body = [ScenarioInfo])))]
-pub async fn scenarios() -> Json<Vec<ScenarioInfo>> {
+pub async fn scenarios(State(app): State<AppState>) -> Json<Vec<ScenarioInfo>> {
     Json(
-        crate::scenarios::names()
-            .into_iter()
-            .filter_map(|name| {
-                let m = crate::scenarios::model(&name)?;
-                Some(ScenarioInfo {
-                    title: m.topology().name.clone(),
-                    description: m.topology().description.clone(),
-                    name,
-                })
+        app.scenarios
+            .iter()
+            .map(|s| ScenarioInfo {
+                name: s.name.to_string(),
+                title: s.model.topology().name.clone(),
+                description: s.model.topology().description.clone(),
             })
             .collect(),
     )
@@ -47,12 +45,12 @@ pub async fn scenarios() -> Json<Vec<ScenarioInfo>> {
     params(("name" = String, Path, description = "A scenario's name")),
     responses((status = 200, description = "The topology file (docs/topology.md)", content_type = "application/json", body = Object),
               (status = 404, description = "No such scenario", body = ApiError)))]
-pub async fn scenario(Path(name): Path<String>) -> Response {
-    match crate::scenarios::text(&name) {
-        Some(text) => ([(header::CONTENT_TYPE, "application/json")], text).into_response(),
+pub async fn scenario(State(app): State<AppState>, Path(name): Path<String>) -> Response {
+    match app.scenarios.get(&name) {
+        Some(s) => ([(header::CONTENT_TYPE, "application/json")], s.text).into_response(),
         None => error(
             StatusCode::NOT_FOUND,
-            format!("no scenario \"{name}\"; there are: {}", crate::scenarios::names().join(", ")),
+            format!("no scenario \"{name}\"; there are: {}", app.scenarios.names().join(", ")),
         ),
     }
 }
@@ -108,31 +106,26 @@ pub async fn validate(body: Bytes) -> Json<Validation> {
     responses((status = 200, description = "JSON lines: @timestamp (simulated time), log.level, service, message, event.type, event.name, message_id, trace.id", content_type = "application/x-ndjson", body = String),
               (status = 404, description = "No such session", body = ApiError)))]
 pub async fn events(State(app): State<AppState>, Path(id): Path<String>) -> Response {
-    let Some(handle) = app.session(&id) else {
+    let Some((_, handle)) = app.session(&id) else {
         return error(StatusCode::NOT_FOUND, format!("no session \"{id}\""));
     };
-    let lines: Vec<String> = {
-        let log = handle.shared.log.lock().unwrap_or_else(|e| e.into_inner());
-        log.iter()
-            .map(|r| {
-                let l = &r.line;
-                let v = serde_json::json!({
-                    "@timestamp": sim_time_iso(r.t_ms),
-                    "log.level": l.level,
-                    "service": l.node,
-                    "message": format!("{:?} {} message {} ({})", l.kind, l.node, l.msg, l.event).to_lowercase(),
-                    "event.type": l.kind,
-                    "event.name": l.event,
-                    "message_id": l.msg,
-                    "trace.id": l.root,
-                    "session": id,
-                });
-                v.to_string()
-            })
-            .collect()
-    };
-    let mut body = lines.join("\n");
-    if !body.is_empty() {
+    // Copied out under the lock, formatted after it: the session's task is never kept waiting.
+    let records: Vec<LogRecord> = handle.shared.log.lock().unwrap_or_else(|e| e.into_inner()).iter().cloned().collect();
+    let mut body = String::with_capacity(records.len() * 256);
+    for r in &records {
+        let l = &r.line;
+        let v = serde_json::json!({
+            "@timestamp": sim_time_iso(r.t_ms),
+            "log.level": l.level,
+            "service": l.node,
+            "message": format!("{:?} {} message {} ({})", l.kind, l.node, l.msg, l.event).to_lowercase(),
+            "event.type": l.kind,
+            "event.name": l.event,
+            "message_id": l.msg,
+            "trace.id": l.root,
+            "session": id,
+        });
+        body.push_str(&v.to_string());
         body.push('\n');
     }
     ([(header::CONTENT_TYPE, "application/x-ndjson")], body).into_response()

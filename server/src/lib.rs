@@ -8,5 +8,6 @@ pub mod run;
 pub mod scenarios;
 pub mod serve;
 pub mod session;
+pub mod simpool;
 pub mod state;
 pub mod ws;

@@ -4,7 +4,6 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::atomic::Ordering;
-use std::time::Duration;
 
 use axum::extract::State;
 use axum::http::header;
@@ -12,7 +11,7 @@ use axum::response::IntoResponse;
 use tokio::sync::oneshot;
 
 use crate::session::SessionCmd;
-use crate::state::AppState;
+use crate::state::{AppState, ServerStats};
 
 /// One sample: a metric name, its labels and its value.
 #[derive(Clone, Debug, PartialEq)]
@@ -56,6 +55,13 @@ fn describe(name: &str) -> (&'static str, &'static str) {
         "edasim_frames_sent_total" => ("Frames sent to clients.", "counter"),
         "edasim_frames_dropped_total" => ("Frames dropped because a client was slow.", "counter"),
         "edasim_ws_messages_received_total" => ("Websocket messages received.", "counter"),
+        "edasim_metrics_sessions_skipped_total" => {
+            ("Sessions whose samples missed the deadline of a /metrics scrape.", "counter")
+        }
+        "edasim_commands_refused_total" => ("Client commands refused (bad fields or values).", "counter"),
+        "edasim_memory_alarm" => ("1 while the session's memory alarm blocks its producers.", "gauge"),
+        "edasim_publishes_blocked_total" => ("Emissions the memory alarm refused.", "counter"),
+        "edasim_achieved_speed" => ("Simulated seconds per wall second kept over the last second.", "gauge"),
         _ => ("", "untyped"),
     }
 }
@@ -116,14 +122,33 @@ pub async fn metrics(State(app): State<AppState>) -> impl IntoResponse {
             app.stats.messages_received.load(Ordering::Relaxed) as f64,
         ),
     ];
-    for h in handles {
+    // Every session is asked at once, and all answers are awaited under one deadline: a busy
+    // session is skipped (and counted), never waited for one after another.
+    let asks = handles.into_iter().map(|h| async move {
         let (tx, rx) = oneshot::channel();
-        if h.cmd.try_send(SessionCmd::Samples(tx)).is_ok()
-            && let Ok(Ok(s)) = tokio::time::timeout(Duration::from_secs(1), rx).await
-        {
-            samples.extend(s);
+        h.cmd.try_send(SessionCmd::Samples(tx)).ok()?;
+        rx.await.ok()
+    });
+    let deadline = tokio::time::Instant::now() + app.limits.metrics_deadline;
+    let answers = futures_util::future::join_all(asks.map(|ask| tokio::time::timeout_at(deadline, ask))).await;
+    let mut skipped = 0u64;
+    for answer in answers {
+        match answer {
+            Ok(Some(s)) => samples.extend(s),
+            _ => skipped += 1,
         }
     }
+    ServerStats::add(&app.stats.metrics_skipped, skipped);
+    samples.push(Sample::new(
+        "edasim_metrics_sessions_skipped_total",
+        vec![],
+        app.stats.metrics_skipped.load(Ordering::Relaxed) as f64,
+    ));
+    samples.push(Sample::new(
+        "edasim_commands_refused_total",
+        vec![],
+        app.stats.commands_refused.load(Ordering::Relaxed) as f64,
+    ));
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], render(&samples))
 }
 

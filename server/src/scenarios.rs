@@ -1,4 +1,5 @@
-//! The shipped scenarios, compiled into the binary so that it serves them from anywhere.
+//! The shipped scenarios, compiled into the binary so that it serves them from anywhere, and
+//! parsed once when the server starts (never per session or per request).
 
 use edasim_sim::Model;
 
@@ -8,26 +9,55 @@ const SHIPPED: &[(&str, &str)] = &[("order-pipeline", include_str!("../../scenar
 /// The name of the scenario a new session starts with.
 pub const DEFAULT: &str = "order-pipeline";
 
-pub fn names() -> Vec<String> {
-    SHIPPED.iter().map(|(n, _)| n.to_string()).collect()
+/// One shipped scenario: its name, its file and its model.
+pub struct Scenario {
+    pub name: &'static str,
+    pub text: &'static str,
+    pub model: Model,
 }
 
-pub fn text(name: &str) -> Option<&'static str> {
-    SHIPPED.iter().find(|(n, _)| *n == name).map(|(_, t)| *t)
-}
+/// The shipped scenarios that load (a broken one is logged and left out).
+pub struct Scenarios(Vec<Scenario>);
 
-/// A shipped scenario, validated.
-pub fn model(name: &str) -> Option<Model> {
-    text(name).and_then(|t| Model::from_json_str(t).ok())
+impl Scenarios {
+    pub fn load() -> Scenarios {
+        Scenarios(
+            SHIPPED
+                .iter()
+                .filter_map(|&(name, text)| match Model::from_json_str(text) {
+                    Ok(model) => Some(Scenario { name, text, model }),
+                    Err(e) => {
+                        tracing::error!("shipped scenario {name} does not load: {e}");
+                        None
+                    }
+                })
+                .collect(),
+        )
+    }
+
+    pub fn names(&self) -> Vec<String> {
+        self.0.iter().map(|s| s.name.to_string()).collect()
+    }
+
+    pub fn get(&self, name: &str) -> Option<&Scenario> {
+        self.0.iter().find(|s| s.name == name)
+    }
+
+    pub fn model(&self, name: &str) -> Option<&Model> {
+        self.get(name).map(|s| &s.model)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Scenario> {
+        self.0.iter()
+    }
 }
 
 #[cfg(test)]
 mod tests {
     #[test]
     fn every_shipped_scenario_loads() {
-        for name in super::names() {
-            assert!(super::model(&name).is_some(), "{name}");
-        }
-        assert!(super::model(super::DEFAULT).is_some());
+        let s = super::Scenarios::load();
+        assert_eq!(s.names().len(), super::SHIPPED.len());
+        assert!(s.model(super::DEFAULT).is_some());
     }
 }

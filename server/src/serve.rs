@@ -112,7 +112,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let addr = SocketAddr::new(args.host, args.port);
     let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
     tracing::info!("edasim serving {} on http://{addr}", args.dist.display());
-    let state = AppState::new(Limits::default(), args.allow_origins.clone());
+    let state = AppState::new(Limits::default(), args.allow_origins.clone()).context("starting the simulation pool")?;
+    tracing::info!("simulating on {} threads", state.pool.threads());
     let sessions = state.clone();
     let stop = async move {
         shutdown().await;

@@ -6,7 +6,9 @@ use std::sync::{Arc, Mutex};
 
 use tokio::sync::mpsc;
 
-use crate::session::{SessionCmd, SessionShared};
+use crate::scenarios::Scenarios;
+use crate::session::{SessionCmd, SessionId, SessionShared};
+use crate::simpool::SimPool;
 
 /// Limits that keep one client from taking the machine down.
 #[derive(Clone, Debug)]
@@ -21,6 +23,11 @@ pub struct Limits {
     pub max_message_bytes: usize,
     /// How long a session waits for its client to come back.
     pub reconnect_grace: std::time::Duration,
+    /// Messages a session may hold before the broker's memory alarm blocks its producers: at
+    /// about 200 bytes a message, 200 sessions at their limit fit in a few GB.
+    pub memory_watermark: u64,
+    /// How long `/metrics` waits for all the sessions' samples at most.
+    pub metrics_deadline: std::time::Duration,
 }
 
 impl Default for Limits {
@@ -31,6 +38,8 @@ impl Default for Limits {
             max_total_rate: 50_000.0,
             max_message_bytes: edasim_protocol::MAX_CLIENT_MESSAGE_BYTES,
             reconnect_grace: std::time::Duration::from_secs(60),
+            memory_watermark: 100_000,
+            metrics_deadline: std::time::Duration::from_secs(1),
         }
     }
 }
@@ -49,6 +58,10 @@ pub struct ServerStats {
     pub frames_dropped: AtomicU64,
     pub messages_received: AtomicU64,
     pub sessions_started: AtomicU64,
+    /// Commands refused (bad fields, values out of range, unknown nodes...).
+    pub commands_refused: AtomicU64,
+    /// Sessions whose samples missed `/metrics`' deadline.
+    pub metrics_skipped: AtomicU64,
 }
 
 impl ServerStats {
@@ -59,29 +72,38 @@ impl ServerStats {
 
 #[derive(Clone)]
 pub struct AppState {
-    pub sessions: Arc<Mutex<HashMap<String, SessionHandle>>>,
+    pub sessions: Arc<Mutex<HashMap<SessionId, SessionHandle>>>,
     pub limits: Arc<Limits>,
     pub stats: Arc<ServerStats>,
     /// Origins allowed to open websockets besides the server's own (`--allow-origin`).
     pub allowed_origins: Arc<Vec<String>>,
+    /// The shipped scenarios, parsed once at start.
+    pub scenarios: Arc<Scenarios>,
+    /// Where sessions' engines advance: off the async runtime.
+    pub pool: SimPool,
 }
 
 impl AppState {
-    pub fn new(limits: Limits, allowed_origins: Vec<String>) -> Self {
-        AppState {
+    pub fn new(limits: Limits, allowed_origins: Vec<String>) -> std::io::Result<Self> {
+        Ok(AppState {
             sessions: Arc::default(),
             limits: Arc::new(limits),
             stats: Arc::default(),
             allowed_origins: Arc::new(allowed_origins),
-        }
+            scenarios: Arc::new(Scenarios::load()),
+            pool: SimPool::per_core()?,
+        })
     }
 
     /// The sessions registry; a poisoned lock (a panicked handler) still holds valid data.
-    pub fn registry(&self) -> std::sync::MutexGuard<'_, HashMap<String, SessionHandle>> {
+    /// Held only to look up, add or remove: never while parsing or formatting.
+    pub fn registry(&self) -> std::sync::MutexGuard<'_, HashMap<SessionId, SessionHandle>> {
         self.sessions.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    pub fn session(&self, id: &str) -> Option<SessionHandle> {
-        self.registry().get(id).cloned()
+    /// The session a client names, if its id is one.
+    pub fn session(&self, id: &str) -> Option<(SessionId, SessionHandle)> {
+        let id = SessionId::parse(id)?;
+        self.registry().get(&id).cloned().map(|h| (id, h))
     }
 }

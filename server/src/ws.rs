@@ -7,12 +7,12 @@ use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use edasim_protocol::{ClientMsg, ServerMsg};
+use edasim_protocol::{ClientMsg, CommandError, ServerMsg};
 use futures_util::{SinkExt, StreamExt};
 use serde::Deserialize;
 use tokio::sync::mpsc;
 
-use crate::session::{OUTGOING_QUEUE, SessionCmd};
+use crate::session::{OUTGOING_QUEUE, SessionCmd, SessionId};
 use crate::state::{AppState, ServerStats, SessionHandle};
 
 #[derive(Debug, Deserialize)]
@@ -32,10 +32,10 @@ pub async fn upgrade(
     if let Err(why) = check_origin(&headers, &app.allowed_origins) {
         return (StatusCode::FORBIDDEN, why).into_response();
     }
-    let (id, handle, resumed) = match q.session.as_deref().and_then(|id| app.session(id).map(|h| (id.to_string(), h))) {
+    let (id, handle, resumed) = match q.session.as_deref().and_then(|id| app.session(id)) {
         Some((id, h)) => (id, h, true),
         None => match crate::session::start(&app) {
-            Ok(id) => match app.session(&id) {
+            Ok(id) => match app.registry().get(&id).cloned() {
                 Some(h) => (id, h, false),
                 None => return (StatusCode::SERVICE_UNAVAILABLE, "the session ended at once").into_response(),
             },
@@ -61,7 +61,7 @@ fn check_origin(headers: &HeaderMap, allowed: &[String]) -> Result<(), String> {
     }
 }
 
-async fn connection(socket: WebSocket, app: AppState, session: String, handle: SessionHandle, resumed: bool) {
+async fn connection(socket: WebSocket, app: AppState, session: SessionId, handle: SessionHandle, resumed: bool) {
     let conn = CONNECTIONS.fetch_add(1, Ordering::Relaxed);
     let (out_tx, mut out_rx) = mpsc::channel::<String>(OUTGOING_QUEUE);
     if handle.cmd.send(SessionCmd::Attach { conn, out: out_tx.clone(), resumed }).await.is_err() {
@@ -83,7 +83,10 @@ async fn connection(socket: WebSocket, app: AppState, session: String, handle: S
             Message::Binary(b) => match String::from_utf8(b.to_vec()) {
                 Ok(t) => t,
                 Err(_) => {
-                    reply_error(&out_tx, None, "", "a binary message that is not UTF-8 text; send JSON text");
+                    reply_error(
+                        &out_tx,
+                        CommandError::at("", "a binary message that is not UTF-8 text; send JSON text"),
+                    );
                     continue;
                 }
             },
@@ -94,7 +97,7 @@ async fn connection(socket: WebSocket, app: AppState, session: String, handle: S
         if text.len() > app.limits.max_message_bytes {
             let msg =
                 format!("the message is {} bytes; the limit is {} bytes", text.len(), app.limits.max_message_bytes);
-            reply_error(&out_tx, None, "", &msg);
+            reply_error(&out_tx, CommandError::at("", msg));
             continue;
         }
         match parse(&text) {
@@ -103,7 +106,10 @@ async fn connection(socket: WebSocket, app: AppState, session: String, handle: S
                     break;
                 }
             }
-            Err((command, path, message)) => reply_error(&out_tx, command, &path, &message),
+            Err(e) => {
+                ServerStats::add(&app.stats.commands_refused, 1);
+                reply_error(&out_tx, e);
+            }
         }
     }
     let _ = handle.cmd.send(SessionCmd::Detach { conn }).await;
@@ -114,13 +120,12 @@ async fn connection(socket: WebSocket, app: AppState, session: String, handle: S
 
 /// Reads a command; on failure, the command's type if it could be read, the path into the
 /// message, and what is wrong.
-pub fn parse(text: &str) -> Result<ClientMsg, (Option<String>, String, String)> {
-    ClientMsg::from_json(text).map_err(|e| (e.command, e.path, e.message))
+pub fn parse(text: &str) -> Result<ClientMsg, CommandError> {
+    ClientMsg::from_json(text)
 }
 
-fn reply_error(out: &mpsc::Sender<String>, command: Option<String>, path: &str, message: &str) {
-    let msg = ServerMsg::Error { command, path: path.to_string(), message: message.to_string(), problems: Vec::new() };
-    if let Ok(text) = serde_json::to_string(&msg) {
+fn reply_error(out: &mpsc::Sender<String>, error: CommandError) {
+    if let Ok(text) = serde_json::to_string(&ServerMsg::from(error)) {
         let _ = out.try_send(text);
     }
 }
@@ -131,16 +136,16 @@ mod tests {
 
     #[test]
     fn parse_errors_name_the_path() {
-        let (cmd, path, msg) = parse(r#"{"type": "set_speed", "speed": "fast"}"#).unwrap_err();
-        assert_eq!((cmd.as_deref(), path.as_str()), (Some("set_speed"), "speed"));
-        assert!(msg.contains("invalid type"), "{msg}");
-        let (_, path, _) =
+        let e = parse(r#"{"type": "set_speed", "speed": "fast"}"#).unwrap_err();
+        assert_eq!((e.command.as_deref(), e.path.as_str()), (Some("set_speed"), "speed"));
+        assert!(e.message.contains("invalid type"), "{}", e.message);
+        let e =
             parse(r#"{"type": "set_param", "node": "q", "change": {"param": "replicas", "value": -1}}"#).unwrap_err();
-        assert_eq!(path, "change.value");
-        let (cmd, path, msg) = parse("{not json").unwrap_err();
-        assert_eq!((cmd, path.as_str()), (None, ""));
-        assert!(msg.starts_with("invalid JSON"));
-        assert!(parse(r#"{"type": "fly"}"#).unwrap_err().2.contains("unknown variant"));
+        assert_eq!(e.path, "change.value");
+        let e = parse("{not json").unwrap_err();
+        assert_eq!((e.command, e.path.as_str()), (None, ""));
+        assert!(e.message.starts_with("invalid JSON"));
+        assert!(parse(r#"{"type": "fly"}"#).unwrap_err().message.contains("unknown variant"));
     }
 
     #[test]

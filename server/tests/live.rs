@@ -14,7 +14,7 @@ use tokio_tungstenite::tungstenite::Message;
 type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 async fn start_server() -> SocketAddr {
-    let state = AppState::new(Limits::default(), vec![]);
+    let state = AppState::new(Limits::default(), vec![]).expect("the simulation pool starts");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let router = edasim_server::serve::router(state, std::path::Path::new("/nonexistent-dist"));
@@ -228,7 +228,7 @@ async fn bad_commands_get_errors_and_the_connection_stays() {
     assert!(paths.contains(&"nodes[0].rate_per_s") && paths.contains(&"links[0].to"), "{paths:?}");
 
     // An oversized message: an error, not a closed connection.
-    let huge = json!({"type": "load_topology", "topology": {"name": "x".repeat(2 * 1024 * 1024)}});
+    let huge = json!({"type": "load_topology", "topology": {"name": "x".repeat(3 * 1024 * 1024)}});
     send(&mut ws, huge).await;
     let ServerMsg::Error { message, .. } = until(&mut ws, "error", error).await else { unreachable!() };
     assert!(message.contains("bytes; the limit is"), "{message}");
@@ -307,7 +307,7 @@ async fn serves_the_built_app_and_nothing_outside_it() {
     std::fs::write(dist.join("index.html"), "<!doctype html><title>edasim</title>").unwrap();
     std::fs::write(dist.join("edasim-app-0123456789abcdef_bg.wasm"), b"\0asm\x01\0\0\0").unwrap();
     std::fs::write(dir.path().join("secret.txt"), "outside dist").unwrap();
-    let state = AppState::new(Limits::default(), vec![]);
+    let state = AppState::new(Limits::default(), vec![]).expect("the simulation pool starts");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let router = edasim_server::serve::router(state, &dist);
@@ -358,5 +358,5 @@ async fn live_rates_are_limited_in_total() {
         unreachable!()
     };
     assert_eq!(path, "change.value");
-    assert!(message.contains("the limit is"), "{message}");
+    assert!(message.contains("a live session allows"), "{message}");
 }

@@ -1,0 +1,228 @@
+//! What each client command does to a session. A refused command is a [`CommandError`] with the
+//! path of the bad field, and leaves the session as it was.
+
+use std::time::Instant;
+
+use edasim_protocol::{ClientMsg, CommandError, Fault, HopOut, SPEED_RANGE, ServerMsg};
+use edasim_sim::Model;
+use edasim_sim::engine::Change;
+use edasim_sim::time::ms_to_ns;
+use edasim_sim::topology::NodeKind;
+
+use super::{Motion, Pace, Session, SessionCmd, TRACE_HISTORY, new_engine};
+use crate::state::ServerStats;
+
+/// The longest `step` by a duration: an hour of simulated time.
+const MAX_STEP_MS: f64 = 3_600_000.0;
+
+impl Session {
+    pub(super) fn on_cmd(&mut self, cmd: SessionCmd) {
+        match cmd {
+            SessionCmd::Attach { conn, out, resumed } => {
+                self.out = Some((conn, out));
+                self.detached_since = None;
+                // The clock stood still while no one watched: do not make up for it.
+                self.last_advance = Instant::now();
+                self.pace = Pace::new(self.engine().now());
+                self.send(ServerMsg::Welcome {
+                    session: self.id.to_string(),
+                    resumed,
+                    scenarios: self.app.scenarios.names(),
+                });
+                self.send_loaded();
+                self.send_state();
+                self.sent_until.clear(); // a new connection gets the series it has not seen
+                self.send_frame(false);
+            }
+            SessionCmd::Detach { conn } => {
+                if self.out.as_ref().is_some_and(|(c, _)| *c == conn) {
+                    self.out = None;
+                    self.detached_since = Some(Instant::now());
+                }
+            }
+            SessionCmd::Samples(reply) => {
+                let _ = reply.send(self.samples());
+            }
+            SessionCmd::Shutdown => {}
+            SessionCmd::Client(msg) => {
+                let name = msg.name();
+                if let Err(e) = self.on_client(msg) {
+                    ServerStats::add(&self.app.stats.commands_refused, 1);
+                    self.send(ServerMsg::from(e.of(name)));
+                }
+            }
+        }
+    }
+
+    /// Carries out a command; an error leaves the session as it was.
+    fn on_client(&mut self, msg: ClientMsg) -> Result<(), CommandError> {
+        match msg {
+            ClientMsg::LoadTopology { topology } => {
+                let model = Model::from_value(&topology).map_err(|e| CommandError {
+                    problems: e.problems,
+                    ..CommandError::at("topology", "the topology has problems; nothing was changed")
+                })?;
+                self.load(model)?;
+            }
+            ClientMsg::LoadScenario { name } => match self.app.scenarios.model(&name) {
+                Some(model) => self.load(model.clone())?,
+                None => {
+                    return Err(CommandError::at(
+                        "name",
+                        format!("no scenario \"{name}\"; there are: {}", self.app.scenarios.names().join(", ")),
+                    ));
+                }
+            },
+            ClientMsg::Play {} => {
+                self.motion = Motion::Playing;
+                self.last_advance = Instant::now();
+                self.pace = Pace::new(self.engine().now());
+                self.send_state();
+            }
+            ClientMsg::Pause {} => {
+                self.motion = Motion::Still;
+                self.send_state();
+                self.send_frame(false);
+            }
+            ClientMsg::Step { ms } => match ms {
+                Some(ms) if !(ms.is_finite() && ms > 0.0 && ms <= MAX_STEP_MS) => {
+                    return Err(CommandError::at(
+                        "ms",
+                        format!("expected 0 to {MAX_STEP_MS} milliseconds, found {ms}"),
+                    ));
+                }
+                // A step by a duration runs slice by slice on the pool, frames showing the way.
+                Some(ms) => {
+                    self.motion = Motion::SteppingTo(self.engine().now().saturating_add(ms_to_ns(ms)));
+                    self.send_state();
+                }
+                None => {
+                    self.motion = Motion::Still;
+                    if self.engine_mut().step().is_none() {
+                        return Err(CommandError::at("", "nothing is left to happen"));
+                    }
+                    self.send_state();
+                    self.send_frame(true);
+                }
+            },
+            ClientMsg::SetSpeed { speed } => {
+                let (lo, hi) = SPEED_RANGE;
+                if !(speed.is_finite() && (lo..=hi).contains(&speed)) {
+                    return Err(CommandError::at(
+                        "speed",
+                        format!("expected a speed from {lo} to {hi}, found {speed}"),
+                    ));
+                }
+                self.speed = speed;
+                self.pace = Pace::new(self.engine().now());
+                self.send_state();
+            }
+            ClientMsg::Reset {} => self.restart(),
+            ClientMsg::SetSeed { seed } => {
+                self.seed = seed;
+                self.restart();
+            }
+            ClientMsg::SetParam { node, change } => {
+                let i = self.node(&node)?;
+                if let Change::RatePerS(r) = change {
+                    let others: f64 = self.rates.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, r)| r).sum();
+                    let limit = self.app.limits.max_total_rate;
+                    if others + r > limit {
+                        return Err(CommandError::at(
+                            "change.value",
+                            format!(
+                                "the producers would emit {} events per second; a live session allows {limit}",
+                                others + r
+                            ),
+                        ));
+                    }
+                }
+                let rate = if let Change::RatePerS(r) = change { Some(r) } else { None };
+                self.engine_mut().apply(i, change).map_err(|e| CommandError::at("change", e.to_string()))?;
+                if let Some(r) = rate {
+                    self.rates[i] = r;
+                }
+                // A paused run shows the change at once.
+                self.send_frame(false);
+            }
+            ClientMsg::InjectFault { node, fault } => {
+                let i = self.node(&node)?;
+                let change = match fault {
+                    Fault::CrashReplica { replica } => Change::CrashReplica(replica),
+                };
+                self.engine_mut().apply(i, change).map_err(|e| CommandError::at("fault", e.to_string()))?;
+                self.send_frame(false);
+            }
+            ClientMsg::Trace { msg } => {
+                let hops: Vec<HopOut> = self.traces.iter().filter(|h| h.msg == msg || h.root == msg).cloned().collect();
+                if hops.is_empty() {
+                    return Err(CommandError::at(
+                        "msg",
+                        format!(
+                            "no hops of message {msg} were seen (only the sampled hops of the last {TRACE_HISTORY} are kept)"
+                        ),
+                    ));
+                }
+                self.send(ServerMsg::Trace { msg, hops });
+            }
+        }
+        Ok(())
+    }
+
+    fn node(&self, id: &str) -> Result<usize, CommandError> {
+        self.model.node_index(id).ok_or_else(|| CommandError::at("node", format!("no node \"{id}\"")))
+    }
+
+    fn load(&mut self, model: Model) -> Result<(), CommandError> {
+        let nodes = model.topology().nodes.len();
+        let limits = &self.app.limits;
+        if nodes > limits.max_nodes {
+            return Err(CommandError::at(
+                "topology.nodes",
+                format!("{nodes} nodes; a live session plays at most {}", limits.max_nodes),
+            ));
+        }
+        let rate: f64 = peak_rates(&model).iter().sum();
+        if rate > limits.max_total_rate {
+            return Err(CommandError::at(
+                "topology.nodes",
+                format!("the producers emit {rate} events per second; a live session allows {}", limits.max_total_rate),
+            ));
+        }
+        self.seed = model.topology().seed;
+        self.model = model;
+        self.restart_quietly();
+        self.send_loaded();
+        self.send_state();
+        self.send_frame(false);
+        Ok(())
+    }
+
+    fn restart(&mut self) {
+        self.restart_quietly();
+        self.send_state();
+        self.send_frame(false);
+    }
+
+    fn restart_quietly(&mut self) {
+        self.engine = Some(Box::new(new_engine(&self.model, self.seed, self.app.limits.memory_watermark)));
+        self.rates = peak_rates(&self.model);
+        self.motion = Motion::Still;
+        self.pace = Pace::new(0);
+        self.sent_until.clear();
+        self.traces.clear();
+    }
+}
+
+/// The highest rate a node may emit at (its rate or a step of its schedule); 0 for non-producers.
+fn peak_rate(kind: &NodeKind) -> f64 {
+    match kind {
+        NodeKind::Producer(p) => p.rate_per_s.max(p.schedule.iter().map(|s| s.rate_per_s).fold(0.0, f64::max)),
+        _ => 0.0,
+    }
+}
+
+/// Each node's peak rate, in node order: what the live-session rate limit adds up.
+pub(super) fn peak_rates(model: &Model) -> Vec<f64> {
+    model.topology().nodes.iter().map(|n| peak_rate(&n.kind)).collect()
+}

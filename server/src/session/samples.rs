@@ -1,0 +1,63 @@
+//! A session's Prometheus samples, for `/metrics`: its totals, and per node its flows, queue
+//! depths, workers and latency quantiles (labels `session`, `node`, `kind`).
+
+use edasim_sim::engine::KindRef;
+use edasim_sim::time::NS_PER_S;
+
+use super::Session;
+use crate::prom::Sample;
+
+impl Session {
+    pub(super) fn samples(&self) -> Vec<Sample> {
+        let mut out = Vec::new();
+        let s = self.id.to_string();
+        let engine = self.engine();
+        let l = engine.ledger();
+        let session = |name: &'static str, value: f64| Sample::new(name, vec![("session", s.clone())], value);
+        out.push(session("edasim_sim_time_seconds", engine.now() as f64 / NS_PER_S as f64));
+        out.push(session("edasim_messages_produced_total", l.produced as f64));
+        out.push(session("edasim_messages_completed_total", l.completed as f64));
+        out.push(session("edasim_messages_dead_lettered_total", l.dead_lettered as f64));
+        out.push(session("edasim_messages_dropped_total", l.dropped.total() as f64));
+        out.push(session("edasim_messages_in_system", l.in_system() as f64));
+        out.push(session("edasim_memory_alarm", f64::from(u8::from(engine.memory_alarm().on))));
+        out.push(session("edasim_publishes_blocked_total", engine.memory_alarm().blocked as f64));
+        out.push(session("edasim_achieved_speed", self.pace.achieved));
+        for i in 0..engine.node_count() {
+            let kind = engine.node_kind(i);
+            let labels = vec![
+                ("session", s.clone()),
+                ("node", engine.node_id(i).to_string()),
+                ("kind", kind.kind().name().to_string()),
+            ];
+            let node = |name: &'static str, value: f64| Sample::new(name, labels.clone(), value);
+            let t = engine.node_totals(i);
+            out.push(node("edasim_node_messages_in_total", t.inflow as f64));
+            out.push(node("edasim_node_messages_out_total", t.outflow as f64));
+            out.push(node("edasim_node_errors_total", t.errors as f64));
+            out.push(node("edasim_node_dead_lettered_total", t.dead_letters as f64));
+            out.push(node("edasim_node_dropped_total", t.dropped as f64));
+            let st = engine.node_state(i);
+            match kind {
+                KindRef::Queue(_) => {
+                    out.push(node("edasim_queue_depth", st.depth as f64));
+                    out.push(node("edasim_queue_unacked", st.unacked as f64));
+                }
+                KindRef::Service(_) => {
+                    out.push(node("edasim_service_busy_workers", st.busy as f64));
+                    out.push(node("edasim_service_workers", st.workers as f64));
+                    out.push(node("edasim_service_replicas_up", f64::from(st.replicas_up)));
+                }
+                _ => {}
+            }
+            if let Some(p) = engine.series(i).last() {
+                for (q, v) in [("0.5", p.p50_ms), ("0.95", p.p95_ms), ("0.99", p.p99_ms)] {
+                    let mut l = labels.clone();
+                    l.push(("quantile", q.to_string()));
+                    out.push(Sample::new("edasim_node_latency_seconds", l, f64::from(v) / 1000.0));
+                }
+            }
+        }
+        out
+    }
+}
