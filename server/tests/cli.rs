@@ -164,7 +164,7 @@ fn bad_input_exits_2_with_the_path() {
     );
     rejects(
         MM1.replace("\"rate_per_s\": 0.9", "\"rate_per_s\": \"0.9\"").as_bytes(),
-        &["nodes[0].rate_per_s: expected a number, found a string"],
+        &["nodes[0].rate_per_s: expected a number from 0 to 1000000 events per second, found a string"],
     );
     rejects(
         MM1.replace("\"kind\": \"queue\"", "\"kind\": \"kafka\"").as_bytes(),
@@ -208,4 +208,58 @@ fn missing_file_and_bad_arguments_exit_2() {
         assert_eq!(out.status.code(), Some(2), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
         assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));
     }
+}
+
+/// Peak resident memory (VmHWM, KiB) of a child, read until it exits; and its output.
+fn run_measuring_memory(args: &[&str]) -> (Output, u64) {
+    let child = Command::new(env!("CARGO_BIN_EXE_edasim"))
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("edasim runs");
+    let status = format!("/proc/{}/status", child.id());
+    let peak = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let watcher = {
+        let peak = peak.clone();
+        std::thread::spawn(move || {
+            while let Ok(s) = std::fs::read_to_string(&status) {
+                if let Some(kib) = s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1))
+                {
+                    peak.fetch_max(kib.parse().unwrap_or(0), std::sync::atomic::Ordering::Relaxed);
+                }
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+        })
+    };
+    let out = child.wait_with_output().expect("edasim ends");
+    let _ = watcher.join();
+    (out, peak.load(std::sync::atomic::Ordering::Relaxed))
+}
+
+/// An M/M/1 offered five times its capacity for an hour would hold millions of messages; the
+/// memory alarm blocks the producer at the watermark instead, and says so.
+#[test]
+fn an_overloaded_run_is_bounded_by_its_memory_watermark() {
+    let dir = tempfile::tempdir().unwrap();
+    let overloaded =
+        MM1.replace(r#""rate_per_s": 0.9"#, r#""rate_per_s": 5000"#).replace(r#""mean_ms": 1000"#, r#""mean_ms": 1"#);
+    let f = write(dir.path(), "overloaded.json", overloaded.as_bytes());
+    let f = f.to_str().unwrap();
+    let (out, peak_kib) = run_measuring_memory(&["run", f, "--duration-s", "3600", "--format", "json"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("the memory alarm went off") && err.contains("--memory-watermark"), "{err}");
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["memory_alarm"]["watermark"], 1_000_000);
+    assert!(r["memory_alarm"]["blocked"].as_u64().unwrap() > 1_000_000, "{}", r["memory_alarm"]);
+    assert!(r["messages"]["in_system"].as_u64().unwrap() <= 1_000_000);
+    assert!(peak_kib < 1024 * 1024 * 3 / 2, "peak RSS {} MiB", peak_kib / 1024);
+    println!("an hour of M/M/1 at five times its capacity: peak RSS {} MiB", peak_kib / 1024);
+
+    // A smaller watermark, from the command line.
+    let out = edasim(&["run", f, "--duration-s", "60", "--memory-watermark", "500", "--format", "json"]);
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["memory_alarm"]["watermark"], 500);
+    assert!(r["messages"]["in_system"].as_u64().unwrap() <= 500);
 }

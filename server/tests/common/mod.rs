@@ -1,4 +1,6 @@
 //! Helpers shared by the tests that run `edasim serve` as a separate process.
+// Each test binary uses its own part of these helpers.
+#![allow(dead_code)]
 
 use std::process::Child;
 use std::time::{Duration, Instant};
@@ -24,4 +26,61 @@ pub async fn wait_listening(port: u16, what: &str) {
         assert!(Instant::now() < deadline, "{what} listens on {port} within 20 s");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+/// (user + system CPU seconds, resident memory in KiB) of a process.
+pub fn usage(pid: u32) -> (f64, u64) {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let fields: Vec<&str> = stat.rsplit_once(')').map(|(_, r)| r.split_whitespace().collect()).unwrap_or_default();
+    let ticks: f64 = fields.get(11).and_then(|u| u.parse::<f64>().ok()).unwrap_or(0.0)
+        + fields.get(12).and_then(|s| s.parse::<f64>().ok()).unwrap_or(0.0);
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let rss = status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|k| k.parse().ok())
+        .unwrap_or(0);
+    (ticks / 100.0, rss)
+}
+
+/// Starts `edasim serve` on a free port, serving no app; returns the process and the port.
+pub async fn serve() -> (Proc, u16) {
+    let port = free_port();
+    let server = Proc(
+        std::process::Command::new(env!("CARGO_BIN_EXE_edasim"))
+            .args(["serve", "--port", &port.to_string(), "--dist", "/nonexistent-dist"])
+            .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("edasim serve starts"),
+    );
+    wait_listening(port, "edasim serve").await;
+    (server, port)
+}
+
+/// A plain HTTP/1.1 GET on loopback: (status, body, time to the whole answer).
+pub async fn get(port: u16, path: &str) -> (u16, String, Duration) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let start = Instant::now();
+    let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.expect("connects");
+    let req = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n");
+    s.write_all(req.as_bytes()).await.expect("sends");
+    let mut buf = Vec::new();
+    s.read_to_end(&mut buf).await.expect("reads");
+    let text = String::from_utf8_lossy(&buf).to_string();
+    let status = text.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+    let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+    (status, body, start.elapsed())
+}
+
+/// Reads and drops what a websocket has buffered (frames sent while the test slept), so that a
+/// frame rate measured next counts only frames sent during the measurement.
+pub async fn drain<S>(ws: &mut S)
+where
+    S: futures_util::Stream + Unpin,
+{
+    use futures_util::StreamExt;
+    while let Ok(Some(_)) = tokio::time::timeout(Duration::from_millis(20), ws.next()).await {}
 }
