@@ -1,40 +1,17 @@
 //! The edasim browser app: a topology edited on a canvas and played live by the server.
 //!
-//! - `connection.rs`: the websocket to `edasim serve` and the signals it feeds;
-//! - `doc.rs`, `editor.rs`, `reconcile.rs`: the canvas document and its history, the
-//!   editor's state, and what an edit means for the run (nothing, a live change, a restart);
-//! - `model.rs`, `layout.rs`, `camera.rs`: what the view draws, positions for files without
-//!   them, pan and zoom;
-//! - `stage.rs`, `graph.rs`, `dots.rs`, `palette.rs`, `keys.rs`: the canvas and its gestures,
-//!   the moving messages (a `<canvas>` over the graph, so thousands can move at once), the
-//!   palette, the keyboard;
-//! - `topbar.rs`, `inspector.rs`, `fields.rs`, `dock.rs`, `charts.rs`, `eventlog.rs`,
-//!   `trace.rs`: the panels;
-//! - `files.rs`, `share.rs`: export, import, share links.
+//! Laid out by room:
+//! - `state/`: the data (the connection and its signals, the document and its history, the
+//!   editor's state, what an edit means for the run, share links);
+//! - `canvas/`: what is drawn (geometry, layout, camera, nodes, links, notes, gestures, the
+//!   moving messages, the stage around them);
+//! - `panels/`: the top bar, palette, inspector and its fields, files, keyboard, theme;
+//! - `dock/`: the bottom dock (charts, event log, trace).
 
-mod bench;
-mod camera;
-mod charts;
-mod connection;
-mod doc;
+mod canvas;
 mod dock;
-mod dots;
-mod editor;
-mod eventlog;
-mod fields;
-mod files;
-mod graph;
-mod inspector;
-mod keys;
-mod layout;
-mod model;
-mod palette;
-mod reconcile;
-mod share;
-mod stage;
-mod theme;
-mod topbar;
-mod trace;
+mod panels;
+mod state;
 
 use leptos::prelude::*;
 
@@ -45,22 +22,22 @@ fn main() {
 
 #[component]
 fn App() -> impl IntoView {
-    let live = connection::Live::new();
-    let editor = editor::Editor::new(live);
+    let live = state::connection::Live::new();
+    let editor = state::editor::Editor::new(live);
     provide_context(live);
     provide_context(editor);
-    connection::connect(live, editor);
-    keys::install(live, editor);
-    bench::configure();
+    state::connection::connect(live, editor);
+    panels::keys::install(live, editor);
+    canvas::bench::configure(live);
     view! {
         <div class="app">
-            <topbar::TopBar />
-            <palette::Palette />
-            <stage::Stage />
-            <inspector::Inspector />
+            <panels::topbar::TopBar />
+            <panels::palette::Palette />
+            <canvas::stage::Stage />
+            <panels::inspector::Inspector />
             <dock::Dock />
-            <connection::Problems />
-            <keys::Help />
+            <state::connection::Problems />
+            <panels::keys::Help />
         </div>
     }
 }

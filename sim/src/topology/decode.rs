@@ -216,11 +216,8 @@ impl Decoder {
         }
         topo.name = self.string(&o, "name").unwrap_or_default();
         topo.description = self.string(&o, "description");
-        if let Some(seed) = o.get("seed") {
-            match seed.as_u64() {
-                Some(s) => topo.seed = s,
-                None => self.err("seed", format!("expected a whole number from 0 to {}, found {seed}", u64::MAX)),
-            }
+        if let Some(seed) = self.integer(&o, "seed", limits::SEED) {
+            topo.seed = seed;
         }
         if let Some(items) = self.array(&o, "nodes", MAX_NODES) {
             topo.nodes = items.iter().enumerate().filter_map(|(i, v)| self.node(v, format!("nodes[{i}]"))).collect();

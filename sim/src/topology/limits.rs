@@ -83,6 +83,9 @@ pub const MULTIPLIER: Bounds = Bounds::real(0.0, 100.0, "");
 /// A producer's `limit`.
 pub const LIMIT: Bounds = Bounds::whole(0, u64::MAX >> 11, "events");
 
+/// A topology's seed: any whole number a browser's numbers hold exactly (2^53 - 1).
+pub const SEED: Bounds = Bounds::whole(0, (1 << 53) - 1, "");
+
 /// The bounds of a node field by its name in the file, if it is a number.
 pub fn of_field(field: &str) -> Option<Bounds> {
     Some(match field {
@@ -97,6 +100,7 @@ pub fn of_field(field: &str) -> Option<Bounds> {
         "max_attempts" => MAX_ATTEMPTS,
         "multiplier" => MULTIPLIER,
         "limit" => LIMIT,
+        "seed" => SEED,
         _ => return None,
     })
 }

@@ -3,8 +3,8 @@
 use edasim_protocol::ClientMsg;
 use leptos::prelude::*;
 
-use crate::connection::{Live, send};
-use crate::editor::Editor;
+use crate::state::connection::Live;
+use crate::state::editor::Editor;
 
 /// `mm:ss.s`, with hours when there are some.
 pub fn clock(t_ms: f64) -> String {
@@ -12,6 +12,15 @@ pub fn clock(t_ms: f64) -> String {
     let (tenths, secs) = (total % 10, total / 10);
     let (h, m, s) = (secs / 3600, secs / 60 % 60, secs % 60);
     if h > 0 { format!("{h}:{m:02}:{s:02}.{tenths}") } else { format!("{m:02}:{s:02}.{tenths}") }
+}
+
+/// "running at 240x of 1000x" while a playing session cannot keep its speed (the server
+/// simulates each session in bounded slices, so a heavy topology falls behind instead of
+/// stalling others); `None` while it keeps up (within 10%) or is not playing.
+pub fn lag(playing: bool, speed: f64, achieved: f64) -> Option<String> {
+    let shown = |x: f64| if x >= 10.0 { format!("{x:.0}") } else { format!("{x:.1}") };
+    (playing && achieved > 0.0 && achieved < speed * 0.9)
+        .then(|| format!("running at {}x of {}x", shown(achieved), shown(speed)))
 }
 
 #[component]
@@ -22,14 +31,14 @@ pub fn TopBar() -> impl IntoView {
     let totals = move || live.frame.with(|f| f.as_ref().map(|f| f.totals).unwrap_or_default());
     let toggle = move |_| {
         if live.playing.get_untracked() {
-            send(&ClientMsg::Pause {});
+            live.send(&ClientMsg::Pause {});
         } else {
-            send(&ClientMsg::Play {});
+            live.send(&ClientMsg::Play {});
         }
     };
     let on_speed = move |ev| {
         if let Ok(speed) = event_target_value(&ev).parse::<f64>() {
-            send(&ClientMsg::SetSpeed { speed });
+            live.send(&ClientMsg::SetSpeed { speed });
         }
     };
     let on_seed = move |e| match event_target_value(&e).trim().parse::<u64>() {
@@ -58,8 +67,8 @@ pub fn TopBar() -> impl IntoView {
                 <button id="redo" aria-label="Redo (Ctrl-Shift-Z)" title="Redo (Ctrl-Shift-Z)" prop:disabled=move || !ed.doc.with(|d| d.can_redo())
                     on:click=move |_| ed.redo()>"↷"</button>
             </div>
-            <crate::files::Files />
-            <crate::theme::ThemeToggle />
+            <crate::panels::files::Files />
+            <crate::panels::theme::ThemeToggle />
             <Show when=move || ed.storage_failed.get()>
                 <span id="not-kept" class="not-kept" role="status"
                     title="This browser refused to keep the canvas (private mode, or storage full): Export it to keep it.">
@@ -75,7 +84,7 @@ pub fn TopBar() -> impl IntoView {
                 <button id="play" on:click=toggle aria-label=move || if live.playing.get() { "Pause" } else { "Play" }>
                     {move || if live.playing.get() { "❚❚ Pause" } else { "▶ Play" }}
                 </button>
-                <button id="step" aria-label="Step one simulated second" on:click=move |_| send(&ClientMsg::Step { ms: Some(1000.0) })>
+                <button id="step" aria-label="Step one simulated second" on:click=move |_| live.send(&ClientMsg::Step { ms: Some(1000.0) })>
                     "Step 1 s"
                 </button>
                 <button id="reset" aria-label="Reset to time zero" on:click=move |_| ed.reset(live)>"Reset"</button>
@@ -93,6 +102,16 @@ pub fn TopBar() -> impl IntoView {
                 </label>
             </div>
             <output id="clock" aria-label="Simulated time">{move || clock(t_ms())}</output>
+            {move || live.frame.with(|f| f.as_ref().and_then(|f| lag(f.playing, f.speed, f.achieved_speed))).map(|text| view! {
+                <span id="lag" class="lag" role="status"
+                    title="This topology is too heavy to simulate at the chosen speed on this server: it plays as fast as it can.">{text}</span>
+            })}
+            <Show when=move || totals().memory_alarm>
+                <span id="alarm" class="alarm" role="alert"
+                    title=move || format!("The run holds {} messages, its limit: like RabbitMQ at its memory high watermark, the broker blocks publishers until consumers catch up. Add consumers, or lower the rate.", totals().watermark)>
+                    {move || format!("⚠ memory alarm: producers blocked ({})", totals().blocked)}
+                </span>
+            </Show>
             <dl id="totals" class="totals" aria-label="Totals">
                 <dt>"produced"</dt><dd id="produced">{move || totals().produced}</dd>
                 <dt>"completed"</dt><dd id="completed">{move || totals().completed}</dd>
@@ -111,5 +130,14 @@ mod tests {
         assert_eq!(super::clock(0.0), "00:00.0");
         assert_eq!(super::clock(61_250.0), "01:01.2");
         assert_eq!(super::clock(3_600_000.0 + 5_000.0), "1:00:05.0");
+    }
+
+    #[test]
+    fn lag_is_said_only_while_playing_behind() {
+        assert_eq!(super::lag(true, 1000.0, 240.4).as_deref(), Some("running at 240x of 1000x"));
+        assert_eq!(super::lag(true, 10.0, 2.25).as_deref(), Some("running at 2.2x of 10x"));
+        assert_eq!(super::lag(true, 100.0, 95.0), None, "within 10%");
+        assert_eq!(super::lag(false, 1000.0, 2.0), None, "paused");
+        assert_eq!(super::lag(true, 1000.0, 0.0), None, "not measured yet");
     }
 }

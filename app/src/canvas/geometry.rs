@@ -1,13 +1,15 @@
 //! The drawable view of a topology: nodes with positions and kinds, links with their ends,
 //! sticky notes, and how they relate to the topology the run plays.
 
+use edasim_sim::topology::Kind;
 use serde_json::Value;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct ViewNode {
     pub id: String,
     pub label: String,
-    pub kind: String,
+    /// `None` for a kind the engine does not know (a canvas with problems).
+    pub kind: Option<Kind>,
     pub x: f64,
     pub y: f64,
 }
@@ -74,7 +76,7 @@ impl ViewGraph {
                     .and_then(Value::as_array)
                     .and_then(|p| Some((p.first()?.as_f64()?, p.get(1)?.as_f64()?)));
                 let (x, y) = pos.unwrap_or((f64::NAN, f64::NAN));
-                ViewNode { id, label, kind: str_of(n, "kind"), x, y }
+                ViewNode { id, label, kind: Kind::from_name(&str_of(n, "kind")), x, y }
             })
             .collect();
         // Rebuilt on every move of a drag: link ends are looked up by hash, not by scan.
@@ -109,7 +111,7 @@ impl ViewGraph {
             from_running: vec![],
         };
         if g.nodes.iter().any(|n| n.x.is_nan()) {
-            crate::layout::layered(&mut g);
+            crate::canvas::layout::layered(&mut g);
         }
         g
     }

@@ -1,13 +1,13 @@
 //! The canvas document: the topology file the user edits, as JSON (so that whatever the file
 //! holds survives an edit untouched), with the edits the editor makes and their history.
 //!
-//! Every edit goes through [`Doc::edit`], which keeps the state before it for undo; a drag
-//! changes the document on every pointer move but records one step ([`Doc::begin`] /
-//! [`Doc::commit`]). Nothing here touches the browser, so it is tested natively.
+//! Every edit goes through [`Doc::edit`], which keeps the state before it for undo; a drag is
+//! previewed without touching the document and lands as one step on release ([`Doc::begin`],
+//! [`Doc::shift`], [`Doc::commit`]). Nothing here touches the browser, so it is tested natively.
 
 use std::collections::BTreeSet;
 
-use edasim_sim::topology::{LinkShape, link_role};
+use edasim_sim::topology::{Kind, LinkShape, link_role};
 use serde_json::{Value, json};
 
 /// Steps of undo kept.
@@ -18,6 +18,13 @@ pub const GRID: f64 = 20.0;
 
 pub fn snap(v: f64) -> f64 {
     (v / GRID).round() * GRID
+}
+
+/// Where something at `(x, y)` lands when moved by `(dx, dy)`: on the grid unless moved
+/// freely. A drag's preview and its final edit both place things with this.
+pub fn moved_to((x, y): (f64, f64), dx: f64, dy: f64, to_grid: bool) -> (f64, f64) {
+    let (x, y) = (x + dx, y + dy);
+    if to_grid { (snap(x), snap(y)) } else { (x, y) }
 }
 
 /// What is selected on the canvas: nodes by id, links and notes by index.
@@ -61,14 +68,15 @@ pub struct Doc {
 }
 
 /// Fields a node of each kind starts with when placed from the palette: enough to run.
-fn defaults(kind: &str) -> Value {
+fn defaults(kind: Kind) -> Value {
     match kind {
-        "producer" => json!({"rate_per_s": 5, "arrival": "poisson"}),
-        "exchange" => json!({"type": "direct"}),
-        "queue" => json!({}),
-        "service" => json!({"replicas": 1, "concurrency": 1, "processing": {"dist": "exponential", "mean_ms": 100}}),
-        "store" => json!({"latency": {"dist": "constant", "ms": 2}}),
-        _ => json!({}),
+        Kind::Producer => json!({"rate_per_s": 5, "arrival": "poisson"}),
+        Kind::Exchange => json!({"type": "direct"}),
+        Kind::Queue => json!({}),
+        Kind::Service => {
+            json!({"replicas": 1, "concurrency": 1, "processing": {"dist": "exponential", "mean_ms": 100}})
+        }
+        Kind::Store => json!({"latency": {"dist": "constant", "ms": 2}}),
     }
 }
 
@@ -122,7 +130,7 @@ impl Doc {
         r
     }
 
-    /// The state before a gesture (a drag) that changes the document many times.
+    /// The state before a gesture (a drag) that ends in one edit.
     pub fn begin(&self) -> Value {
         self.value.clone()
     }
@@ -158,9 +166,9 @@ impl Doc {
         self.value["nodes"].as_array()?.iter().position(|n| str_at(n, "id") == id)
     }
 
-    pub fn kind_of(&self, id: &str) -> Option<&str> {
+    pub fn kind_of(&self, id: &str) -> Option<Kind> {
         let i = self.node_index(id)?;
-        self.value["nodes"][i]["kind"].as_str()
+        self.value["nodes"][i]["kind"].as_str().and_then(Kind::from_name)
     }
 
     /// An id not yet used, from a stem: `queue_1`, `queue_2`...
@@ -169,11 +177,11 @@ impl Doc {
     }
 
     /// Places a node of `kind` with its top-left corner at `pos` (snapped); returns its id.
-    pub fn add_node(&mut self, kind: &str, pos: (f64, f64)) -> String {
-        let id = self.fresh_id(kind);
+    pub fn add_node(&mut self, kind: Kind, pos: (f64, f64)) -> String {
+        let id = self.fresh_id(kind.name());
         let mut node = defaults(kind);
         node["id"] = json!(id);
-        node["kind"] = json!(kind);
+        node["kind"] = json!(kind.name());
         node["pos"] = json!([snap(pos.0), snap(pos.1)]);
         self.edit(|v| arr(v, "nodes").push(node));
         id
@@ -186,7 +194,7 @@ impl Doc {
         let (Some(f), Some(t)) = (self.kind_of(from), self.kind_of(to)) else {
             return Err("no such node".into());
         };
-        let dead_letter = f == "queue" && (t == "exchange" || t == "queue");
+        let dead_letter = f == Kind::Queue && t.is_messaging();
         let role = link_role(f, t, LinkShape { dead_letter, ..LinkShape::default() })?;
         let exists = self.value["links"]
             .as_array()
@@ -236,9 +244,9 @@ impl Doc {
     /// Moves the selected nodes and notes by (dx, dy) without recording history (a drag
     /// records once at its end); `to_grid` snaps each to the grid.
     pub fn shift(&mut self, sel: &Selection, from: &Value, dx: f64, dy: f64, to_grid: bool) {
-        let place = |(x, y): (f64, f64)| {
-            let (x, y) = (x + dx, y + dy);
-            if to_grid { json!([snap(x), snap(y)]) } else { json!([x, y]) }
+        let place = |p: (f64, f64)| {
+            let (x, y) = moved_to(p, dx, dy, to_grid);
+            json!([x, y])
         };
         for (i, n) in from["nodes"].as_array().into_iter().flatten().enumerate() {
             if sel.nodes.contains(str_at(n, "id")) {
@@ -414,7 +422,7 @@ mod tests {
     #[test]
     fn placed_nodes_run_and_undo_redo_walk_the_history() {
         let mut d = doc();
-        let s = d.add_node("service", (413.0, 9.0));
+        let s = d.add_node(Kind::Service, (413.0, 9.0));
         assert_eq!(s, "service_1");
         assert_eq!(d.value["nodes"][2]["pos"], json!([420.0, 0.0]), "snapped to the grid");
         assert_eq!(d.add_link("q", &s), Ok("a consume link"));
@@ -424,18 +432,18 @@ mod tests {
         assert!(!d.undo());
         assert!(d.redo());
         assert_eq!(d.value["nodes"].as_array().unwrap().len(), 3);
-        d.add_node("store", (0.0, 0.0));
+        d.add_node(Kind::Store, (0.0, 0.0));
         assert!(!d.can_redo(), "a new edit drops the redo steps");
     }
 
     #[test]
     fn links_that_mean_nothing_are_refused_with_the_reason() {
         let mut d = doc();
-        let st = d.add_node("store", (0.0, 100.0));
+        let st = d.add_node(Kind::Store, (0.0, 100.0));
         let err = d.add_link("p", &st).unwrap_err();
         assert!(err.contains("a link from a producer to a store means nothing"), "{err}");
         assert!(d.add_link("p", "q").unwrap_err().contains("already linked"));
-        let x = d.add_node("exchange", (0.0, 200.0));
+        let x = d.add_node(Kind::Exchange, (0.0, 200.0));
         assert_eq!(d.add_link("q", &x), Ok("a dead-letter link"));
         assert_eq!(d.value["links"][1]["dead_letter"], json!(true));
     }

@@ -4,15 +4,14 @@
 //! of the canvas like any other: live where the engine allows it, else it asks for a restart.
 
 use edasim_protocol::{ClientMsg, Fault};
-use edasim_sim::topology::{LinkShape, link_role};
+use edasim_sim::topology::{Kind, LinkShape, link_role};
 use leptos::prelude::*;
 use serde_json::{Value, json};
 
-use crate::connection::send;
-use crate::editor::{Checked, Editor, check};
-use crate::fields::{
+use crate::panels::fields::{
     DISTS, Field, Input, convert, dist_params, dist_parts, dist_value, link_fields, node_fields, parse, show,
 };
+use crate::state::editor::{Checked, Editor, check};
 
 /// Where a field lives in the document: the root object (`section` empty) or one entry of
 /// `nodes`, `links` or `notes`.
@@ -23,10 +22,6 @@ struct Place {
 }
 
 impl Place {
-    fn path(&self, field: &str) -> String {
-        if self.section.is_empty() { field.to_string() } else { format!("{}[{}].{field}", self.section, self.index) }
-    }
-
     fn object_mut<'a>(&self, v: &'a mut Value) -> Option<&'a mut serde_json::Map<String, Value>> {
         if self.section.is_empty() {
             v.as_object_mut()
@@ -45,15 +40,55 @@ fn set(v: &mut Value, at: Place, field: &str, value: Option<Value>) {
     }
 }
 
-/// What is wrong with `value` in `field`, as the model sees the whole canvas with it.
+/// What is wrong with `value` in `field`, as the engine's model reads it: only the object the
+/// field belongs to is checked (with, for a link, the nodes at its ends, whose kinds give the
+/// link its meaning), so typing costs the same on a 5-node and a 500-node canvas.
 fn problem_with(doc: &Value, at: Place, field: &str, value: Option<Value>) -> Option<String> {
-    let mut candidate = doc.clone();
-    set(&mut candidate, at, field, value);
-    let path = at.path(field);
-    match check(&candidate) {
+    let (probe, path) = probe(doc, at, field, value)?;
+    match check(&probe) {
         Checked::Invalid(problems) => problems.into_iter().find(|p| p.path.starts_with(&path)).map(|p| p.message),
         _ => None,
     }
+}
+
+/// A topology holding just the edited object (the field set to `value`), and the field's path
+/// in it.
+fn probe(doc: &Value, at: Place, field: &str, value: Option<Value>) -> Option<(Value, String)> {
+    let one = |v: &Value| {
+        let mut v = v.clone();
+        set(&mut v, Place { section: "", index: 0 }, field, value.clone());
+        v
+    };
+    let blank = json!({"version": 1, "name": "", "nodes": [], "links": []});
+    Some(match at.section {
+        "" => {
+            let mut top = doc.clone();
+            if let Some(o) = top.as_object_mut() {
+                o.insert("nodes".into(), json!([]));
+                o.insert("links".into(), json!([]));
+                o.remove("notes");
+            }
+            (one(&top), field.to_string())
+        }
+        "nodes" => {
+            let node = one(doc["nodes"].get(at.index)?);
+            (json!({"version": 1, "name": "", "nodes": [node], "links": []}), format!("nodes[0].{field}"))
+        }
+        "links" => {
+            let link = one(doc["links"].get(at.index)?);
+            let node =
+                |end: &str| doc["nodes"].as_array().and_then(|ns| ns.iter().find(|n| n["id"] == link[end]).cloned());
+            let mut ends: Vec<Value> = [node("from"), node("to")].into_iter().flatten().collect();
+            ends.dedup();
+            (json!({"version": 1, "name": "", "nodes": ends, "links": [link]}), format!("links[0].{field}"))
+        }
+        _ => {
+            let note = one(doc[at.section].get(at.index)?);
+            let mut t = blank;
+            t[at.section] = json!([note]);
+            (t, format!("{}[0].{field}", at.section))
+        }
+    })
 }
 
 #[component]
@@ -138,7 +173,7 @@ fn FieldRow(at: Place, field: Field) -> impl IntoView {
                     parts().and_then(|(kind, params)| {
                         let name = *dist_params(&kind).get(i)?;
                         let value = show(
-                            Input::Number { min: 0.0, max: 0.0, whole: false, optional: false },
+                            Input::Number { bounds: edasim_sim::topology::limits::DURATION_MS, optional: false },
                             Some(&json!(params[i])),
                         );
                         Some(view! {
@@ -209,7 +244,7 @@ fn IdRow(id: String) -> impl IntoView {
         match result {
             Ok(()) => {
                 set_error.set(None);
-                ed.selection.set(crate::doc::Selection::node(new.trim()));
+                ed.selection.set(crate::state::doc::Selection::node(new.trim()));
             }
             Err(e) => set_error.set(Some(e)),
         }
@@ -235,10 +270,28 @@ fn rows(at: Place, fields: &[Field]) -> impl IntoView + use<> {
 #[derive(Clone, Debug, PartialEq)]
 enum Target {
     Topology,
-    Many { nodes: usize, links: usize, notes: usize },
-    Node { index: usize, id: String, kind: String },
-    Link { index: usize, from: String, to: String, from_kind: String, to_kind: String, shape: LinkShape },
-    Note { index: usize },
+    Many {
+        nodes: usize,
+        links: usize,
+        notes: usize,
+    },
+    Node {
+        index: usize,
+        id: String,
+        kind: Kind,
+    },
+    /// A link, and the kinds at its ends (`None`: no such node yet).
+    Link {
+        index: usize,
+        from: String,
+        to: String,
+        from_kind: Option<Kind>,
+        to_kind: Option<Kind>,
+        shape: LinkShape,
+    },
+    Note {
+        index: usize,
+    },
 }
 
 fn target(ed: Editor) -> Target {
@@ -250,8 +303,9 @@ fn target(ed: Editor) -> Target {
         }
         if let Some(id) = sel.nodes.first()
             && let Some(index) = d.node_index(id)
+            && let Some(kind) = d.kind_of(id)
         {
-            return Target::Node { index, id: id.clone(), kind: d.kind_of(id).unwrap_or("").to_string() };
+            return Target::Node { index, id: id.clone(), kind };
         }
         if let Some(&index) = sel.links.first()
             && let Some(link) = d.value["links"].get(index)
@@ -260,8 +314,8 @@ fn target(ed: Editor) -> Target {
             let (from, to) = (end("from"), end("to"));
             return Target::Link {
                 index,
-                from_kind: d.kind_of(&from).unwrap_or("").to_string(),
-                to_kind: d.kind_of(&to).unwrap_or("").to_string(),
+                from_kind: d.kind_of(&from),
+                to_kind: d.kind_of(&to),
                 from,
                 to,
                 shape: LinkShape {
@@ -296,7 +350,7 @@ pub fn Inspector() -> impl IntoView {
                     name: "seed",
                     label: "Seed",
                     help: "The random seed: the same file and seed give the same run, event for event.",
-                    input: Input::Number { min: 0.0, max: 9.007e15, whole: true, optional: false },
+                    input: Input::Number { bounds: edasim_sim::topology::limits::SEED, optional: false },
                 },
             ];
             let warnings = move || match ed.check.get() {
@@ -329,11 +383,12 @@ pub fn Inspector() -> impl IntoView {
                 help: "What the canvas shows (default: the id).",
                 input: Input::Text { optional: true },
             };
-            let crash = (kind == "service").then(|| {
+            let crash = (kind == Kind::Service).then(|| {
                 let id = id.clone();
+                let live = ed.live;
                 view! {
                     <button id="crash" title="A replica crashes: what it held is redelivered"
-                        on:click=move |_| send(&ClientMsg::InjectFault { node: id.clone(), fault: Fault::CrashReplica { replica: 0 } })>
+                        on:click=move |_| live.send(&ClientMsg::InjectFault { node: id.clone(), fault: Fault::CrashReplica { replica: 0 } })>
                         "Crash replica 0"
                     </button>
                 }
@@ -343,11 +398,11 @@ pub fn Inspector() -> impl IntoView {
                 move || ed.doc.with(|d| serde_json::to_string_pretty(&d.value["nodes"][index]).unwrap_or_default());
             view! {
                 <h2>{id.clone()}</h2>
-                <p class="kind">{kind.clone()}{move || not_running().then_some(" · not in the running simulation yet")}</p>
+                <p class="kind">{kind.name()}{move || not_running().then_some(" · not in the running simulation yet")}</p>
                 <div class="fields">
                     <IdRow id=id.clone() />
                     {rows(at, &[label])}
-                    {rows(at, node_fields(&kind))}
+                    {rows(at, node_fields(kind))}
                 </div>
                 {crash}
                 <details>
@@ -358,8 +413,12 @@ pub fn Inspector() -> impl IntoView {
             .into_any()
         }
         Target::Link { index, from, to, from_kind, to_kind, shape } => {
-            let (meaning, fields) = match link_role(&from_kind, &to_kind, shape) {
-                Ok(role) => (role.describe().to_string(), link_fields(role, &from_kind)),
+            let role = match (from_kind, to_kind) {
+                (Some(f), Some(t)) => link_role(f, t, shape).map(|role| (role, f)),
+                _ => Err("one of its ends is not a node the engine knows".to_string()),
+            };
+            let (meaning, fields) = match role {
+                Ok((role, f)) => (role.describe().to_string(), link_fields(role, f)),
                 Err(why) => (why, Vec::new()),
             };
             view! {
@@ -385,4 +444,38 @@ pub fn Inspector() -> impl IntoView {
         }
     };
     view! { <aside class="inspector" aria-label="Inspector">{content}</aside> }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn doc() -> Value {
+        let text = include_str!("../../../scenarios/order-pipeline.json");
+        serde_json::from_str(text).unwrap()
+    }
+
+    #[test]
+    fn a_field_is_checked_alone_as_the_whole_canvas_would_check_it() {
+        let d = doc();
+        let node = |id: &str| d["nodes"].as_array().unwrap().iter().position(|n| n["id"] == id).unwrap();
+        let at = Place { section: "nodes", index: node("order_api") };
+        assert_eq!(problem_with(&d, at, "rate_per_s", Some(json!(20))), None);
+        let why = problem_with(&d, at, "rate_per_s", Some(json!(-1))).unwrap();
+        assert!(why.contains("from 0 to 1000000"), "{why}");
+        // The probe holds one node, not the canvas.
+        let (probe, path) = probe(&d, at, "rate_per_s", Some(json!(3))).unwrap();
+        assert_eq!((probe["nodes"].as_array().unwrap().len(), path.as_str()), (1, "nodes[0].rate_per_s"));
+        // A link's field is read with its role, which the kinds at its ends give.
+        let links = d["links"].as_array().unwrap();
+        let binding = links.iter().position(|l| l.get("binding_key").is_some()).unwrap();
+        let at = Place { section: "links", index: binding };
+        assert!(
+            problem_with(&d, at, "routing_key", Some(json!("k"))).unwrap().contains("a binding takes no routing_key")
+        );
+        assert_eq!(problem_with(&d, at, "binding_key", Some(json!("k"))), None);
+        let top = Place { section: "", index: 0 };
+        assert!(problem_with(&d, top, "seed", Some(json!(-3))).is_some());
+        assert_eq!(problem_with(&d, top, "name", Some(json!("Renamed"))), None);
+    }
 }

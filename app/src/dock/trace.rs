@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-use crate::connection::Live;
+use crate::state::connection::Live;
 
 #[component]
 pub fn Trace() -> impl IntoView {
@@ -14,7 +14,7 @@ pub fn Trace() -> impl IntoView {
                 .into_any();
         };
         // Hops index the running topology's nodes.
-        let names = live.topology.with(|t| crate::model::node_ids(t.as_ref()));
+        let names = live.topology.with(|t| crate::canvas::geometry::node_ids(t.as_ref()));
         let name = move |i: u32| names.get(i as usize).cloned().unwrap_or_default();
         let t0 = hops.iter().map(|h| h.start_ms).fold(f64::MAX, f64::min);
         let t1 = hops.iter().map(|h| h.end_ms).fold(f64::MIN, f64::max).max(t0 + 1.0);

@@ -1,8 +1,8 @@
 //! The websocket to `edasim serve`: commands out, and what comes back turned into signals
 //! (the topology, the clock, the totals, each node's state) and into the hop buffer the dots
-//! layer animates. It reconnects to the same session when the connection drops.
-
-use std::cell::RefCell;
+//! layer animates. It reconnects to the same session when the connection drops, backing off
+//! exponentially with jitter up to ten seconds; each attempt's callbacks are dropped with its
+//! socket, so retrying for hours leaks nothing.
 
 use edasim_protocol::{ClientMsg, Frame, HopOut, LogLine, ServerMsg};
 use edasim_sim::stats::Point;
@@ -11,8 +11,8 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::Closure;
 use web_sys::{MessageEvent, WebSocket};
 
-use crate::doc::Doc;
-use crate::editor::{Checked, Editor, STORAGE_KEY, check, storage, with_positions};
+use crate::state::doc::Doc;
+use crate::state::editor::{Checked, Editor, STORAGE_KEY, check, storage, with_positions};
 
 /// What the views read.
 #[derive(Clone, Copy)]
@@ -37,6 +37,46 @@ pub struct Live {
     pub trace: RwSignal<Option<(u64, Vec<HopOut>)>>,
     /// Event types seen so far, for the legend.
     pub events: RwSignal<Vec<String>>,
+    /// Hops waiting to be drawn (the dots layer reads and prunes them each animation frame).
+    pub hops: StoredValue<HopBuffer, LocalStorage>,
+    /// The open websocket and its callbacks.
+    socket: StoredValue<Option<Socket>, LocalStorage>,
+    /// The session to come back to (from its `welcome`).
+    session: StoredValue<Option<String>>,
+    /// The last frame's simulated time and link crossings, for the link rates.
+    crossings: StoredValue<(f64, Vec<u64>)>,
+    /// Failed connection attempts in a row, for the back-off.
+    attempts: StoredValue<u32>,
+    /// Where each dot of the last animation frame was drawn (CSS pixels in the stage) and its
+    /// message's journey (root id), for a click on a dot to open its trace.
+    pub picks: StoredValue<Vec<(f64, f64, u64)>>,
+    /// `?bench=dots&n=N`: the dots asked for, and the messages numbered so far.
+    pub bench: StoredValue<Option<(usize, u64)>>,
+}
+
+/// A websocket and the callbacks it calls: dropped together when the socket is replaced.
+struct Socket {
+    ws: WebSocket,
+    _on_open: Closure<dyn FnMut()>,
+    _on_message: Closure<dyn FnMut(MessageEvent)>,
+    _on_close: Closure<dyn FnMut()>,
+}
+
+impl Drop for Socket {
+    fn drop(&mut self) {
+        // The browser must not call a callback that is gone.
+        self.ws.set_onopen(None);
+        self.ws.set_onmessage(None);
+        self.ws.set_onclose(None);
+    }
+}
+
+/// The wait before reconnection attempt `attempt` (0 for the first after a drop): doubling
+/// from half a second up to ten, each drawn between half and all of that (`jitter` in 0..1), so
+/// that a classroom's tabs do not all come back at the same instant after a server restart.
+pub fn backoff_ms(attempt: u32, jitter: f64) -> f64 {
+    let ceiling = (500.0 * 2f64.powi(attempt.min(16) as i32)).min(10_000.0);
+    ceiling * (0.5 + 0.5 * jitter.clamp(0.0, 1.0))
 }
 
 /// Event-log lines kept in the browser.
@@ -59,28 +99,8 @@ pub struct HopBuffer {
 /// Dots kept at most; at high traffic the server samples and the oldest go first.
 pub const MAX_DOTS: usize = 3_000;
 
-thread_local! {
-    static SOCKET: RefCell<Option<WebSocket>> = const { RefCell::new(None) };
-    static SESSION: RefCell<Option<String>> = const { RefCell::new(None) };
-    /// The last frame's simulated time and link crossings, for the link rates.
-    static CROSSINGS: RefCell<(f64, Vec<u64>)> = const { RefCell::new((0.0, Vec::new())) };
-    pub static HOPS: RefCell<HopBuffer> = RefCell::new(HopBuffer::default());
-}
-
 pub fn now_ms() -> f64 {
     web_sys::window().and_then(|w| w.performance()).map_or(0.0, |p| p.now())
-}
-
-/// Sends a command; dropped (with a note) when not connected.
-pub fn send(msg: &ClientMsg) {
-    let text = msg.to_json().to_string();
-    SOCKET.with(|s| {
-        if let Some(ws) = s.borrow().as_ref()
-            && ws.ready_state() == WebSocket::OPEN
-        {
-            let _ = ws.send_with_str(&text);
-        }
-    });
 }
 
 impl Live {
@@ -98,7 +118,26 @@ impl Live {
             logs: RwSignal::new(Vec::new()),
             trace: RwSignal::new(None),
             events: RwSignal::new(Vec::new()),
+            hops: StoredValue::new_local(HopBuffer::default()),
+            socket: StoredValue::new_local(None),
+            session: StoredValue::new(None),
+            crossings: StoredValue::new((0.0, Vec::new())),
+            attempts: StoredValue::new(0),
+            picks: StoredValue::new(Vec::new()),
+            bench: StoredValue::new(None),
         }
+    }
+
+    /// Sends a command; dropped when not connected (the reconnection restores the session).
+    pub fn send(self, msg: &ClientMsg) {
+        let text = msg.to_json().to_string();
+        self.socket.with_value(|s| {
+            if let Some(s) = s
+                && s.ws.ready_state() == WebSocket::OPEN
+            {
+                let _ = s.ws.send_with_str(&text);
+            }
+        });
     }
 }
 
@@ -107,24 +146,26 @@ pub fn connect(live: Live, editor: Editor) {
     open(live, editor);
 }
 
-fn url() -> String {
+fn url(live: Live) -> String {
     let loc = web_sys::window().map(|w| w.location());
     let host = loc.as_ref().and_then(|l| l.host().ok()).unwrap_or_else(|| "127.0.0.1:8080".into());
     let scheme = if loc.and_then(|l| l.protocol().ok()).as_deref() == Some("https:") { "wss" } else { "ws" };
-    match SESSION.with(|s| s.borrow().clone()) {
+    match live.session.get_value() {
         Some(id) => format!("{scheme}://{host}/ws?session={id}"),
         None => format!("{scheme}://{host}/ws"),
     }
 }
 
 fn open(live: Live, editor: Editor) {
-    let Ok(ws) = WebSocket::new(&url()) else {
+    let Ok(ws) = WebSocket::new(&url(live)) else {
         live.problems.update(|p| p.push("cannot open a websocket to the server".into()));
         return;
     };
-    let on_open = Closure::<dyn FnMut()>::new(move || live.connected.set(true));
+    let on_open = Closure::<dyn FnMut()>::new(move || {
+        live.attempts.set_value(0);
+        live.connected.set(true);
+    });
     ws.set_onopen(Some(on_open.as_ref().unchecked_ref()));
-    on_open.forget();
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
         if let Some(text) = e.data().as_string() {
             match serde_json::from_str::<ServerMsg>(&text) {
@@ -134,29 +175,31 @@ fn open(live: Live, editor: Editor) {
         }
     });
     ws.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-    on_message.forget();
     let on_close = Closure::<dyn FnMut()>::new(move || {
         live.connected.set(false);
-        // Come back to the same session (the server keeps it for a minute).
-        let _ = leptos::prelude::set_timeout_with_handle(move || open(live, editor), std::time::Duration::from_secs(1));
+        // Come back to the same session (the server keeps it for a minute), later each time.
+        let attempt = live.attempts.get_value();
+        live.attempts.set_value(attempt.saturating_add(1));
+        let wait = backoff_ms(attempt, js_sys::Math::random());
+        set_timeout(move || open(live, editor), std::time::Duration::from_millis(wait as u64));
     });
     ws.set_onclose(Some(on_close.as_ref().unchecked_ref()));
-    on_close.forget();
-    SOCKET.with(|s| *s.borrow_mut() = Some(ws));
+    // The previous socket (closed) and its callbacks go now.
+    live.socket.set_value(Some(Socket { ws, _on_open: on_open, _on_message: on_message, _on_close: on_close }));
 }
 
 fn receive(live: Live, editor: Editor, msg: ServerMsg) {
     match msg {
         ServerMsg::Welcome { session, resumed, scenarios } => {
-            SESSION.with(|s| *s.borrow_mut() = Some(session));
+            live.session.set_value(Some(session));
             live.scenarios.set(scenarios);
             if !resumed && editor.doc.with_untracked(|d| d.value.is_null()) {
                 restore(live, editor);
             }
         }
         ServerMsg::Loaded { topology, .. } => {
-            HOPS.with(|h| h.borrow_mut().hops.clear());
-            CROSSINGS.with(|c| *c.borrow_mut() = (0.0, Vec::new()));
+            live.hops.update_value(|h| h.hops.clear());
+            live.crossings.set_value((0.0, Vec::new()));
             let nodes = topology["nodes"].as_array().map_or(0, Vec::len);
             live.series.set(vec![Vec::new(); nodes]);
             live.link_rates.set(Vec::new());
@@ -168,10 +211,7 @@ fn receive(live: Live, editor: Editor, msg: ServerMsg) {
         ServerMsg::State { playing, speed, t_ms } => {
             live.playing.set(playing);
             live.speed.set(speed);
-            HOPS.with(|h| {
-                let mut h = h.borrow_mut();
-                (h.playing, h.speed, h.t_ms, h.wall_ms) = (playing, speed, t_ms, now_ms());
-            });
+            live.hops.update_value(|h| (h.playing, h.speed, h.t_ms, h.wall_ms) = (playing, speed, t_ms, now_ms()));
         }
         ServerMsg::Frame(mut f) => {
             let hops = std::mem::take(&mut f.hops);
@@ -185,8 +225,7 @@ fn receive(live: Live, editor: Editor, msg: ServerMsg) {
                 live.events.update(|seen| seen.extend(new));
             }
             let wall = now_ms();
-            HOPS.with(|h| {
-                let mut h = h.borrow_mut();
+            live.hops.update_value(|h| {
                 (h.playing, h.speed, h.t_ms, h.wall_ms) = (f.playing, f.speed, f.t_ms, wall);
                 h.hops.extend(hops.into_iter().map(|hop| (hop, wall)));
                 let over = h.hops.len().saturating_sub(MAX_DOTS);
@@ -196,7 +235,7 @@ fn receive(live: Live, editor: Editor, msg: ServerMsg) {
                 live.series.update(|s| s.iter_mut().for_each(Vec::clear));
             }
             let counts = std::mem::take(&mut f.links);
-            if let Some(rates) = link_rates(f.t_ms, counts, &live.link_rates.get_untracked()) {
+            if let Some(rates) = link_rates(live, f.t_ms, counts) {
                 live.link_rates.set(rates);
             }
             live.frame.set(Some(f));
@@ -216,7 +255,7 @@ fn receive(live: Live, editor: Editor, msg: ServerMsg) {
         ServerMsg::Closing { reason } => live.problems.update(|p| p.push(reason)),
         ServerMsg::Metrics(m) => {
             // Series index the running topology's nodes.
-            let ids = live.topology.with_untracked(|t| crate::model::node_ids(t.as_ref()));
+            let ids = live.topology.with_untracked(|t| crate::canvas::geometry::node_ids(t.as_ref()));
             live.series.update(|series| {
                 series.resize(ids.len(), Vec::new());
                 for np in m.nodes {
@@ -244,34 +283,35 @@ fn receive(live: Live, editor: Editor, msg: ServerMsg) {
 
 /// Smoothed messages per simulated second on each link, from the crossing counts of this
 /// frame and the last; `None` when the clock did not move.
-fn link_rates(t_ms: f64, counts: Vec<u64>, smoothed: &[f64]) -> Option<Vec<f64>> {
-    CROSSINGS.with(|c| {
-        let mut c = c.borrow_mut();
-        let (t0, ref before) = *c;
-        let dt = (t_ms - t0) / 1000.0;
-        let rates = if before.len() != counts.len() || dt < 0.0 {
-            Some(vec![0.0; counts.len()])
-        } else if dt == 0.0 {
-            None
-        } else {
-            // Smoothing over about a simulated second, whatever the frame interval.
-            let alpha = (dt / 1.0).min(1.0);
-            Some(
-                counts
-                    .iter()
-                    .zip(before)
-                    .enumerate()
-                    .map(|(i, (now, was))| {
-                        let r = now.saturating_sub(*was) as f64 / dt;
-                        let old = smoothed.get(i).copied().unwrap_or(r);
-                        old + alpha * (r - old)
-                    })
-                    .collect(),
-            )
-        };
-        *c = (t_ms, counts);
-        rates
-    })
+fn link_rates(live: Live, t_ms: f64, counts: Vec<u64>) -> Option<Vec<f64>> {
+    let (t0, before) = live.crossings.get_value();
+    let rates = live.link_rates.with_untracked(|smoothed| rates_between(t0, &before, t_ms, &counts, smoothed));
+    live.crossings.set_value((t_ms, counts));
+    rates
+}
+
+fn rates_between(t0: f64, before: &[u64], t_ms: f64, counts: &[u64], smoothed: &[f64]) -> Option<Vec<f64>> {
+    let dt = (t_ms - t0) / 1000.0;
+    if before.len() != counts.len() || dt < 0.0 {
+        Some(vec![0.0; counts.len()])
+    } else if dt == 0.0 {
+        None
+    } else {
+        // Smoothing over about a simulated second, whatever the frame interval.
+        let alpha = dt.min(1.0);
+        Some(
+            counts
+                .iter()
+                .zip(before)
+                .enumerate()
+                .map(|(i, (now, was))| {
+                    let r = now.saturating_sub(*was) as f64 / dt;
+                    let old = smoothed.get(i).copied().unwrap_or(r);
+                    old + alpha * (r - old)
+                })
+                .collect(),
+        )
+    }
 }
 
 /// A new tab opens what a share link (`#t=...`) carries; without one, the canvas of the last
@@ -281,7 +321,7 @@ fn restore(live: Live, editor: Editor) {
     let hash = web_sys::window().and_then(|w| w.location().hash().ok()).filter(|h| h.starts_with("#t="));
     let value = match hash {
         Some(hash) => {
-            let parsed = crate::share::decode(&hash).and_then(|text| {
+            let parsed = crate::state::share::decode(&hash).and_then(|text| {
                 serde_json::from_str(&text).map_err(|e| format!("the link's topology is not JSON: {e}"))
             });
             match parsed {
@@ -320,5 +360,27 @@ pub fn Problems() -> impl IntoView {
                 </ul>
             </section>
         </Show>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reconnection_backs_off_with_jitter_up_to_ten_seconds() {
+        assert_eq!(backoff_ms(0, 1.0), 500.0);
+        assert_eq!(backoff_ms(0, 0.0), 250.0);
+        assert_eq!(backoff_ms(3, 1.0), 4_000.0);
+        assert_eq!(backoff_ms(5, 1.0), 10_000.0);
+        assert_eq!(backoff_ms(1_000, 1.0), 10_000.0);
+        assert!((5_000.0..=10_000.0).contains(&backoff_ms(40, 0.3)));
+    }
+
+    #[test]
+    fn link_rates_from_crossings() {
+        assert_eq!(rates_between(0.0, &[], 1000.0, &[5, 7], &[]), Some(vec![0.0, 0.0]), "a new topology");
+        assert_eq!(rates_between(1000.0, &[5, 7], 1000.0, &[5, 7], &[]), None, "the clock stood still");
+        assert_eq!(rates_between(1000.0, &[5, 7], 2000.0, &[15, 7], &[0.0, 0.0]), Some(vec![10.0, 0.0]));
     }
 }

@@ -6,7 +6,7 @@ use edasim_protocol::{ClientMsg, LogLine};
 use edasim_sim::engine::Level;
 use leptos::prelude::*;
 
-use crate::connection::{Live, send};
+use crate::state::connection::Live;
 
 /// What the filters ask for.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -82,7 +82,7 @@ pub fn EventLog(on_trace: Callback<()>) -> impl IntoView {
                         let root = l.root;
                         view! {
                             <tr class=format!("level-{:?}", l.level).to_lowercase() title="Show this order's trace"
-                                on:click=move |_| { send(&ClientMsg::Trace { msg: root }); on_trace.run(()); }>
+                                on:click=move |_| { live.send(&ClientMsg::Trace { msg: root }); on_trace.run(()); }>
                                 <td>{format!("{:.3}", l.t_ms / 1000.0)}</td>
                                 <td>{format!("{:?}", l.level).to_lowercase()}</td>
                                 <td>{l.node.clone()}</td>

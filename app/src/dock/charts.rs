@@ -4,9 +4,10 @@
 //! dead letters. Plain SVG polylines with labelled axes.
 
 use edasim_sim::stats::Point;
+use edasim_sim::topology::Kind;
 use leptos::prelude::*;
 
-use crate::connection::Live;
+use crate::state::connection::Live;
 
 const W: f64 = 360.0;
 const H: f64 = 150.0;
@@ -94,21 +95,22 @@ fn errors_chart(points: Vec<Point>) -> impl IntoView {
 #[component]
 pub fn Charts() -> impl IntoView {
     let live = expect_context::<Live>();
-    let ed = expect_context::<crate::editor::Editor>();
+    let ed = expect_context::<crate::state::editor::Editor>();
     let content = move || {
         let Some(id) = ed.selection.with(|s| s.single_node().map(str::to_string)) else {
             return system_charts(live).into_any();
         };
         let found = ed.graph.with(|g| {
             let i = g.nodes.iter().position(|n| n.id == id)?;
-            Some((g.nodes[i].kind.clone(), g.running[i]))
+            Some((g.nodes[i].kind, g.running[i]))
         });
         let Some((kind, running)) = found else { return ().into_any() };
         let Some(r) = running else {
             return view! { <p class="hint">{format!("{id} is not in the running simulation yet: restart with the changes to chart it.")}</p> }.into_any();
         };
         let points = live.series.with(|s| s.get(r).cloned().unwrap_or_default());
-        let level_unit = if kind == "service" { "busy workers" } else { "messages" };
+        let service = kind == Some(Kind::Service);
+        let level_unit = if service { "busy workers" } else { "messages" };
         view! {
             <h2 class="dock-title">{format!("{id} · last {} s", points.len())}</h2>
             <div class="charts">
@@ -116,7 +118,7 @@ pub fn Charts() -> impl IntoView {
                     Line { name: "in", class: "in", value: |p| f64::from(p.in_per_s) },
                     Line { name: "out", class: "out", value: |p| f64::from(p.out_per_s) },
                 ], points.clone())}
-                {chart("chart-level", if kind == "service" { "Busy" } else { "Depth" }, level_unit, vec![
+                {chart("chart-level", if service { "Busy" } else { "Depth" }, level_unit, vec![
                     Line { name: "mean", class: "level", value: |p| f64::from(p.level) },
                 ], points.clone())}
                 {latency_chart("Latency", points.clone())}
@@ -134,7 +136,7 @@ pub fn Charts() -> impl IntoView {
 pub fn system_series(topology: &serde_json::Value, series: &[Vec<Point>]) -> Vec<Point> {
     use std::collections::BTreeMap;
     let nodes = topology["nodes"].as_array().map(Vec::as_slice).unwrap_or_default();
-    let kind = |i: usize| nodes.get(i).and_then(|n| n["kind"].as_str()).unwrap_or("");
+    let kind = |i: usize| nodes.get(i).and_then(|n| n["kind"].as_str()).and_then(Kind::from_name);
     let id = |i: usize| nodes.get(i).and_then(|n| n["id"].as_str()).unwrap_or("");
     let publishes: Vec<&str> = topology["links"]
         .as_array()
@@ -142,7 +144,9 @@ pub fn system_series(topology: &serde_json::Value, series: &[Vec<Point>]) -> Vec
         .flatten()
         .filter(|l| {
             let to = l["to"].as_str().unwrap_or("");
-            nodes.iter().any(|n| n["id"] == to && matches!(n["kind"].as_str(), Some("exchange" | "queue")))
+            nodes
+                .iter()
+                .any(|n| n["id"] == to && n["kind"].as_str().and_then(Kind::from_name).is_some_and(Kind::is_messaging))
         })
         .filter_map(|l| l["from"].as_str())
         .collect();
@@ -152,9 +156,9 @@ pub fn system_series(topology: &serde_json::Value, series: &[Vec<Point>]) -> Vec
             let s = by_second.entry(p.t_s).or_insert(Point { t_s: p.t_s, ..Point::default() });
             match kind(i) {
                 // A producer's emissions are its flow out.
-                "producer" => s.in_per_s += p.out_per_s,
-                "queue" => s.level += p.level,
-                "service" => {
+                Some(Kind::Producer) => s.in_per_s += p.out_per_s,
+                Some(Kind::Queue) => s.level += p.level,
+                Some(Kind::Service) => {
                     if !publishes.contains(&id(i)) {
                         s.out_per_s += p.out_per_s;
                     }

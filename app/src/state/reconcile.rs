@@ -7,6 +7,7 @@
 //! compares meanings.
 
 use edasim_sim::engine::Change;
+use edasim_sim::topology::Kind;
 use serde_json::{Map, Value, json};
 
 #[derive(Clone, Debug, PartialEq)]
@@ -19,15 +20,9 @@ pub enum Plan {
     Restart,
 }
 
-/// Node fields the engine changes live, by kind (the names are `Change`'s `param` tags).
+/// Node fields the engine changes live, by kind: the engine's own list (`Kind::live_params`).
 fn live_fields(kind: &str) -> &'static [&'static str] {
-    match kind {
-        "producer" => &["rate_per_s"],
-        "service" => &["replicas", "concurrency", "processing", "failure_rate"],
-        "store" => &["latency", "failure_rate"],
-        "queue" => &["max_length", "message_ttl_ms"],
-        _ => &[],
-    }
+    Kind::from_name(kind).map_or(&[], Kind::live_params)
 }
 
 /// Fields that only the canvas reads.
@@ -154,7 +149,7 @@ mod scenario_tests {
     /// edit, no restart; a rate changed in it is a live change.
     #[test]
     fn the_servers_copy_round_trips() {
-        let text = include_str!("../../scenarios/order-pipeline.json");
+        let text = include_str!("../../../scenarios/order-pipeline.json");
         let once = serde_json::to_value(Model::from_json_str(text).unwrap().topology()).unwrap();
         let twice = serde_json::to_value(Model::from_value(&once).unwrap().topology()).unwrap();
         assert_eq!(plan(&once, &twice), Plan::Same);

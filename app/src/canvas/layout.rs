@@ -1,7 +1,7 @@
 //! A layered layout for topologies saved without positions: each node one column to the right
 //! of what feeds it (longest path from the sources), rows in file order within a column.
 
-use crate::model::ViewGraph;
+use crate::canvas::geometry::ViewGraph;
 
 const COLUMN: f64 = 220.0;
 const ROW: f64 = 110.0;
@@ -33,10 +33,16 @@ pub fn layered(g: &mut ViewGraph) {
 
 #[cfg(test)]
 mod tests {
-    use crate::model::{ViewGraph, ViewLink, ViewNode};
+    use crate::canvas::geometry::{ViewGraph, ViewLink, ViewNode};
 
     fn node(id: &str) -> ViewNode {
-        ViewNode { id: id.into(), label: id.into(), kind: "queue".into(), x: f64::NAN, y: f64::NAN }
+        ViewNode {
+            id: id.into(),
+            label: id.into(),
+            kind: Some(edasim_sim::topology::Kind::Queue),
+            x: f64::NAN,
+            y: f64::NAN,
+        }
     }
 
     #[test]

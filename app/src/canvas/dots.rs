@@ -3,17 +3,15 @@
 //! between frames), so motion is smooth at any speed; an instantaneous hop is shown moving for
 //! a fixed wall-clock moment so that it can be seen at all.
 
-use std::cell::RefCell;
-
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
 
 use edasim_protocol::HopOut;
 
-use crate::connection::{HOPS, Live, now_ms};
-use crate::editor::Editor;
-use crate::model::ViewGraph;
+use crate::canvas::geometry::ViewGraph;
+use crate::state::connection::{Live, now_ms};
+use crate::state::editor::Editor;
 
 /// How long an instantaneous hop is shown moving, in wall milliseconds.
 const INSTANT_MS: f64 = 450.0;
@@ -37,7 +35,7 @@ pub fn Dots() -> impl IntoView {
     let canvas = NodeRef::<leptos::html::Canvas>::new();
     Effect::new(move |_| {
         if let Some(c) = canvas.get() {
-            animate(ed, c);
+            animate(ed, live, c, vec![Vec::new(); PALETTE.len() + 1]);
         }
     });
     view! {
@@ -53,30 +51,22 @@ pub fn Dots() -> impl IntoView {
     }
 }
 
-fn animate(ed: Editor, canvas: HtmlCanvasElement) {
-    draw(ed, &canvas);
-    request_animation_frame(move || animate(ed, canvas));
+/// Draws a frame and asks for the next. `batches` holds the dot centres of a frame, one batch
+/// per colour: handed from frame to frame, so that a frame allocates nothing once they have grown.
+fn animate(ed: Editor, live: Live, canvas: HtmlCanvasElement, mut batches: Vec<Vec<(f64, f64)>>) {
+    draw(ed, live, &canvas, &mut batches);
+    request_animation_frame(move || animate(ed, live, canvas, batches));
 }
 
 /// The dead-letter colour (index `PALETTE.len()` in the batches).
 const DEAD: &str = "#dc2626";
 
-thread_local! {
-    /// Dot centres of the frame being drawn, one batch per colour: kept between frames so a
-    /// frame allocates nothing once they have grown.
-    static BATCHES: RefCell<Vec<Vec<(f64, f64)>>> = RefCell::new(vec![Vec::new(); PALETTE.len() + 1]);
-    /// Where each dot of the last frame was (CSS pixels in the stage) and its message's
-    /// journey (root id), for a click on a dot to open its trace.
-    static DRAWN: RefCell<Vec<(f64, f64, u64)>> = const { RefCell::new(Vec::new()) };
-}
-
 /// The journey (root message id) of the dot nearest the stage point (x, y) in CSS pixels,
 /// if one was drawn within a few pixels of it.
-pub fn pick(x: f64, y: f64) -> Option<u64> {
+pub fn pick(live: Live, x: f64, y: f64) -> Option<u64> {
     const REACH: f64 = 8.0;
-    DRAWN.with(|d| {
-        d.borrow()
-            .iter()
+    live.picks.with_value(|d| {
+        d.iter()
             .map(|&(dx, dy, root)| ((dx - x).powi(2) + (dy - y).powi(2), root))
             .filter(|(d2, _)| *d2 <= REACH * REACH)
             .min_by(|a, b| a.0.total_cmp(&b.0))
@@ -84,7 +74,7 @@ pub fn pick(x: f64, y: f64) -> Option<u64> {
     })
 }
 
-fn draw(ed: Editor, canvas: &HtmlCanvasElement) {
+fn draw(ed: Editor, live: Live, canvas: &HtmlCanvasElement, batches: &mut [Vec<(f64, f64)>]) {
     let ratio = web_sys::window().map_or(1.0, |w| w.device_pixel_ratio());
     let (cw, ch) = (f64::from(canvas.client_width()) * ratio, f64::from(canvas.client_height()) * ratio);
     if canvas.width() != cw as u32 || canvas.height() != ch as u32 {
@@ -104,48 +94,43 @@ fn draw(ed: Editor, canvas: &HtmlCanvasElement) {
     let (ox, oy) = (-cam.x * scale, -cam.y * scale);
     let radius = (5.0 * scale).max(2.5);
     let mut drawn = 0usize;
-    BATCHES.with(|b| {
-        DRAWN.with(|picks| {
-            let mut batches = b.borrow_mut();
-            batches.iter_mut().for_each(Vec::clear);
-            let mut picks = picks.borrow_mut();
-            picks.clear();
-            ed.graph.with_untracked(|g| {
-                HOPS.with(|h| {
-                    let mut h = h.borrow_mut();
-                    let sim_now = if h.playing { h.t_ms + (wall - h.wall_ms).min(1000.0) * h.speed } else { h.t_ms };
-                    let progress = |hop: &HopOut, seen: f64| {
-                        if hop.end_ms > hop.start_ms {
-                            (sim_now - hop.start_ms) / (hop.end_ms - hop.start_ms)
-                        } else {
-                            (wall - seen) / INSTANT_MS
-                        }
-                    };
-                    h.hops.retain(|(hop, seen)| progress(hop, *seen) <= 1.0);
-                    crate::bench::top_up(g, &mut h.hops, wall);
-                    for (hop, seen) in &h.hops {
-                        let p = progress(hop, *seen).max(0.0);
-                        if let Some((x, y)) = place(g, hop.from as usize, hop.to as usize, p) {
-                            let batch = if hop.dead { PALETTE.len() } else { colour_index(&hop.event) };
-                            let (sx, sy) = (x * scale + ox, y * scale + oy);
-                            batches[batch].push((sx, sy));
-                            picks.push((sx / ratio, sy / ratio, hop.root));
-                        }
+    batches.iter_mut().for_each(Vec::clear);
+    live.picks.update_value(|picks| {
+        picks.clear();
+        ed.graph.with_untracked(|g| {
+            live.hops.update_value(|h| {
+                let sim_now = if h.playing { h.t_ms + (wall - h.wall_ms).min(1000.0) * h.speed } else { h.t_ms };
+                let progress = |hop: &HopOut, seen: f64| {
+                    if hop.end_ms > hop.start_ms {
+                        (sim_now - hop.start_ms) / (hop.end_ms - hop.start_ms)
+                    } else {
+                        (wall - seen) / INSTANT_MS
                     }
-                });
-            });
-            for (i, batch) in batches.iter().enumerate().filter(|(_, b)| !b.is_empty()) {
-                ctx.begin_path();
-                for &(x, y) in batch {
-                    ctx.move_to(x + radius, y);
-                    let _ = ctx.arc(x, y, radius, 0.0, std::f64::consts::TAU);
+                };
+                h.hops.retain(|(hop, seen)| progress(hop, *seen) <= 1.0);
+                crate::canvas::bench::top_up(live, g, &mut h.hops, wall);
+                for (hop, seen) in &h.hops {
+                    let p = progress(hop, *seen).max(0.0);
+                    if let Some((x, y)) = place(g, hop.from as usize, hop.to as usize, p) {
+                        let batch = if hop.dead { PALETTE.len() } else { colour_index(&hop.event) };
+                        let (sx, sy) = (x * scale + ox, y * scale + oy);
+                        batches[batch].push((sx, sy));
+                        picks.push((sx / ratio, sy / ratio, hop.root));
+                    }
                 }
-                ctx.set_fill_style_str(PALETTE.get(i).copied().unwrap_or(DEAD));
-                ctx.fill();
-                drawn += batch.len();
-            }
-        })
+            });
+        });
     });
+    for (i, batch) in batches.iter().enumerate().filter(|(_, b)| !b.is_empty()) {
+        ctx.begin_path();
+        for &(x, y) in batch {
+            ctx.move_to(x + radius, y);
+            let _ = ctx.arc(x, y, radius, 0.0, std::f64::consts::TAU);
+        }
+        ctx.set_fill_style_str(PALETTE.get(i).copied().unwrap_or(DEAD));
+        ctx.fill();
+        drawn += batch.len();
+    }
     // What the frame-rate benchmark reads back.
     let _ = canvas.set_attribute("data-drawn", &drawn.to_string());
     let _ = canvas.set_attribute("data-draw-ms", &format!("{:.2}", now_ms() - started));

@@ -3,10 +3,10 @@
 use edasim_protocol::ClientMsg;
 use leptos::prelude::*;
 
-use crate::connection::{Live, send};
-use crate::doc::GRID;
-use crate::editor::Editor;
-use crate::graph::in_text_field;
+use crate::canvas::graph::in_text_field;
+use crate::state::connection::Live;
+use crate::state::doc::GRID;
+use crate::state::editor::Editor;
 
 /// (keys, what they do), as the overlay shows them.
 pub const SHORTCUTS: &[(&str, &str)] = &[
@@ -110,7 +110,7 @@ pub fn install(live: Live, ed: Editor) {
                 true
             }
             (false, " ") if !on_button(&e) => {
-                send(&if live.playing.get_untracked() { ClientMsg::Pause {} } else { ClientMsg::Play {} });
+                live.send(&if live.playing.get_untracked() { ClientMsg::Pause {} } else { ClientMsg::Play {} });
                 true
             }
             _ => false,

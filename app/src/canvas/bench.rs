@@ -4,31 +4,26 @@
 //! browser test `dots_frame_rate` opens it in headless Chromium and times
 //! `requestAnimationFrame`.
 
-use std::cell::Cell;
-
 use edasim_protocol::HopOut;
+use leptos::prelude::*;
 
-use crate::model::ViewGraph;
-
-thread_local! {
-    /// Dots asked for, and the messages numbered so far.
-    static BENCH: Cell<Option<(usize, u64)>> = const { Cell::new(None) };
-}
+use crate::canvas::geometry::ViewGraph;
+use crate::state::connection::Live;
 
 /// Reads the page's URL: does it ask for the benchmark, with how many dots?
-pub fn configure() {
+pub fn configure(live: Live) {
     let search = web_sys::window().and_then(|w| w.location().search().ok()).unwrap_or_default();
     let query = search.trim_start_matches('?');
     if query.split('&').any(|kv| kv == "bench=dots") {
         let n = query.split('&').find_map(|kv| kv.strip_prefix("n=")).and_then(|n| n.parse().ok()).unwrap_or(2000);
-        BENCH.with(|b| b.set(Some((n, 0))));
+        live.bench.set_value(Some((n, 0)));
     }
 }
 
 /// Called by the dots layer after it dropped the dots that arrived and before it draws: tops
 /// them up to `n`, along the links the run plays.
-pub fn top_up(g: &ViewGraph, hops: &mut Vec<(HopOut, f64)>, wall: f64) {
-    let Some((n, mut seq)) = BENCH.with(Cell::get) else { return };
+pub fn top_up(live: Live, g: &ViewGraph, hops: &mut Vec<(HopOut, f64)>, wall: f64) {
+    let Some((n, mut seq)) = live.bench.get_value() else { return };
     let links: Vec<(u32, u32, u32)> = g
         .links
         .iter()
@@ -64,5 +59,5 @@ pub fn top_up(g: &ViewGraph, hops: &mut Vec<(HopOut, f64)>, wall: f64) {
         let age = if first { (seq % 450) as f64 } else { 0.0 };
         hops.push((hop, wall - age));
     }
-    BENCH.with(|b| b.set(Some((n, seq))));
+    live.bench.set_value(Some((n, seq)));
 }

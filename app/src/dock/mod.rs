@@ -1,4 +1,12 @@
 //! The bottom dock: Charts, Event log and Trace, as tabs.
+//!
+//! - `charts.rs`: the selected node's (or the whole system's) per-second series;
+//! - `eventlog.rs`: the filterable event log;
+//! - `trace.rs`: an order's hops on one time axis.
+
+pub mod charts;
+pub mod eventlog;
+pub mod trace;
 
 use leptos::prelude::*;
 
@@ -11,7 +19,7 @@ enum Tab {
 
 #[component]
 pub fn Dock() -> impl IntoView {
-    let live = expect_context::<crate::connection::Live>();
+    let live = expect_context::<crate::state::connection::Live>();
     let tab = RwSignal::new(Tab::Charts);
     // A trace asked for (a log line, a dot clicked on the canvas) opens its tab.
     Effect::new(move |_| {
@@ -35,9 +43,9 @@ pub fn Dock() -> impl IntoView {
             </div>
             <div class="tab-body">
                 {move || match tab.get() {
-                    Tab::Charts => view! { <crate::charts::Charts /> }.into_any(),
-                    Tab::Log => view! { <crate::eventlog::EventLog on_trace=show_trace /> }.into_any(),
-                    Tab::Trace => view! { <crate::trace::Trace /> }.into_any(),
+                    Tab::Charts => view! { <crate::dock::charts::Charts /> }.into_any(),
+                    Tab::Log => view! { <crate::dock::eventlog::EventLog on_trace=show_trace /> }.into_any(),
+                    Tab::Trace => view! { <crate::dock::trace::Trace /> }.into_any(),
                 }}
             </div>
         </section>

@@ -1,16 +1,16 @@
 //! The inspector's form: each field a node kind or a link role takes, with what it means (the
 //! text of `docs/topology.md`, shown on hover) and how its text becomes a JSON value.
 
-use edasim_sim::topology::LinkRole;
+use edasim_sim::topology::limits::{self, Bounds};
+use edasim_sim::topology::{Kind, LinkRole};
 use serde_json::{Value, json};
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Input {
-    /// A number, optionally whole, within a range; empty removes an optional field.
+    /// A number within its bounds (the engine's table, `edasim_sim::topology::limits`);
+    /// empty removes an optional field.
     Number {
-        min: f64,
-        max: f64,
-        whole: bool,
+        bounds: Bounds,
         optional: bool,
     },
     Text {
@@ -39,17 +39,16 @@ const fn f(name: &'static str, label: &'static str, help: &'static str, input: I
     Field { name, label, help, input }
 }
 
-const fn num(min: f64, max: f64, whole: bool, optional: bool) -> Input {
-    Input::Number { min, max, whole, optional }
+const fn num(bounds: Bounds, optional: bool) -> Input {
+    Input::Number { bounds, optional }
 }
 
 const DIST: &str = "A distribution: a number (constant ms), or {\"dist\": \"exponential\", \"mean_ms\": 100}, \
                     \"constant\" (ms), \"uniform\" (min_ms, max_ms), \"normal\" or \"lognormal\" (mean_ms, stddev_ms).";
-const BIG: f64 = 1e12;
 
-pub fn node_fields(kind: &str) -> &'static [Field] {
+pub fn node_fields(kind: Kind) -> &'static [Field] {
     const PRODUCER: &[Field] = &[
-        f("rate_per_s", "Rate (events/s)", "Events per second this producer emits.", num(0.0, BIG, false, false)),
+        f("rate_per_s", "Rate (events/s)", "Events per second this producer emits.", num(limits::RATE_PER_S, false)),
         f(
             "arrival",
             "Arrivals",
@@ -62,7 +61,7 @@ pub fn node_fields(kind: &str) -> &'static [Field] {
             "The type name of the events emitted (default: the producer's id).",
             Input::Text { optional: true },
         ),
-        f("limit", "Limit", "Stop after this many events (empty: never).", num(0.0, BIG, true, true)),
+        f("limit", "Limit", "Stop after this many events (empty: never).", num(limits::LIMIT, true)),
         f(
             "schedule",
             "Schedule",
@@ -81,7 +80,7 @@ pub fn node_fields(kind: &str) -> &'static [Field] {
             "max_length",
             "Max length",
             "Ready messages the queue holds at most (empty: unbounded).",
-            num(0.0, BIG, true, true),
+            num(limits::MAX_LENGTH, true),
         ),
         f(
             "overflow",
@@ -93,13 +92,13 @@ pub fn node_fields(kind: &str) -> &'static [Field] {
             "message_ttl_ms",
             "Message TTL (ms)",
             "A message waiting longer expires (dead-lettered if the queue has a dead-letter link).",
-            num(0.0, BIG, false, true),
+            num(limits::DURATION_MS, true),
         ),
         f(
             "delivery_limit",
             "Delivery limit",
             "After this many redeliveries a message is dead-lettered.",
-            num(0.0, BIG, true, true),
+            num(limits::DELIVERY_LIMIT, true),
         ),
     ];
     const SERVICE: &[Field] = &[
@@ -107,21 +106,21 @@ pub fn node_fields(kind: &str) -> &'static [Field] {
             "replicas",
             "Replicas",
             "Instances consuming in parallel (a Kubernetes autoscaler changes this).",
-            num(0.0, 10_000.0, true, false),
+            num(limits::REPLICAS, false),
         ),
-        f("concurrency", "Concurrency", "Messages each replica processes at once.", num(1.0, 10_000.0, true, false)),
+        f("concurrency", "Concurrency", "Messages each replica processes at once.", num(limits::CONCURRENCY, false)),
         f(
             "prefetch",
             "Prefetch",
             "Unacknowledged messages per replica (default: the concurrency).",
-            num(1.0, 100_000.0, true, true),
+            num(limits::PREFETCH, true),
         ),
         f("processing", "Processing time", DIST, Input::Dist { optional: false }),
         f(
             "failure_rate",
             "Failure rate",
             "Chance (0 to 1) that processing a message fails.",
-            num(0.0, 1.0, false, false),
+            num(limits::PROBABILITY, false),
         ),
         f(
             "on_failure",
@@ -136,27 +135,26 @@ pub fn node_fields(kind: &str) -> &'static [Field] {
             "failure_rate",
             "Failure rate",
             "Chance (0 to 1) that a call fails (the calling attempt fails).",
-            num(0.0, 1.0, false, false),
+            num(limits::PROBABILITY, false),
         ),
         f(
             "dedup_ttl_ms",
             "Dedup key TTL (ms)",
             "How long a dedup store remembers a message id (empty: for ever).",
-            num(0.0, BIG, false, true),
+            num(limits::DURATION_MS, true),
         ),
     ];
     match kind {
-        "producer" => PRODUCER,
-        "exchange" => EXCHANGE,
-        "queue" => QUEUE,
-        "service" => SERVICE,
-        "store" => STORE,
-        _ => &[],
+        Kind::Producer => PRODUCER,
+        Kind::Exchange => EXCHANGE,
+        Kind::Queue => QUEUE,
+        Kind::Service => SERVICE,
+        Kind::Store => STORE,
     }
 }
 
 /// The fields of a link, by what it means and its source kind.
-pub fn link_fields(role: LinkRole, from_kind: &str) -> Vec<Field> {
+pub fn link_fields(role: LinkRole, from_kind: Kind) -> Vec<Field> {
     const LATENCY: Field = f(
         "latency",
         "Latency",
@@ -177,10 +175,10 @@ pub fn link_fields(role: LinkRole, from_kind: &str) -> Vec<Field> {
                     "probability",
                     "Probability",
                     "Publish on this link with this chance (default 1).",
-                    num(0.0, 1.0, false, true),
+                    num(limits::PROBABILITY, true),
                 ),
             ];
-            if from_kind == "service" {
+            if from_kind == Kind::Service {
                 v.push(f(
                     "when",
                     "When",
@@ -246,18 +244,10 @@ pub fn parse(input: Input, text: &str) -> Result<Option<Value>, String> {
         {
             Ok(None)
         }
-        Input::Number { min, max, whole, .. } => {
-            let v: f64 = t.parse().map_err(|_| format!("\"{t}\" is not a number"))?;
-            if !(min..=max).contains(&v) {
-                return Err(format!("expected {min} to {max}"));
-            }
-            if whole {
-                if v.fract() != 0.0 {
-                    return Err("expected a whole number".into());
-                }
-                return Ok(Some(json!(v as u64)));
-            }
-            Ok(Some(json!(v)))
+        Input::Number { bounds, .. } => {
+            let v: f64 = t.parse().map_err(|_| format!("\"{t}\" is not a number; expected {}", bounds.expected()))?;
+            bounds.check(v)?;
+            Ok(Some(if bounds.whole { json!(v as u64) } else { json!(v) }))
         }
         Input::Text { .. } => Ok(Some(json!(t))),
         Input::Choice(options) => {
@@ -324,14 +314,17 @@ mod tests {
 
     #[test]
     fn typed_text_becomes_values_or_reasons() {
-        let rate = node_fields("producer")[0].input;
+        let rate = node_fields(Kind::Producer)[0].input;
         assert_eq!(parse(rate, " 150 "), Ok(Some(json!(150.0))));
-        assert!(parse(rate, "-1").unwrap_err().contains("expected 0"));
+        assert_eq!(parse(rate, "-1").unwrap_err(), "expected a number from 0 to 1000000 events per second, found -1");
+        let replicas = node_fields(Kind::Service)[0].input;
+        assert_eq!(parse(replicas, "0"), Ok(Some(json!(0))), "the loader's and the engine's range: 0 to 1000");
+        assert!(parse(replicas, "1001").unwrap_err().contains("from 0 to 1000 replicas"));
         assert!(parse(rate, "fast").unwrap_err().contains("not a number"));
-        let max_len = node_fields("queue")[0].input;
+        let max_len = node_fields(Kind::Queue)[0].input;
         assert_eq!(parse(max_len, ""), Ok(None), "an optional field is removed");
-        assert_eq!(parse(max_len, "2.5").unwrap_err(), "expected a whole number");
-        let processing = node_fields("service")[3].input;
+        assert!(parse(max_len, "2.5").unwrap_err().starts_with("expected a whole number"));
+        let processing = node_fields(Kind::Service)[3].input;
         assert_eq!(
             parse(processing, "{\"dist\":\"constant\",\"ms\":5}"),
             Ok(Some(json!({"dist": "constant", "ms": 5})))
@@ -360,11 +353,23 @@ mod tests {
 
     #[test]
     fn every_kind_and_role_has_its_fields() {
-        for kind in edasim_sim::topology::KIND_NAMES {
+        for kind in Kind::ALL {
             assert!(!node_fields(kind).is_empty(), "{kind}");
         }
-        assert!(link_fields(LinkRole::Publish, "service").iter().any(|f| f.name == "when"));
-        assert!(!link_fields(LinkRole::Publish, "producer").iter().any(|f| f.name == "when"));
-        assert_eq!(link_fields(LinkRole::Consume, "queue").len(), 1, "latency only");
+        assert!(link_fields(LinkRole::Publish, Kind::Service).iter().any(|f| f.name == "when"));
+        assert!(!link_fields(LinkRole::Publish, Kind::Producer).iter().any(|f| f.name == "when"));
+        assert_eq!(link_fields(LinkRole::Consume, Kind::Queue).len(), 1, "latency only");
+    }
+
+    /// Every number field's range is the engine's: what the loader and live changes accept.
+    #[test]
+    fn number_fields_take_their_bounds_from_the_engine() {
+        for kind in Kind::ALL {
+            for field in node_fields(kind) {
+                if let Input::Number { bounds, .. } = field.input {
+                    assert_eq!(Some(bounds), limits::of_field(field.name), "{kind}.{}", field.name);
+                }
+            }
+        }
     }
 }

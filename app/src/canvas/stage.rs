@@ -3,25 +3,25 @@
 
 use leptos::prelude::*;
 
-use crate::editor::{Checked, Editor};
-use crate::keys::zoom;
-use crate::model::{NODE_H, NODE_W, NOTE_H, NOTE_W};
+use crate::canvas::geometry::{NODE_H, NODE_W, NOTE_H, NOTE_W};
+use crate::panels::keys::zoom;
+use crate::state::editor::{Checked, Editor};
 
 #[component]
 pub fn Stage() -> impl IntoView {
     let ed = expect_context::<Editor>();
-    let live = expect_context::<crate::connection::Live>();
+    let live = expect_context::<crate::state::connection::Live>();
     // A topology file dropped on the canvas opens like an import.
     let drop = move |e: web_sys::DragEvent| {
         e.prevent_default();
         if let Some(file) = e.data_transfer().and_then(|d| d.files()).and_then(|f| f.get(0)) {
-            crate::files::read_file(live, ed, file);
+            crate::panels::files::read_file(live, ed, file);
         }
     };
     view! {
         <main class="stage" aria-label="Canvas" on:dragover=|e: web_sys::DragEvent| e.prevent_default() on:drop=drop>
-            <crate::graph::Graph />
-            <crate::dots::Dots />
+            <crate::canvas::graph::Graph />
+            <crate::canvas::dots::Dots />
             <Find />
             <Pending />
             <div class="zoom" role="group" aria-label="View">
@@ -164,7 +164,7 @@ fn Minimap() -> impl IntoView {
             {move || {
                 let (x0, y0, s, (vx, vy, vw, vh)) = frame();
                 let nodes = ed.graph.with(|g| g.nodes.iter().map(|n| view! {
-                    <rect class=format!("mini-node {}", n.kind) x=(n.x - x0) * s y=(n.y - y0) * s width=NODE_W * s height=NODE_H * s />
+                    <rect class=format!("mini-node {}", n.kind.map_or("", |k| k.name())) x=(n.x - x0) * s y=(n.y - y0) * s width=NODE_W * s height=NODE_H * s />
                 }).collect_view());
                 let notes = ed.graph.with(|g| g.notes.iter().map(|n| view! {
                     <rect class="mini-note" x=(n.x - x0) * s y=(n.y - y0) * s width=NOTE_W * s height=NOTE_H * s />

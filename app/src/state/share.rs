@@ -24,7 +24,7 @@ pub fn decode(fragment: &str) -> Result<String, String> {
 mod tests {
     #[test]
     fn round_trip_and_damage() {
-        let text = include_str!("../../scenarios/order-pipeline.json");
+        let text = include_str!("../../../scenarios/order-pipeline.json");
         let f = super::encode(text);
         assert!(f.len() < text.len() / 2, "compressed: {} of {}", f.len(), text.len());
         assert!(f.bytes().all(|b| b.is_ascii_alphanumeric() || b"=-_".contains(&b)), "URL-safe");

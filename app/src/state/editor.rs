@@ -11,11 +11,15 @@ use edasim_sim::{Model, Problem};
 use leptos::prelude::*;
 use serde_json::Value;
 
-use crate::camera::Camera;
-use crate::connection::{Live, send};
-use crate::doc::{Clip, Doc, Selection};
-use crate::model::ViewGraph;
-use crate::reconcile::{Plan, plan};
+use std::collections::BTreeSet;
+
+use crate::canvas::camera::Camera;
+use crate::canvas::geometry::{NODE_H, NODE_W, NOTE_H, NOTE_W, ViewGraph};
+use crate::canvas::gestures::Gesture;
+use crate::panels::palette::Item;
+use crate::state::connection::Live;
+use crate::state::doc::{Clip, Doc, Selection, moved_to};
+use crate::state::reconcile::{Plan, plan};
 
 /// The canvas as the engine's model reads it.
 #[derive(Clone, Debug, PartialEq)]
@@ -30,8 +34,30 @@ pub enum Checked {
     Invalid(Vec<Problem>),
 }
 
+/// A drag in progress, drawn without touching the document: what moves (canvas indices) and
+/// by how much. Releasing it makes one edit of the document.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct DragPreview {
+    pub nodes: BTreeSet<usize>,
+    pub notes: BTreeSet<usize>,
+    pub dx: f64,
+    pub dy: f64,
+    pub to_grid: bool,
+}
+
+impl DragPreview {
+    pub fn new(ed: Editor, sel: &Selection, dx: f64, dy: f64, to_grid: bool) -> DragPreview {
+        let nodes = ed.graph.with_untracked(|g| {
+            g.nodes.iter().enumerate().filter(|(_, n)| sel.nodes.contains(&n.id)).map(|(i, _)| i).collect()
+        });
+        DragPreview { nodes, notes: sel.notes.clone(), dx, dy, to_grid }
+    }
+}
+
 #[derive(Clone, Copy)]
 pub struct Editor {
+    /// The connection this editor's edits go to.
+    pub live: Live,
     pub doc: RwSignal<Doc>,
     pub selection: RwSignal<Selection>,
     pub camera: RwSignal<Camera>,
@@ -48,6 +74,10 @@ pub struct Editor {
     pub help: RwSignal<bool>,
     /// Local storage could not keep the canvas: closing the tab would lose it.
     pub storage_failed: RwSignal<bool>,
+    /// The pointer gesture in progress.
+    pub gesture: StoredValue<Gesture>,
+    /// A drag's preview: where what is being moved is drawn until it is released.
+    pub drag: RwSignal<Option<DragPreview>>,
     clip: StoredValue<Option<Clip>>,
     /// The next `loaded` replaces the canvas (a scenario picked from the server's list).
     adopt: StoredValue<bool>,
@@ -91,6 +121,7 @@ impl Editor {
             g
         });
         let ed = Editor {
+            live,
             doc,
             selection: RwSignal::new(Selection::default()),
             camera: RwSignal::new(Camera::default()),
@@ -101,6 +132,8 @@ impl Editor {
             tip: RwSignal::new(None),
             help: RwSignal::new(false),
             storage_failed: RwSignal::new(false),
+            gesture: StoredValue::new(Gesture::Idle),
+            drag: RwSignal::new(None),
             clip: StoredValue::new(None),
             adopt: StoredValue::new(false),
             applied: StoredValue::new(None),
@@ -134,7 +167,7 @@ impl Editor {
             Plan::Same => self.pending.set(false),
             Plan::Live(changes) => {
                 for (node, change) in changes {
-                    send(&ClientMsg::SetParam { node, change });
+                    live.send(&ClientMsg::SetParam { node, change });
                 }
                 self.applied.set_value(Some(normal));
                 self.pending.set(false);
@@ -161,7 +194,7 @@ impl Editor {
 
     fn load(self, normal: Value) {
         self.last_sent.set_value(Some(normal.clone()));
-        send(&ClientMsg::LoadTopology { topology: normal });
+        self.live.send(&ClientMsg::LoadTopology { topology: normal });
     }
 
     /// The server loaded `topology` (ours, a scenario, or its default at connection).
@@ -186,7 +219,7 @@ impl Editor {
 
     /// Starts the run again from zero, with the canvas's live values applied over it.
     pub fn reset(self, live: Live) {
-        send(&ClientMsg::Reset {});
+        live.send(&ClientMsg::Reset {});
         // The engine is back to the loaded topology: the canvas's live values go again.
         self.applied.set_value(live.topology.get_untracked());
         if let Checked::Valid { normal, .. } = self.check.get_untracked() {
@@ -197,7 +230,7 @@ impl Editor {
     /// Picks a shipped scenario: the server loads it and the canvas becomes it.
     pub fn open_scenario(self, name: String) {
         self.adopt.set_value(true);
-        send(&ClientMsg::LoadScenario { name });
+        self.live.send(&ClientMsg::LoadScenario { name });
     }
 
     /// Opens a topology the user brought (a file, pasted text, a share link): checked here
@@ -344,14 +377,59 @@ impl Editor {
         }
     }
 
+    pub fn set_gesture(self, g: Gesture) {
+        self.gesture.set_value(g);
+    }
+
+    /// Ends the gesture in progress, returning it.
+    pub fn take_gesture(self) -> Gesture {
+        let mut g = Gesture::Idle;
+        self.gesture.update_value(|cur| g = std::mem::take(cur));
+        g
+    }
+
+    /// Where node `i` of the canvas is drawn: its place in the document, or where the drag in
+    /// progress puts it.
+    pub fn node_pos(self, i: usize) -> Option<(f64, f64)> {
+        let at = self.graph.with(|g| g.nodes.get(i).map(|n| (n.x, n.y)))?;
+        Some(self.drag.with(|d| match d {
+            Some(d) if d.nodes.contains(&i) => moved_to(at, d.dx, d.dy, d.to_grid),
+            _ => at,
+        }))
+    }
+
+    /// Where note `i` is drawn (see [`Editor::node_pos`]).
+    pub fn note_pos(self, i: usize) -> Option<(f64, f64)> {
+        let at = self.graph.with(|g| g.notes.get(i).map(|n| (n.x, n.y)))?;
+        Some(self.drag.with(|d| match d {
+            Some(d) if d.notes.contains(&i) => moved_to(at, d.dx, d.dy, d.to_grid),
+            _ => at,
+        }))
+    }
+
+    /// Places a palette item centred on the world point `at` and selects it: the one way a node
+    /// or a note is added, whether dropped on the canvas or placed from the keyboard.
+    pub fn place(self, item: Item, at: (f64, f64)) {
+        match item {
+            Item::Note => {
+                let mut i = 0;
+                self.doc.update(|d| i = d.add_note("A note", (at.0 - NOTE_W / 2.0, at.1 - NOTE_H / 2.0)));
+                self.selection.set(Selection { notes: [i].into(), ..Selection::default() });
+            }
+            Item::Node(kind) => {
+                let mut id = String::new();
+                self.doc.update(|d| id = d.add_node(kind, (at.0 - NODE_W / 2.0, at.1 - NODE_H / 2.0)));
+                self.selection.set(Selection::node(&id));
+            }
+        }
+    }
+
     /// Selects a node and brings it to the middle of the view.
     pub fn reveal(self, id: &str) {
-        let Some((x, y)) = self.graph.with_untracked(|g| {
-            g.nodes
-                .iter()
-                .find(|n| n.id == id)
-                .map(|n| (n.x + crate::model::NODE_W / 2.0, n.y + crate::model::NODE_H / 2.0))
-        }) else {
+        let Some((x, y)) = self
+            .graph
+            .with_untracked(|g| g.nodes.iter().find(|n| n.id == id).map(|n| (n.x + NODE_W / 2.0, n.y + NODE_H / 2.0)))
+        else {
             return;
         };
         let (w, h) = self.stage.get_untracked();

@@ -3,8 +3,8 @@
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
-use crate::connection::Live;
-use crate::editor::Editor;
+use crate::state::connection::Live;
+use crate::state::editor::Editor;
 
 #[component]
 pub fn Files() -> impl IntoView {
@@ -29,7 +29,7 @@ pub fn Files() -> impl IntoView {
     };
     let share = move |_| {
         let value = ed.doc.with_untracked(|d| d.value.clone());
-        let fragment = crate::share::encode(&value.to_string());
+        let fragment = crate::state::share::encode(&value.to_string());
         let base = web_sys::window().and_then(|w| w.location().href().ok()).unwrap_or_default();
         let base = base.split('#').next().unwrap_or("").to_string();
         set_share_url.set(Some(format!("{base}#{fragment}")));

@@ -1,0 +1,142 @@
+//! A node on the canvas: its kind's shape, its name, its live figures and health, and its port
+//! to drag links from.
+
+use edasim_protocol::{Health, NodeLive};
+use edasim_sim::topology::Kind;
+use leptos::prelude::*;
+use web_sys::PointerEvent;
+
+use crate::canvas::geometry::{NODE_H, NODE_W};
+use crate::canvas::gestures::{Gesture, grab, toggle};
+use crate::state::connection::Live;
+use crate::state::doc::Selection;
+use crate::state::editor::Editor;
+
+/// The figure a node shows under its name.
+fn figure(kind: Kind, live: Option<&NodeLive>) -> String {
+    let Some(n) = live else { return String::new() };
+    match kind {
+        Kind::Queue => format!("{} ready · {} unacked", n.depth, n.unacked),
+        Kind::Service => format!("{}/{} busy · {} up", n.busy, n.workers, n.replicas_up),
+        Kind::Producer if n.blocked => "blocked: memory alarm".to_string(),
+        _ => String::new(),
+    }
+}
+
+pub fn icon(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Producer => "⇢",
+        Kind::Exchange => "⋔",
+        Kind::Queue => "☰",
+        Kind::Service => "⚙",
+        Kind::Store => "⛁",
+    }
+}
+
+/// The outline of a node of `kind` in its `NODE_W` × `NODE_H` box: a pill for producers, a
+/// hexagon for exchanges, a box for queues, a rounded box for services, a cylinder for stores.
+pub fn outline(kind: Kind) -> String {
+    let (w, h) = (NODE_W, NODE_H);
+    let rounded = |r: f64| {
+        format!(
+            "M {r} 0 H {} A {r} {r} 0 0 1 {w} {r} V {} A {r} {r} 0 0 1 {} {h} H {r} A {r} {r} 0 0 1 0 {} V {r} A {r} {r} 0 0 1 {r} 0 Z",
+            w - r,
+            h - r,
+            w - r,
+            h - r
+        )
+    };
+    match kind {
+        Kind::Producer => rounded(h / 2.0),
+        Kind::Exchange => format!("M 14 0 H {} L {w} {} L {} {h} H 14 L 0 {} Z", w - 14.0, h / 2.0, w - 14.0, h / 2.0),
+        Kind::Store => format!(
+            "M 0 7 A {} 7 0 0 1 {w} 7 V {} A {} 7 0 0 1 0 {} Z M 0 7 A {} 7 0 0 0 {w} 7",
+            w / 2.0,
+            h - 7.0,
+            w / 2.0,
+            h - 7.0,
+            w / 2.0
+        ),
+        Kind::Service => rounded(10.0),
+        Kind::Queue => rounded(4.0),
+    }
+}
+
+/// A label that fits its box (the whole one is the node's tooltip).
+fn short(label: &str) -> String {
+    const MAX: usize = 17;
+    if label.chars().count() <= MAX {
+        label.to_string()
+    } else {
+        format!("{}…", label.chars().take(MAX - 1).collect::<String>())
+    }
+}
+
+#[component]
+pub fn NodeView(i: usize, id: String, kind: Kind, live: Live) -> impl IntoView {
+    let ed = expect_context::<Editor>();
+    let label = Memo::new(move |_| ed.graph.with(|g| g.nodes.get(i).map(|n| n.label.clone()).unwrap_or_default()));
+    // Where it is drawn: its place in the document, or where a drag in progress puts it.
+    let pos = Memo::new(move |_| ed.node_pos(i));
+    let running = move || ed.graph.with(|g| g.running.get(i).copied().flatten());
+    let node_live = move || {
+        let r = running()?;
+        live.frame.with(|f| f.as_ref().and_then(|f| f.nodes.get(r).cloned()))
+    };
+    let health = move || node_live().map_or(Health::Ok, |l| l.health);
+    let blocked = move || node_live().is_some_and(|l| l.blocked);
+    // On the journey of the message the trace tab shows.
+    let traced = move || {
+        let Some(r) = running() else { return false };
+        live.trace.with(|t| {
+            t.as_ref().is_some_and(|(_, hops)| hops.iter().any(|h| h.from as usize == r || h.to as usize == r))
+        })
+    };
+    let fill = move || match (kind, node_live()) {
+        (Kind::Queue, Some(l)) => (l.depth as f64 / 50.0).min(1.0) * (NODE_W - 12.0),
+        _ => 0.0,
+    };
+    let id_sel = id.clone();
+    let selected = Memo::new(move |_| ed.selection.with(|s| s.nodes.contains(&id_sel)));
+    let id_down = id.clone();
+    let down = move |e: PointerEvent| {
+        grab(ed, &e, |s, shift| {
+            if shift {
+                toggle(&mut s.nodes, &id_down);
+            } else if !s.nodes.contains(&id_down) {
+                *s = Selection::node(&id_down);
+            }
+        })
+    };
+    let id_port = id.clone();
+    let port_down = move |e: PointerEvent| {
+        e.stop_propagation();
+        ed.set_gesture(Gesture::Link { from: id_port.clone() });
+    };
+    let id_key = id.clone();
+    let key = move |e: web_sys::KeyboardEvent| {
+        if e.key() == "Enter" || e.key() == " " {
+            e.prevent_default();
+            ed.selection.set(Selection::node(&id_key));
+        }
+    };
+    let title = move || format!("{} ({kind})", label.get());
+    view! {
+        <g class=format!("node {kind}") class:warning=move || health() == Health::Warning
+            class:error=move || health() == Health::Error class:selected=move || selected.get()
+            class:blocked=blocked class:not-running=move || running().is_none() class:traced=traced
+            on:pointerdown=down on:keydown=key
+            tabindex="0" role="button" aria-label=title aria-pressed=move || selected.get().to_string()
+            transform=move || pos.get().map(|(x, y)| format!("translate({x} {y})")).unwrap_or_default() data-id=id.clone()>
+            <title>{title}</title>
+            <path class="shape" d=outline(kind) />
+            <rect class="fill" x="6" y=NODE_H - 10.0 height="5" width=fill />
+            <text class="icon" x="12" y="26">{icon(kind)}</text>
+            <text class="label" x="32" y="26">{move || short(&label.get())}</text>
+            <text class="figure" x="12" y="43">{move || figure(kind, node_live().as_ref())}</text>
+            <circle class="port" cx=NODE_W cy=NODE_H / 2.0 r="7" on:pointerdown=port_down>
+                <title>"Drag to another node to link"</title>
+            </circle>
+        </g>
+    }
+}

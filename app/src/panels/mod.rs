@@ -1,0 +1,17 @@
+//! The panels around the canvas.
+//!
+//! - `topbar.rs`: scenarios, New, undo/redo, play, pause, step, reset, speed, seed, clock,
+//!   totals, the memory alarm and the speed kept; `theme.rs`: light and dark.
+//! - `palette.rs`: what can be placed on the canvas.
+//! - `inspector.rs`: the selected thing's form; `fields.rs`: each field's meaning, range and
+//!   parsing.
+//! - `files.rs`: export and import (dialog, paste, drop).
+//! - `keys.rs`: keyboard shortcuts and the `?` overlay.
+
+pub mod fields;
+pub mod files;
+pub mod inspector;
+pub mod keys;
+pub mod palette;
+pub mod theme;
+pub mod topbar;
