@@ -609,3 +609,87 @@ async fn zoom_fit_minimap_find_and_shortcuts() {
     eventually("closed", || async { c.find(Locator::Css("#shortcuts")).await.is_err() }).await;
     c.close().await.unwrap();
 }
+
+/// A 300-node topology: 100 producers, each with its own event type, feeding 100 queues
+/// consumed by 100 services, laid out in three columns.
+fn three_hundred_nodes() -> serde_json::Value {
+    let mut nodes = Vec::new();
+    let mut links = Vec::new();
+    for i in 0..100 {
+        let y = f64::from(i) * 80.0;
+        nodes.push(json!({"id": format!("p{i}"), "kind": "producer", "rate_per_s": 1, "event": format!("e{i}"), "pos": [0, y]}));
+        nodes.push(json!({"id": format!("q{i}"), "kind": "queue", "pos": [300, y]}));
+        nodes.push(json!({"id": format!("s{i}"), "kind": "service", "processing": 5, "pos": [600, y]}));
+        links.push(json!({"from": format!("p{i}"), "to": format!("q{i}")}));
+        links.push(json!({"from": format!("q{i}"), "to": format!("s{i}")}));
+    }
+    json!({"version": 1, "name": "Three hundred", "seed": 1, "nodes": nodes, "links": links})
+}
+
+/// Dragging a node across a 300-node canvas stays smooth (the drag is previewed, and the
+/// document is edited once, on release): at least 50 frames a second while the pointer moves,
+/// and one step of undo puts the node back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "browser test: needs chromium, chromedriver and dist/ (scripts/test.sh provides them and runs it)"]
+async fn dragging_on_a_300_node_canvas_keeps_the_frame_rate() {
+    use fantoccini::actions::{InputSource, MOUSE_BUTTON_LEFT, MouseActions, PointerAction};
+    let (_server, _driver, c, url, _) = start().await;
+    c.goto(&url).await.unwrap();
+    eventually("the graph is drawn", || async { node_count(&c).await == 15 }).await;
+    import(&c, &three_hundred_nodes().to_string()).await;
+    eventually("300 nodes drawn", || async { node_count(&c).await == 300 }).await;
+    let transform = || async {
+        let t = c.execute(
+            "return document.querySelector(\"svg#graph .node[data-id='q50']\").getAttribute('transform')",
+            vec![],
+        );
+        t.await.unwrap().as_str().unwrap_or_default().to_string()
+    };
+    let before = transform().await;
+
+    // The page's own animation-frame clock, sampled while a hand drags q50 around for 3 s.
+    c.execute(
+        "window.__frames = []; const f = ts => { window.__frames.push(ts); if (window.__frames.length < 100000) requestAnimationFrame(f); }; requestAnimationFrame(f);",
+        vec![],
+    )
+    .await
+    .unwrap();
+    let node = c.find(Locator::Css("svg#graph .node[data-id='q50'] .shape")).await.unwrap();
+    let mut mouse = MouseActions::new("mouse".into())
+        .then(PointerAction::MoveToElement { element: node, duration: None, x: 0.0, y: 0.0 })
+        .then(PointerAction::Down { button: MOUSE_BUTTON_LEFT });
+    for (x, y) in [(-120.0, 60.0), (140.0, -80.0), (-60.0, -140.0), (180.0, 120.0), (40.0, 40.0)] {
+        mouse = mouse.then(PointerAction::MoveBy { duration: Some(Duration::from_millis(600)), x, y });
+    }
+    let mouse = mouse.then(PointerAction::Up { button: MOUSE_BUTTON_LEFT });
+    let started = c.execute("return performance.now()", vec![]).await.unwrap().as_f64().unwrap();
+    c.perform_actions(mouse).await.unwrap();
+    let ended = c.execute("return performance.now()", vec![]).await.unwrap().as_f64().unwrap();
+    let frames: Vec<f64> = c
+        .execute("return window.__frames", vec![])
+        .await
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|v| v.as_f64())
+        .filter(|&t| t >= started && t <= ended)
+        .collect();
+    assert!(frames.len() > 20, "frames were measured during the drag: {}", frames.len());
+    let fps = (frames.len() - 1) as f64 / ((frames[frames.len() - 1] - frames[0]) / 1000.0);
+    let mut gaps: Vec<f64> = frames.windows(2).map(|w| w[1] - w[0]).collect();
+    gaps.sort_by(f64::total_cmp);
+    println!(
+        "dragging a node on a 300-node canvas: {fps:.1} frames/s over {:.1} s, frame interval p95 {:.1} ms",
+        (ended - started) / 1000.0,
+        gaps[(gaps.len() - 1) * 95 / 100]
+    );
+    let after = transform().await;
+    assert_ne!(after, before, "the node moved");
+    assert!(fps >= 50.0, "{fps:.1} frames a second while dragging");
+
+    // One drag, one edit.
+    key(&c, "\u{E009}z").await;
+    eventually("one undo puts it back", || async { transform().await == before }).await;
+    c.close().await.unwrap();
+}

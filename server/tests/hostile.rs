@@ -12,23 +12,12 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{drain, get, serve, usage};
+use common::{connect, drain, get, send, serve, usage};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 
-type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
 const GB: u64 = 1024 * 1024; // in KiB, as /proc reports
-
-async fn connect(port: u16) -> Ws {
-    let (ws, _) = tokio_tungstenite::connect_async(format!("ws://127.0.0.1:{port}/ws")).await.expect("connects");
-    ws
-}
-
-async fn send(ws: &mut Ws, v: Value) {
-    ws.send(Message::Text(v.to_string().into())).await.expect("sends");
-}
 
 /// Samples the server's resident memory every 100 ms until `stop`; returns the peak in KiB.
 fn watch_memory(pid: u32, stop: std::sync::Arc<std::sync::atomic::AtomicBool>) -> tokio::task::JoinHandle<u64> {

@@ -10,12 +10,10 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{drain, get, serve};
-use futures_util::{SinkExt, StreamExt};
+use common::{Ws, connect, drain, get, send, serve};
+use futures_util::StreamExt;
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
-
-type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 /// A producer at the live limit (50,000 events a second) feeding a chain of five queues and
 /// services: far more than a core can simulate at 1000x.
@@ -32,15 +30,6 @@ fn heavy() -> Value {
         from = format!("s{i}");
     }
     json!({"version": 1, "name": "heavy", "seed": 1, "nodes": nodes, "links": links})
-}
-
-async fn connect(port: u16) -> Ws {
-    let (ws, _) = tokio_tungstenite::connect_async(format!("ws://127.0.0.1:{port}/ws")).await.expect("connects");
-    ws
-}
-
-async fn send(ws: &mut Ws, v: Value) {
-    ws.send(Message::Text(v.to_string().into())).await.expect("sends");
 }
 
 /// Reads frames for `dur`: (frames per second, the last frame's achieved speed and clock).

@@ -10,6 +10,7 @@ use crate::engine::{Engine, KindRef, Ledger};
 use crate::problem::Problem;
 use crate::stats::Summary;
 use crate::time::ns_to_s;
+use crate::topology::Kind;
 
 #[derive(Clone, Debug, Serialize)]
 pub struct Report {
@@ -251,18 +252,20 @@ impl Report {
         let _ = writeln!(o, "{:<24} {:<9} figures (latencies in ms: mean ±95% / p50 / p95 / p99)", "node", "kind");
         for (id, r) in &self.nodes.0 {
             let (kind, text) = match r {
-                NodeReport::Producer { emitted, blocked: 0 } => ("producer", format!("emitted {emitted}")),
+                NodeReport::Producer { emitted, blocked: 0 } => (Kind::Producer, format!("emitted {emitted}")),
                 NodeReport::Producer { emitted, blocked } => {
-                    ("producer", format!("emitted {emitted}  blocked by the memory alarm {blocked}"))
+                    (Kind::Producer, format!("emitted {emitted}  blocked by the memory alarm {blocked}"))
                 }
                 NodeReport::Exchange { routed, unroutable } => {
-                    ("exchange", format!("routed {routed}  unroutable {unroutable}"))
+                    (Kind::Exchange, format!("routed {routed}  unroutable {unroutable}"))
                 }
-                NodeReport::Store { calls, failures, dedup_hits, .. } => {
-                    ("store", format!("calls {calls}  failures {failures}  dedup hits {dedup_hits}"))
+                NodeReport::Store { calls, failures, dedup_hits, keys_refused } => {
+                    let refused =
+                        if *keys_refused > 0 { format!("  keys refused {keys_refused}") } else { String::new() };
+                    (Kind::Store, format!("calls {calls}  failures {failures}  dedup hits {dedup_hits}{refused}"))
                 }
                 NodeReport::Queue(q) => (
-                    "queue",
+                    Kind::Queue,
                     format!(
                         "enqueued {}  depth mean {}{} max {}  wait {}  dead-lettered {}  dropped {}  rejected {}  expired {}",
                         q.enqueued,
@@ -277,7 +280,7 @@ impl Report {
                     ),
                 ),
                 NodeReport::Service(s) => (
-                    "service",
+                    Kind::Service,
                     format!(
                         "processed {}  failed {}  retries {}  utilisation {}{}  processing {}  since origin {}",
                         s.processed,
@@ -290,7 +293,7 @@ impl Report {
                     ),
                 ),
             };
-            let _ = writeln!(o, "{id:<24} {kind:<9} {text}");
+            let _ = writeln!(o, "{id:<24} {:<9} {text}", kind.name());
         }
         // Warnings go to standard error as the file is read; the JSON report carries them.
         o

@@ -84,3 +84,18 @@ where
     use futures_util::StreamExt;
     while let Ok(Some(_)) = tokio::time::timeout(Duration::from_millis(20), ws.next()).await {}
 }
+
+/// A websocket to a test server.
+pub type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// Opens a session's websocket on the server at `port`.
+pub async fn connect(port: u16) -> Ws {
+    let (ws, _) = tokio_tungstenite::connect_async(format!("ws://127.0.0.1:{port}/ws")).await.expect("connects");
+    ws
+}
+
+/// Sends a command.
+pub async fn send(ws: &mut Ws, v: serde_json::Value) {
+    use futures_util::SinkExt;
+    ws.send(tokio_tungstenite::tungstenite::Message::Text(v.to_string().into())).await.expect("sends");
+}
