@@ -37,7 +37,9 @@ impl Filter {
             |field: &str, want: &str| want.is_empty() || field.to_lowercase().contains(&want.trim().to_lowercase());
         rank(l.level) >= min
             && has(&l.node, &self.node)
-            && (has(&l.event, &self.event) || has(&format!("{:?}", l.kind), &self.event))
+            && (has(&l.event, &self.event)
+                || has(&format!("{:?}", l.kind), &self.event)
+                || has(l.kind.describe(), &self.event))
             && (self.msg.trim().is_empty()
                 || self.msg.trim() == l.msg.to_string()
                 || self.msg.trim() == l.root.to_string())
@@ -80,15 +82,17 @@ pub fn EventLog(on_trace: Callback<()>) -> impl IntoView {
                 <tbody>
                     {move || shown().into_iter().map(|l| {
                         let root = l.root;
+                        // Message 0: an event of the node itself (the memory alarm), with no trace.
+                        let traced = l.msg != 0;
                         view! {
-                            <tr class=format!("level-{:?}", l.level).to_lowercase() title="Show this order's trace"
-                                on:click=move |_| { live.send(&ClientMsg::Trace { msg: root }); on_trace.run(()); }>
+                            <tr class=format!("level-{:?}", l.level).to_lowercase() title=traced.then_some("Show this order's trace")
+                                on:click=move |_| if traced { live.send(&ClientMsg::Trace { msg: root }); on_trace.run(()); }>
                                 <td>{format!("{:.3}", l.t_ms / 1000.0)}</td>
                                 <td>{format!("{:?}", l.level).to_lowercase()}</td>
                                 <td>{l.node.clone()}</td>
-                                <td>{format!("{:?}", l.kind).to_lowercase()}</td>
+                                <td>{l.kind.describe()}</td>
                                 <td>{l.event.clone()}</td>
-                                <td>{format!("{} (order {})", l.msg, l.root)}</td>
+                                <td>{if traced { format!("{} (order {})", l.msg, l.root) } else { "—".to_string() }}</td>
                             </tr>
                         }
                     }).collect_view()}

@@ -56,6 +56,24 @@ pub enum LogKind {
 }
 
 impl LogKind {
+    /// What happened, in a few words, as a log view shows it.
+    pub fn describe(self) -> &'static str {
+        match self {
+            LogKind::Failed => "failed",
+            LogKind::Retry => "retry",
+            LogKind::DeadLettered => "dead-lettered",
+            LogKind::Duplicate => "duplicate skipped",
+            LogKind::Redelivered => "redelivered",
+            LogKind::Overflow => "overflow",
+            LogKind::Expired => "expired",
+            LogKind::Unroutable => "unroutable",
+            LogKind::Dropped => "dropped",
+            LogKind::Cycle => "dead-letter cycle: dropped",
+            LogKind::MemoryAlarm => "memory alarm: producers blocked",
+            LogKind::AlarmCleared => "memory alarm cleared",
+        }
+    }
+
     pub fn level(self) -> Level {
         match self {
             LogKind::Duplicate | LogKind::Redelivered | LogKind::Retry | LogKind::AlarmCleared => Level::Info,
