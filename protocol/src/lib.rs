@@ -64,7 +64,7 @@ pub enum ClientMsg {
 /// Why a command could not be read or carried out; the session goes on unchanged. It reaches
 /// the client as [`ServerMsg::Error`].
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
-#[error("{}{path}: {message}", command.as_deref().map(|c| format!("{c}: ")).unwrap_or_default())]
+#[error("{}{}{message}", command.as_deref().map(|c| format!("{c}: ")).unwrap_or_default(), if path.is_empty() { String::new() } else { format!("{path}: ") })]
 pub struct CommandError {
     /// The command's `type`, when it could be read.
     pub command: Option<String>,
