@@ -245,6 +245,13 @@ pub fn parse(input: Input, text: &str) -> Result<Option<Value>, String> {
             Ok(None)
         }
         Input::Number { bounds, .. } => {
+            // A whole number is read as one, so that a 64-bit seed keeps every digit.
+            if bounds.whole
+                && let Ok(n) = t.parse::<u64>()
+            {
+                bounds.check(n as f64)?;
+                return Ok(Some(json!(n)));
+            }
             let v: f64 = t.parse().map_err(|_| format!("\"{t}\" is not a number; expected {}", bounds.expected()))?;
             bounds.check(v)?;
             Ok(Some(if bounds.whole { json!(v as u64) } else { json!(v) }))
@@ -320,6 +327,8 @@ mod tests {
         let replicas = node_fields(Kind::Service)[0].input;
         assert_eq!(parse(replicas, "0"), Ok(Some(json!(0))), "the loader's and the engine's range: 0 to 1000");
         assert!(parse(replicas, "1001").unwrap_err().contains("from 0 to 1000 replicas"));
+        let seed = Input::Number { bounds: limits::SEED, optional: false };
+        assert_eq!(parse(seed, "18446744073709551615"), Ok(Some(json!(u64::MAX))), "every digit kept");
         assert!(parse(rate, "fast").unwrap_err().contains("not a number"));
         let max_len = node_fields(Kind::Queue)[0].input;
         assert_eq!(parse(max_len, ""), Ok(None), "an optional field is removed");

@@ -210,6 +210,7 @@ fn FieldRow(at: Place, field: Field) -> impl IntoView {
         .into_any(),
         _ => view! {
             <input id=id.clone() prop:value=move || text.get() aria-describedby=format!("{id}-error")
+                placeholder=match field.input { Input::Number { bounds, .. } => bounds.hint(), _ => String::new() }
                 aria-invalid=move || error.with(Option::is_some).to_string()
                 inputmode=if matches!(field.input, Input::Number { .. }) { "decimal" } else { "text" }
                 on:input=move |e| { let t = event_target_value(&e); validate(&t); set_text.set(t); }
@@ -219,11 +220,19 @@ fn FieldRow(at: Place, field: Field) -> impl IntoView {
         .into_any(),
     };
     view! {
-        <label class="field" title=field.help class:invalid=move || error.with(Option::is_some)>
+        <label class="field" title=hint(field) class:invalid=move || error.with(Option::is_some)>
             <span>{field.label}</span>
             {input}
             <small class="error" id=format!("field-{}-error", field.name) role="alert">{move || error.get()}</small>
         </label>
+    }
+}
+
+/// A field's meaning, and for a number the range the engine accepts.
+fn hint(field: Field) -> String {
+    match field.input {
+        Input::Number { bounds, .. } => format!("{} Range: {}.", field.help, bounds.hint()),
+        _ => field.help.to_string(),
     }
 }
 

@@ -22,11 +22,23 @@ pub struct MemoryAlarm {
     pub time_on: Time,
     /// When it last went off.
     pub since: Time,
+    /// Messages held past which the run stops (twice the watermark; see
+    /// [`Overload`](super::Overload)): kept, as the engine compares it at every event.
+    ceiling: u64,
 }
 
 impl MemoryAlarm {
     pub fn new(watermark: Option<u64>) -> Self {
-        MemoryAlarm { watermark: watermark.unwrap_or(u64::MAX), on: false, raised: 0, blocked: 0, time_on: 0, since: 0 }
+        let watermark = watermark.unwrap_or(u64::MAX);
+        MemoryAlarm {
+            watermark,
+            on: false,
+            raised: 0,
+            blocked: 0,
+            time_on: 0,
+            since: 0,
+            ceiling: watermark.saturating_mul(2),
+        }
     }
 
     /// Below this many messages held, the alarm clears: 90% of the watermark, so that it does
@@ -37,8 +49,9 @@ impl MemoryAlarm {
 
     /// Messages held past which even services' own publishes must stop the run (see
     /// [`Overload`](super::Overload)).
+    #[inline]
     pub fn ceiling(&self) -> u64 {
-        self.watermark.saturating_mul(2)
+        self.ceiling
     }
 
     /// Simulated time spent with the alarm on, up to `now`.

@@ -254,7 +254,6 @@ impl Engine {
             same_instant: 0,
             last_node: 0,
             name: topo.name.clone(),
-            scratch: Vec::new(),
             scratch_pairs: Vec::new(),
             scratch_dests: Vec::new(),
             alarm: super::MemoryAlarm::new(opts.memory_watermark),

@@ -160,9 +160,9 @@ pub struct Engine {
     /// The broker's memory alarm (RabbitMQ's high watermark, counted in messages held).
     alarm: MemoryAlarm,
     /// Reused buffers, so that routing and publishing allocate nothing per event.
-    scratch: Vec<u32>,
     scratch_pairs: Vec<(u32, u32)>,
-    scratch_dests: Vec<usize>,
+    /// (message copy, routing destination) of the exchange routing now.
+    scratch_dests: Vec<(u32, usize)>,
 }
 
 impl Engine {

@@ -70,24 +70,23 @@ impl Engine {
         self.exchanges[x as usize].routed += 1;
         // The destinations: all of them, but for a dead letter the queues it would cycle back
         // into (RabbitMQ cuts the cycle while routing, so the message is never enqueued again).
-        let mut dests = std::mem::take(&mut self.scratch_dests);
-        dests.clear();
-        dests.extend(range.filter(|&d| !self.msgs.closes_cycle(m, self.routes.dests[d].queue)));
-        if dests.is_empty() {
-            self.scratch_dests = dests;
+        // Every copy is made before any is enqueued: enqueuing may deliver, process or drop `m`.
+        let dead_letter = self.msgs[m].deaths != NONE;
+        let mut copies = std::mem::take(&mut self.scratch_dests);
+        copies.clear();
+        for dest in range {
+            if dead_letter && self.msgs.closes_cycle(m, self.routes.dests[dest].queue) {
+                continue;
+            }
+            let c = if copies.is_empty() { m } else { self.copy_message(m) };
+            copies.push((c, dest));
+        }
+        if copies.is_empty() {
+            self.scratch_dests = copies;
             self.drop_message(m, node, DropReason::Cycle);
             return;
         }
-        // Make every copy before any is enqueued: enqueuing may deliver, process or drop `m`.
-        let mut copies = std::mem::take(&mut self.scratch);
-        copies.clear();
-        copies.push(m);
-        for _ in 1..dests.len() {
-            let c = self.copy_message(m);
-            copies.push(c);
-        }
-        for (i, &dest) in dests.iter().enumerate() {
-            let c = copies[i];
+        for &(c, dest) in &copies {
             let d = self.routes.dests[dest];
             let mut at = self.now;
             for p in d.path_start..d.path_start + d.path_len {
@@ -100,8 +99,7 @@ impl Engine {
                 self.events.push(at, Ev::AtQueue { msg: c, queue: d.queue });
             }
         }
-        self.scratch = copies;
-        self.scratch_dests = dests;
+        self.scratch_dests = copies;
     }
 
     pub(super) fn enqueue(&mut self, m: u32, q: u32) {

@@ -83,8 +83,8 @@ pub const MULTIPLIER: Bounds = Bounds::real(0.0, 100.0, "");
 /// A producer's `limit`.
 pub const LIMIT: Bounds = Bounds::whole(0, u64::MAX >> 11, "events");
 
-/// A topology's seed: any whole number a browser's numbers hold exactly (2^53 - 1).
-pub const SEED: Bounds = Bounds::whole(0, (1 << 53) - 1, "");
+/// A topology's seed: any 64-bit whole number.
+pub const SEED: Bounds = Bounds::whole(0, u64::MAX, "");
 
 /// The bounds of a node field by its name in the file, if it is a number.
 pub fn of_field(field: &str) -> Option<Bounds> {
