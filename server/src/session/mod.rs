@@ -49,6 +49,12 @@ const MAX_FRAME_WALL: Duration = Duration::from_millis(250);
 const SLICE_WALL: Duration = Duration::from_millis(12);
 /// Scheduled events between two looks at the clock within a slice (a fraction of a millisecond).
 const SLICE_EVENTS: u64 = 2_000;
+/// A slice that got where it was going within this much wall time is light: the next one runs
+/// on the session's own task instead of the pool.
+const LIGHT_SLICE: Duration = Duration::from_micros(500);
+/// Wall time a light session's slice may take on its own task at most (then it is not light
+/// any more, and the pool takes its next slices).
+const INLINE_WALL: Duration = Duration::from_millis(1);
 /// Outgoing messages queued for a slow client before frames are dropped.
 pub const OUTGOING_QUEUE: usize = 64;
 
@@ -98,6 +104,8 @@ struct Session {
     model: Model,
     /// At home between slices; on the pool during one (`None` only then).
     engine: Option<Box<Engine>>,
+    /// The last slice was light: the next runs on this task (see `Session::advance`).
+    light: bool,
     seed: u64,
     motion: Motion,
     speed: f64,
@@ -160,6 +168,7 @@ pub fn start(app: &AppState) -> Result<SessionId, String> {
         app: app.clone(),
         pace: Pace::new(0),
         engine: Some(Box::new(engine)),
+        light: false,
         model,
         seed,
         motion: Motion::Still,
@@ -269,18 +278,28 @@ impl Session {
         true
     }
 
-    /// One slice on the pool towards `target`: `Some(reached)`, or `None` if the engine was
-    /// lost (a panic in the engine; the session then ends).
+    /// One slice towards `target`: `Some(reached)`, or `None` if the engine was lost (a panic in
+    /// the engine; the session then ends). A session whose last slice was light (it got there
+    /// in well under a millisecond, as the order pipeline does at 10x) runs the next one on its
+    /// own task, capped at `INLINE_WALL`: handing it to the pool would cost more than the
+    /// simulating. Any other slice runs on the pool.
     async fn advance(&mut self, target: Time) -> Option<bool> {
-        let mut engine = self.engine.take()?;
-        let pool = self.app.pool.clone();
-        let (engine, result) = pool
-            .run(move || {
-                let result = slice(&mut engine, target, SLICE_WALL);
-                (engine, result)
-            })
-            .await?;
-        self.engine = Some(engine);
+        let started = Instant::now();
+        let result = if self.light {
+            slice(self.engine_mut(), target, INLINE_WALL)
+        } else {
+            let mut engine = self.engine.take()?;
+            let pool = self.app.pool.clone();
+            let (engine, result) = pool
+                .run(move || {
+                    let result = slice(&mut engine, target, SLICE_WALL);
+                    (engine, result)
+                })
+                .await?;
+            self.engine = Some(engine);
+            result
+        };
+        self.light = matches!(result, Ok(true)) && started.elapsed() < LIGHT_SLICE;
         match result {
             Ok(reached) => Some(reached),
             Err(halt) => {
