@@ -720,3 +720,89 @@ async fn dragging_on_a_300_node_canvas_keeps_the_frame_rate() {
     println!("one pointer move of a drag on a 300-node canvas: {per_move:.2} ms of the page's time");
     c.close().await.unwrap();
 }
+
+/// The live view a class reads: Space plays and pauses after a node was clicked; a pause keeps
+/// the moving messages where they are; a repeating event folds in the log, and a filter that
+/// matches nothing says so; the legend lists at most a dozen event types and folds away.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "browser test: needs chromium, chromedriver and dist/ (scripts/test.sh provides them and runs it)"]
+async fn the_live_view_keeps_still_folds_repeats_and_stays_small() {
+    let (_server, _driver, c, url, _) = start().await;
+    c.goto(&url).await.unwrap();
+    eventually("the graph is drawn", || async { node_count(&c).await == 15 }).await;
+    c.find(Locator::Css("#speed")).await.unwrap().select_by_value("10").await.unwrap();
+
+    // While paused, an edit shows on its node at once: four replicas of the shipment service.
+    c.find(Locator::Css("svg#graph .node[data-id='shipment_management']")).await.unwrap().click().await.unwrap();
+    let replicas = c.find(Locator::Css("#field-replicas")).await.unwrap();
+    replicas.clear().await.unwrap();
+    replicas.send_keys("4\u{E007}").await.unwrap();
+    eventually("the node shows 4 replicas up", || async {
+        text(&c, "svg#graph .node[data-id='shipment_management'] .figure").await.contains("4 up")
+    })
+    .await;
+
+    // Click a node, then Space: it plays; Space again: it pauses.
+    c.find(Locator::Css("svg#graph .node[data-id='payment_processing']")).await.unwrap().click().await.unwrap();
+    key(&c, " ").await;
+    eventually("Space plays", || async { text(&c, "#play").await.contains("Pause") }).await;
+    assert_eq!(text(&c, ".inspector h2").await, "payment_processing", "the node stays selected");
+    let drawn = || async {
+        let d = c.execute("return +document.getElementById('dots').dataset.drawn", vec![]).await.unwrap();
+        d.as_u64().unwrap_or(0)
+    };
+    eventually("messages move", || async { drawn().await > 0 }).await;
+    key(&c, " ").await;
+    eventually("Space pauses", || async { text(&c, "#play").await.contains("Play") }).await;
+
+    // Paused, the dots stay where they are: two pictures of the dots layer half a second apart.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let picture = || async {
+        c.execute("return document.getElementById('dots').toDataURL()", vec![])
+            .await
+            .unwrap()
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let (a, n) = (picture().await, drawn().await);
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert!(n > 0, "the dots stay drawn when paused");
+    assert_eq!(picture().await, a, "and stand still");
+
+    // At 100x the default exchange's unroutable publishes repeat: they fold into one row.
+    c.find(Locator::Css("#speed")).await.unwrap().select_by_value("100").await.unwrap();
+    c.find(Locator::Css("#play")).await.unwrap().click().await.unwrap();
+    c.find(Locator::Css("#tab-log")).await.unwrap().click().await.unwrap();
+    eventually("repeats fold", || async {
+        match c.find(Locator::Css(".lines tr.folded button.fold")).await {
+            Ok(b) => b.text().await.unwrap_or_default().starts_with('×'),
+            Err(_) => false,
+        }
+    })
+    .await;
+    c.find(Locator::Css("#log-node")).await.unwrap().send_keys("no_such_node").await.unwrap();
+    eventually("a filter that matches nothing says so", || async { c.find(Locator::Css("#log-empty")).await.is_ok() })
+        .await;
+    assert!(text(&c, "#log-empty").await.starts_with("No line matches"));
+
+    // A hundred producers, each its own event type: the legend lists twelve and counts the rest.
+    import(&c, &three_hundred_nodes().to_string()).await;
+    eventually("300 nodes drawn", || async { node_count(&c).await == 300 }).await;
+    c.find(Locator::Css("#speed")).await.unwrap().select_by_value("10").await.unwrap();
+    if text(&c, "#play").await.contains("Play") {
+        c.find(Locator::Css("#play")).await.unwrap().click().await.unwrap();
+    }
+    eventually("the legend counts what it does not list", || async {
+        c.find(Locator::Css("#legend li.more")).await.is_ok()
+    })
+    .await;
+    let items = c.find_all(Locator::Css("#legend li")).await.unwrap().len();
+    assert!(items <= 14, "twelve types, dead letters and the count: {items}");
+    let more = text(&c, "#legend li.more").await;
+    assert!(more.starts_with("and ") && more.ends_with(" more"), "{more}");
+    c.find(Locator::Css("#legend .legend-fold")).await.unwrap().click().await.unwrap();
+    eventually("folded away", || async { c.find_all(Locator::Css("#legend li")).await.map_or(1, |l| l.len()) == 0 })
+        .await;
+    c.close().await.unwrap();
+}

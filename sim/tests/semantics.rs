@@ -380,3 +380,30 @@ fn link_crossings_count_every_message_on_every_link() {
     run_for(&mut e, 1.0);
     assert_eq!(e.link_crossings(), [10, 10, 10, 10, 10, 10, 10]);
 }
+
+/// An exchange's flow out is what it routes: a copy per queue reached, through
+/// exchange-to-exchange bindings too, so that its chart shows what leaves it.
+#[test]
+fn an_exchanges_out_flow_is_what_its_queues_receive() {
+    let mut nodes = vec![
+        producer("p", 50),
+        json!({"id": "fan", "kind": "exchange", "type": "fanout"}),
+        json!({"id": "topic", "kind": "exchange", "type": "topic"}),
+    ];
+    nodes.extend(queues(&["a", "b", "c"]));
+    let (model, mut e) = engine(
+        json!(nodes),
+        json!([
+            {"from": "p", "to": "fan"},
+            {"from": "fan", "to": "a"}, {"from": "fan", "to": "b"}, {"from": "fan", "to": "topic"},
+            {"from": "topic", "to": "c", "binding_key": "#"}
+        ]),
+    );
+    let r = run_for(&mut e, 2.0);
+    let received: u64 = ["a", "b", "c"].iter().map(|q| queue(&r, q).enqueued).sum();
+    assert_eq!(received, 150);
+    let fan = e.node_totals(model.node_index("fan").unwrap());
+    assert_eq!((fan.inflow, fan.outflow), (50, 150), "{fan:?}");
+    let points: u32 = e.series(model.node_index("fan").unwrap()).iter().map(|p| p.out_per_s).sum();
+    assert_eq!(points, 150, "the per-second series carries it");
+}

@@ -13,6 +13,9 @@ use crate::canvas::geometry::ViewGraph;
 use crate::state::connection::{Live, now_ms};
 use crate::state::editor::Editor;
 
+/// Event types the legend lists at most (the rest are counted).
+const LEGEND_MAX: usize = 12;
+
 /// How long an instantaneous hop is shown moving, in wall milliseconds.
 const INSTANT_MS: f64 = 450.0;
 
@@ -33,6 +36,7 @@ pub fn Dots() -> impl IntoView {
     let live = expect_context::<Live>();
     let ed = expect_context::<Editor>();
     let canvas = NodeRef::<leptos::html::Canvas>::new();
+    let folded = RwSignal::new(false);
     Effect::new(move |_| {
         if let Some(c) = canvas.get() {
             animate(ed, live, c, vec![Vec::new(); PALETTE.len() + 1]);
@@ -40,14 +44,26 @@ pub fn Dots() -> impl IntoView {
     });
     view! {
         <canvas id="dots" class="dots" node_ref=canvas aria-hidden="true"></canvas>
-        <ul class="legend" id="legend" aria-label="Event types">
-            {move || live.events.get().into_iter().map(|e| view! {
-                <li><span class="swatch" style=format!("background:{}", colour(&e))></span>{e}</li>
-            }).collect_view()}
-            <Show when=move || !live.events.with(Vec::is_empty)>
-                <li><span class="swatch" style=format!("background:{DEAD}")></span>"dead letter"</li>
-            </Show>
-        </ul>
+        <Show when=move || !live.events.with(Vec::is_empty)>
+            <div class="legend" id="legend" class:folded=move || folded.get()>
+                <button class="legend-fold" aria-label=move || if folded.get() { "Show the event types" } else { "Fold the event types away" }
+                    aria-expanded=move || (!folded.get()).to_string() on:click=move |_| folded.update(|f| *f = !*f)>
+                    {move || if folded.get() { format!("Event types ({})", live.events.with(Vec::len)) } else { "×".to_string() }}
+                </button>
+                <Show when=move || !folded.get()>
+                    <ul aria-label="Event types moving now">
+                        {move || live.events.with(|e| e.iter().take(LEGEND_MAX).cloned().collect::<Vec<_>>()).into_iter().map(|e| view! {
+                            <li><span class="swatch" style=format!("background:{}", colour(&e))></span>{e}</li>
+                        }).collect_view()}
+                        <li><span class="swatch" style=format!("background:{DEAD}")></span>"dead letter"</li>
+                        {move || {
+                            let more = live.events.with(Vec::len).saturating_sub(LEGEND_MAX);
+                            (more > 0).then(|| view! { <li class="more">{format!("and {more} more")}</li> })
+                        }}
+                    </ul>
+                </Show>
+            </div>
+        </Show>
     }
 }
 
@@ -100,11 +116,13 @@ fn draw(ed: Editor, live: Live, canvas: &HtmlCanvasElement, batches: &mut [Vec<(
         ed.graph.with_untracked(|g| {
             live.hops.update_value(|h| {
                 let sim_now = if h.playing { h.t_ms + (wall - h.wall_ms).min(1000.0) * h.speed } else { h.t_ms };
+                // Paused, the dots stand still where they are.
+                let clock = h.wall_clock(wall);
                 let progress = |hop: &HopOut, seen: f64| {
                     if hop.end_ms > hop.start_ms {
                         (sim_now - hop.start_ms) / (hop.end_ms - hop.start_ms)
                     } else {
-                        (wall - seen) / INSTANT_MS
+                        (clock - seen) / INSTANT_MS
                     }
                 };
                 h.hops.retain(|(hop, seen)| progress(hop, *seen) <= 1.0);

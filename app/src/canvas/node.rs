@@ -115,7 +115,7 @@ pub fn NodeView(i: usize, id: String, kind: Kind, live: Live) -> impl IntoView {
     };
     let id_key = id.clone();
     let key = move |e: web_sys::KeyboardEvent| {
-        if e.key() == "Enter" || e.key() == " " {
+        if e.key() == "Enter" {
             e.prevent_default();
             ed.selection.set(Selection::node(&id_key));
         }

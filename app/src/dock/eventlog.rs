@@ -46,18 +46,69 @@ impl Filter {
     }
 }
 
+/// Lines of one event at one node within this much simulated time fold into one row.
+pub const FOLD_WINDOW_MS: f64 = 10_000.0;
+
+/// Rows shown at most.
+const ROWS: usize = 300;
+
+/// A row of the log: a line, or the newest of a run of the same event at the same node, folded
+/// ("unroutable at amq.default ×200 in 9.8 s"), so that one repeating event does not drown the
+/// rest.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Row {
+    pub line: LogLine,
+    /// Lines folded into it (1: a plain line).
+    pub count: usize,
+    /// The oldest folded line's time.
+    pub oldest_ms: f64,
+}
+
+/// What folds together: the node and the kind of event.
+fn fold_key(l: &LogLine) -> (String, &'static str) {
+    (l.node.clone(), l.kind.describe())
+}
+
+/// Folds `lines` (newest first) into rows: a line joins the row of the same node and kind if it
+/// is within `FOLD_WINDOW_MS` of that row's newest line, wherever other lines fall between;
+/// kinds in `expanded` are not folded.
+pub fn fold(
+    lines: impl IntoIterator<Item = LogLine>,
+    expanded: &std::collections::HashSet<(String, &'static str)>,
+) -> Vec<Row> {
+    let mut rows: Vec<Row> = Vec::new();
+    let mut open: std::collections::HashMap<(String, &'static str), usize> = std::collections::HashMap::new();
+    for l in lines {
+        let key = fold_key(&l);
+        if !expanded.contains(&key)
+            && let Some(&i) = open.get(&key)
+            && rows[i].line.t_ms - l.t_ms <= FOLD_WINDOW_MS
+        {
+            rows[i].count += 1;
+            rows[i].oldest_ms = l.t_ms;
+            continue;
+        }
+        open.insert(key, rows.len());
+        rows.push(Row { oldest_ms: l.t_ms, line: l, count: 1 });
+    }
+    rows
+}
+
 #[component]
 pub fn EventLog(on_trace: Callback<()>) -> impl IntoView {
     let live = expect_context::<Live>();
     let filter = RwSignal::new(Filter::default());
     let frozen = RwSignal::new(None::<Vec<LogLine>>);
+    let expanded = RwSignal::new(std::collections::HashSet::<(String, &'static str)>::new());
     let shown = move || {
         let f = filter.get();
         let lines = match frozen.get() {
             Some(lines) => lines,
             None => live.logs.get(),
         };
-        lines.into_iter().rev().filter(|l| f.keeps(l)).take(300).collect::<Vec<_>>()
+        let mut rows = expanded.with(|x| fold(lines.into_iter().rev().filter(|l| f.keeps(l)), x));
+        rows.truncate(ROWS);
+        rows
     };
     let set =
         move |field: fn(&mut Filter) -> &mut String| move |e| filter.update(|f| *field(f) = event_target_value(&e));
@@ -80,17 +131,39 @@ pub fn EventLog(on_trace: Callback<()>) -> impl IntoView {
             <table class="lines">
                 <thead><tr><th>"time (s)"</th><th>"level"</th><th>"node"</th><th>"what"</th><th>"event"</th><th>"message"</th></tr></thead>
                 <tbody>
-                    {move || shown().into_iter().map(|l| {
+                    {move || shown().into_iter().map(|row| {
+                        let l = row.line;
                         let root = l.root;
                         // Message 0: an event of the node itself (the memory alarm), with no trace.
                         let traced = l.msg != 0;
+                        let key = fold_key(&l);
+                        let folded = (row.count > 1).then(|| {
+                            let key = key.clone();
+                            let text = format!("×{} in {:.1} s", row.count, (l.t_ms - row.oldest_ms) / 1000.0);
+                            view! {
+                                <button class="fold" title="Show each line" on:click=move |e| {
+                                    e.stop_propagation();
+                                    expanded.update(|x| { x.insert(key.clone()); });
+                                }>{text}</button>
+                            }
+                        });
+                        let unfold = (row.count == 1 && expanded.with_untracked(|x| x.contains(&key))).then(|| {
+                            view! {
+                                <button class="fold" title="Fold repeats again" on:click=move |e| {
+                                    e.stop_propagation();
+                                    expanded.update(|x| { x.remove(&key); });
+                                }>"fold"</button>
+                            }
+                        });
+                        let class = format!("level-{:?}{}", l.level, if row.count > 1 { " folded" } else { "" }).to_lowercase();
                         view! {
-                            <tr class=format!("level-{:?}", l.level).to_lowercase() title=traced.then_some("Show this order's trace")
+                            <tr class=class
+                                title=traced.then_some("Show this order's trace")
                                 on:click=move |_| if traced { live.send(&ClientMsg::Trace { msg: root }); on_trace.run(()); }>
                                 <td>{format!("{:.3}", l.t_ms / 1000.0)}</td>
                                 <td>{format!("{:?}", l.level).to_lowercase()}</td>
                                 <td>{l.node.clone()}</td>
-                                <td>{l.kind.describe()}</td>
+                                <td>{l.kind.describe()}" "{folded}{unfold}</td>
                                 <td>{l.event.clone()}</td>
                                 <td>{if traced { format!("{} (order {})", l.msg, l.root) } else { "—".to_string() }}</td>
                             </tr>
@@ -98,6 +171,12 @@ pub fn EventLog(on_trace: Callback<()>) -> impl IntoView {
                     }).collect_view()}
                 </tbody>
             </table>
+            {move || {
+                let total = live.logs.with(Vec::len);
+                (total > 0 && shown().is_empty()).then(|| view! {
+                    <p class="hint no-match" id="log-empty">{format!("No line matches the filters ({total} lines hidden).")}</p>
+                })
+            }}
         </div>
     }
 }
@@ -117,6 +196,26 @@ mod tests {
             root: 3,
             event: "order_processed".into(),
         }
+    }
+
+    #[test]
+    fn repeats_fold_into_one_row_within_ten_seconds() {
+        let at = |t_ms: f64, node: &str, kind: LogKind| LogLine { t_ms, kind, ..line(Level::Error, node) };
+        // Newest first: unroutable lines interleaved with a crash's, and one too old to join.
+        let lines = vec![
+            at(20_000.0, "amq.default", LogKind::Unroutable),
+            at(19_000.0, "payment", LogKind::Redelivered),
+            at(18_000.0, "amq.default", LogKind::Unroutable),
+            at(12_000.0, "amq.default", LogKind::Unroutable),
+            at(5_000.0, "amq.default", LogKind::Unroutable),
+        ];
+        let rows = fold(lines.clone(), &Default::default());
+        let summary: Vec<(String, usize)> = rows.iter().map(|r| (r.line.node.clone(), r.count)).collect();
+        assert_eq!(summary, [("amq.default".into(), 3), ("payment".into(), 1), ("amq.default".into(), 1)]);
+        assert_eq!((rows[0].line.t_ms, rows[0].oldest_ms), (20_000.0, 12_000.0));
+        // Expanded, every line is a row again.
+        let expanded = [("amq.default".to_string(), LogKind::Unroutable.describe())].into_iter().collect();
+        assert_eq!(fold(lines, &expanded).len(), 5);
     }
 
     #[test]

@@ -109,7 +109,9 @@ pub fn install(live: Live, ed: Editor) {
                 }
                 true
             }
-            (false, " ") if !on_button(&e) => {
+            // Wherever the focus is but in a text field: a clicked node or button does not take
+            // Space for itself (its keydown's default, a click, is prevented below).
+            (false, " ") => {
                 live.send(&if live.playing.get_untracked() { ClientMsg::Pause {} } else { ClientMsg::Play {} });
                 true
             }
@@ -119,13 +121,6 @@ pub fn install(live: Live, ed: Editor) {
             e.prevent_default();
         }
     });
-}
-
-fn on_button(e: &web_sys::KeyboardEvent) -> bool {
-    use wasm_bindgen::JsCast;
-    e.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()).is_some_and(|el| {
-        el.tag_name().eq_ignore_ascii_case("button") || el.get_attribute("role").as_deref() == Some("button")
-    })
 }
 
 /// Zooms around the middle of the stage.

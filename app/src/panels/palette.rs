@@ -69,7 +69,7 @@ pub fn Palette() -> impl IntoView {
                                 ed.set_gesture(Gesture::Place { item });
                             }
                         }
-                        on:keydown=move |e| if e.key() == "Enter" || e.key() == " " {
+                        on:keydown=move |e| if e.key() == "Enter" {
                             e.prevent_default();
                             place_here(item);
                         }>

@@ -35,8 +35,10 @@ pub struct Live {
     pub logs: RwSignal<Vec<LogLine>>,
     /// The last trace asked for: the message and its hops.
     pub trace: RwSignal<Option<(u64, Vec<HopOut>)>>,
-    /// Event types seen so far, for the legend.
+    /// Event types moving now (seen in the last few seconds), sorted, for the legend.
     pub events: RwSignal<Vec<String>>,
+    /// Each event type and when (wall ms) a dot of it last arrived.
+    last_seen: StoredValue<Vec<(String, f64)>>,
     /// Hops waiting to be drawn (the dots layer reads and prunes them each animation frame).
     pub hops: StoredValue<HopBuffer, LocalStorage>,
     /// The open websocket and its callbacks.
@@ -94,6 +96,43 @@ pub struct HopBuffer {
     pub wall_ms: f64,
     pub speed: f64,
     pub playing: bool,
+    /// When the run was paused (wall ms): the dots stand still from then on, so that a teacher
+    /// can point at them, and go on from where they stood when it plays again.
+    pub paused_at: Option<f64>,
+}
+
+impl HopBuffer {
+    /// The play state and clock of a frame or a state message that arrived at `wall`.
+    pub fn clock(&mut self, playing: bool, speed: f64, t_ms: f64, wall: f64) {
+        match (self.paused_at, playing) {
+            (None, false) => self.paused_at = Some(wall),
+            (Some(since), true) => {
+                // Instantaneous hops are shown on the wall clock: shift them past the pause.
+                for (_, seen) in &mut self.hops {
+                    *seen += wall - since;
+                }
+                self.paused_at = None;
+            }
+            _ => {}
+        }
+        (self.playing, self.speed, self.t_ms, self.wall_ms) = (playing, speed, t_ms, wall);
+    }
+
+    /// The wall clock the dots are drawn against: now, or the moment of the pause.
+    pub fn wall_clock(&self, now: f64) -> f64 {
+        self.paused_at.unwrap_or(now)
+    }
+}
+
+/// How long an event type is listed in the legend after its last dot was seen (wall ms).
+pub const LEGEND_RECENT_MS: f64 = 5_000.0;
+
+/// The event types seen since `now - LEGEND_RECENT_MS`, sorted: what the legend lists.
+pub fn recent_types(last_seen: &[(String, f64)], now: f64) -> Vec<String> {
+    let mut v: Vec<String> =
+        last_seen.iter().filter(|(_, t)| now - *t <= LEGEND_RECENT_MS).map(|(e, _)| e.clone()).collect();
+    v.sort();
+    v
 }
 
 /// Dots kept at most; at high traffic the server samples and the oldest go first.
@@ -118,6 +157,7 @@ impl Live {
             logs: RwSignal::new(Vec::new()),
             trace: RwSignal::new(None),
             events: RwSignal::new(Vec::new()),
+            last_seen: StoredValue::new(Vec::new()),
             hops: StoredValue::new_local(HopBuffer::default()),
             socket: StoredValue::new_local(None),
             session: StoredValue::new(None),
@@ -206,27 +246,38 @@ fn receive(live: Live, editor: Editor, msg: ServerMsg) {
             live.logs.set(Vec::new());
             live.trace.set(None);
             live.events.set(Vec::new());
+            live.last_seen.set_value(Vec::new());
             editor.on_loaded(live, topology);
         }
         ServerMsg::State { playing, speed, t_ms } => {
             live.playing.set(playing);
             live.speed.set(speed);
-            live.hops.update_value(|h| (h.playing, h.speed, h.t_ms, h.wall_ms) = (playing, speed, t_ms, now_ms()));
+            live.hops.update_value(|h| h.clock(playing, speed, t_ms, now_ms()));
         }
         ServerMsg::Frame(mut f) => {
             let hops = std::mem::take(&mut f.hops);
-            let new: Vec<String> = live.events.with_untracked(|seen| {
-                let mut new: Vec<String> = hops.iter().map(|h| h.event.clone()).filter(|e| !seen.contains(e)).collect();
-                new.sort();
-                new.dedup();
-                new
-            });
-            if !new.is_empty() {
-                live.events.update(|seen| seen.extend(new));
-            }
             let wall = now_ms();
+            // The legend lists the types moving now: those seen in the last few seconds.
+            let recent = live.last_seen.with_value(|seen| {
+                let mut seen = seen.clone();
+                for h in &hops {
+                    match seen.iter_mut().find(|(e, _)| *e == h.event) {
+                        Some(entry) => entry.1 = wall,
+                        None => seen.push((h.event.clone(), wall)),
+                    }
+                }
+                seen
+            });
+            // While paused nothing moves, and the legend keeps what it showed.
+            if f.playing {
+                let types = recent_types(&recent, wall);
+                if live.events.with_untracked(|e| *e != types) {
+                    live.events.set(types);
+                }
+            }
+            live.last_seen.set_value(recent);
             live.hops.update_value(|h| {
-                (h.playing, h.speed, h.t_ms, h.wall_ms) = (f.playing, f.speed, f.t_ms, wall);
+                h.clock(f.playing, f.speed, f.t_ms, wall);
                 h.hops.extend(hops.into_iter().map(|hop| (hop, wall)));
                 let over = h.hops.len().saturating_sub(MAX_DOTS);
                 h.hops.drain(..over);
@@ -375,6 +426,38 @@ mod tests {
         assert_eq!(backoff_ms(5, 1.0), 10_000.0);
         assert_eq!(backoff_ms(1_000, 1.0), 10_000.0);
         assert!((5_000.0..=10_000.0).contains(&backoff_ms(40, 0.3)));
+    }
+
+    #[test]
+    fn a_pause_stops_the_dots_where_they_are_and_play_goes_on_from_there() {
+        let hop = |event: &str| HopOut {
+            msg: 1,
+            root: 1,
+            link: 0,
+            from: 0,
+            to: 1,
+            event: event.into(),
+            start_ms: 0.0,
+            end_ms: 0.0,
+            dead: false,
+        };
+        let mut h = HopBuffer::default();
+        h.clock(true, 10.0, 0.0, 1_000.0);
+        h.hops.push((hop("a"), 1_000.0));
+        assert_eq!(h.wall_clock(1_200.0), 1_200.0, "playing: the wall clock");
+        h.clock(false, 10.0, 2_000.0, 1_200.0);
+        assert_eq!(h.wall_clock(5_000.0), 1_200.0, "paused: frozen at the pause");
+        h.clock(false, 10.0, 2_000.0, 3_000.0);
+        assert_eq!(h.wall_clock(5_000.0), 1_200.0, "a frame while paused does not move it");
+        h.clock(true, 10.0, 2_000.0, 6_000.0);
+        assert_eq!(h.hops[0].1, 5_800.0, "the dot resumes 200 ms into its crossing");
+        assert_eq!(h.wall_clock(6_000.0) - h.hops[0].1, 200.0);
+    }
+
+    #[test]
+    fn the_legend_lists_what_moved_lately() {
+        let seen = vec![("b".to_string(), 9_000.0), ("a".to_string(), 8_000.0), ("old".to_string(), 1_000.0)];
+        assert_eq!(recent_types(&seen, 10_000.0), ["a", "b"]);
     }
 
     #[test]

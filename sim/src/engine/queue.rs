@@ -86,6 +86,8 @@ impl Engine {
             self.drop_message(m, node, DropReason::Cycle);
             return;
         }
+        // What it routes out: a copy per queue reached (through exchange bindings too).
+        self.nodes[node as usize].second.outflow += copies.len() as u32;
         for &(c, dest) in &copies {
             let d = self.routes.dests[dest];
             let mut at = self.now;

@@ -232,7 +232,8 @@ pub struct NodeTotals {
     /// Messages in: enqueued (queues), processing started (services), routed (exchanges),
     /// calls (stores).
     pub inflow: u64,
-    /// Messages out: emitted (producers), delivered (queues), processed (services).
+    /// Messages out: emitted (producers), routed to queues (exchanges: a copy per queue),
+    /// delivered (queues), processed (services).
     pub outflow: u64,
     pub errors: u64,
     pub dead_letters: u64,
