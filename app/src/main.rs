@@ -30,7 +30,8 @@ fn App() -> impl IntoView {
     panels::keys::install(live, editor);
     canvas::bench::configure(live);
     view! {
-        <div class="app">
+        <div class="app" class:no-palette=move || !editor.panels.get().palette
+            class:no-inspector=move || !editor.panels.get().inspector class:no-dock=move || !editor.panels.get().dock>
             <panels::topbar::TopBar />
             <panels::palette::Palette />
             <canvas::stage::Stage />

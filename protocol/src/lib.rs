@@ -73,12 +73,22 @@ pub struct CommandError {
     pub message: String,
     /// For a topology: every problem found, each with its path into the topology.
     pub problems: Vec<Problem>,
+    /// For a live change (`set_param`): the node and the parameter it was about, so that a
+    /// client can put the reason next to the field and roll the value back.
+    /// (Boxed: it is rare, and keeps the error small.)
+    pub about: Option<Box<(String, String)>>,
 }
 
 impl CommandError {
     /// A refusal of the field at `path`.
     pub fn at(path: impl Into<String>, message: impl Into<String>) -> Self {
-        CommandError { command: None, path: path.into(), message: message.into(), problems: Vec::new() }
+        CommandError { command: None, path: path.into(), message: message.into(), problems: Vec::new(), about: None }
+    }
+
+    /// The same error, about `param` of `node`.
+    pub fn about(mut self, node: &str, param: &str) -> Self {
+        self.about = Some(Box::new((node.to_string(), param.to_string())));
+        self
     }
 
     /// The same error, naming the command it is about.
@@ -90,7 +100,8 @@ impl CommandError {
 
 impl From<CommandError> for ServerMsg {
     fn from(e: CommandError) -> Self {
-        ServerMsg::Error { command: e.command, path: e.path, message: e.message, problems: e.problems }
+        let (node, param) = e.about.map_or((None, None), |b| (Some(b.0), Some(b.1)));
+        ServerMsg::Error { command: e.command, path: e.path, message: e.message, problems: e.problems, node, param }
     }
 }
 
@@ -102,6 +113,7 @@ impl ClientMsg {
             path: path.into(),
             message,
             problems: Vec::new(),
+            about: None,
         };
         let value: Value = serde_json::from_str(text).map_err(|e| fail(None, "", format!("invalid JSON: {e}")))?;
         let Value::Object(mut fields) = value else {
@@ -207,6 +219,11 @@ pub enum ServerMsg {
         /// For a topology: every problem found, each with its path into the topology.
         #[serde(skip_serializing_if = "Vec::is_empty", default)]
         problems: Vec<Problem>,
+        /// A refused live change: the node and the parameter (the value stays as it was).
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        node: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        param: Option<String>,
     },
 }
 

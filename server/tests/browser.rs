@@ -121,6 +121,9 @@ async fn opens_on_the_order_pipeline_and_plays() {
         .unwrap();
     assert_eq!(overflow.as_i64(), Some(0), "no horizontal scrolling at 1280x800");
     assert!(text(&c, ".scenario").await.contains("Order pipeline"));
+    // The scenario says what to watch; a reader closes it to see the whole canvas.
+    eventually("the description is shown", || async { c.find(Locator::Css("#about")).await.is_ok() }).await;
+    c.find(Locator::Css("#about .close")).await.unwrap().click().await.unwrap();
     assert_eq!(text(&c, "#clock").await, "00:00.0");
     assert_eq!(number(&c, "#produced").await, 0);
 
@@ -332,7 +335,8 @@ async fn the_event_log_filters_and_opens_traces() {
 
     // Freeze the view, then click a line: the trace of its order.
     c.find(Locator::Css("#log-freeze")).await.unwrap().click().await.unwrap();
-    c.find(Locator::Css(".lines tbody tr")).await.unwrap().click().await.unwrap();
+    // (On its time: a folded row's count is a button of its own, which unfolds it.)
+    c.find(Locator::Css(".lines tbody tr td:first-child")).await.unwrap().click().await.unwrap();
     eventually("the trace shows the order's hops", || async {
         c.find_all(Locator::Css("#trace li")).await.map_or(0, |r| r.len()) >= 3
     })
@@ -732,6 +736,47 @@ async fn the_live_view_keeps_still_folds_repeats_and_stays_small() {
     eventually("the graph is drawn", || async { node_count(&c).await == 15 }).await;
     c.find(Locator::Css("#speed")).await.unwrap().select_by_value("10").await.unwrap();
 
+    // The scenario says what to watch when it opens; closed, the top bar's About opens it again.
+    eventually("the description is on the canvas", || async { c.find(Locator::Css("#about")).await.is_ok() }).await;
+    assert!(text(&c, "#about p").await.contains("spyker77/eda"));
+    c.find(Locator::Css("#about .close")).await.unwrap().click().await.unwrap();
+    eventually("closed", || async { c.find(Locator::Css("#about")).await.is_err() }).await;
+    c.find(Locator::Css("#about-toggle")).await.unwrap().click().await.unwrap();
+    eventually("open again", || async { c.find(Locator::Css("#about")).await.is_ok() }).await;
+    c.find(Locator::Css("#about .close")).await.unwrap().click().await.unwrap();
+
+    // The moving messages are drawn under the graph, so never over a node's name.
+    let order = c
+        .execute("const s = [...document.querySelector('.stage').children]; return [s.indexOf(document.getElementById('dots')), s.indexOf(document.getElementById('graph'))]", vec![])
+        .await
+        .unwrap();
+    assert!(order[0].as_i64() < order[1].as_i64(), "dots before (under) the graph: {order}");
+
+    // The panels fold away (a key each) and the canvas takes the room; they come back.
+    let stage = || async {
+        let r = c.execute(
+            "const r = document.querySelector('.stage').getBoundingClientRect(); return [r.width, r.height]",
+            vec![],
+        );
+        let r = r.await.unwrap();
+        (r[0].as_f64().unwrap(), r[1].as_f64().unwrap())
+    };
+    let (w0, h0) = stage().await;
+    key(&c, "pid").await;
+    eventually("the canvas takes the whole window", || async {
+        let (w, h) = stage().await;
+        w >= 1270.0 && h > h0 + 150.0
+    })
+    .await;
+    assert_eq!(
+        c.find(Locator::Css("#toggle-dock")).await.unwrap().attr("aria-pressed").await.unwrap().as_deref(),
+        Some("false")
+    );
+    for button in ["#toggle-palette", "#toggle-inspector", "#toggle-dock"] {
+        c.find(Locator::Css(button)).await.unwrap().click().await.unwrap();
+    }
+    eventually("the panels are back", || async { stage().await == (w0, h0) }).await;
+
     // While paused, an edit shows on its node at once: four replicas of the shipment service.
     c.find(Locator::Css("svg#graph .node[data-id='shipment_management']")).await.unwrap().click().await.unwrap();
     let replicas = c.find(Locator::Css("#field-replicas")).await.unwrap();
@@ -741,6 +786,20 @@ async fn the_live_view_keeps_still_folds_repeats_and_stays_small() {
         text(&c, "svg#graph .node[data-id='shipment_management'] .figure").await.contains("4 up")
     })
     .await;
+
+    // A value the server refuses (past a live session's 50,000 events a second) goes back in
+    // its field, with the reason next to it, not in a box over the charts.
+    c.find(Locator::Css("svg#graph .node[data-id='order_api']")).await.unwrap().click().await.unwrap();
+    let rate = c.find(Locator::Css("#field-rate_per_s")).await.unwrap();
+    rate.clear().await.unwrap();
+    rate.send_keys("60000\u{E007}").await.unwrap();
+    eventually("the refusal is next to the field", || async {
+        text(&c, "#field-rate_per_s-error").await.contains("The run refused it")
+    })
+    .await;
+    let value = c.find(Locator::Css("#field-rate_per_s")).await.unwrap().prop("value").await.unwrap();
+    assert_eq!(value.as_deref(), Some("8"), "rolled back to what the run plays");
+    assert!(c.find(Locator::Css(".problems")).await.is_err(), "no problems box");
 
     // Click a node, then Space: it plays; Space again: it pauses.
     c.find(Locator::Css("svg#graph .node[data-id='payment_processing']")).await.unwrap().click().await.unwrap();
@@ -797,7 +856,7 @@ async fn the_live_view_keeps_still_folds_repeats_and_stays_small() {
         c.find(Locator::Css("#legend li.more")).await.is_ok()
     })
     .await;
-    let items = c.find_all(Locator::Css("#legend li")).await.unwrap().len();
+    let items = c.find_all(Locator::Css("#legend-types li")).await.unwrap().len();
     assert!(items <= 14, "twelve types, dead letters and the count: {items}");
     let more = text(&c, "#legend li.more").await;
     assert!(more.starts_with("and ") && more.ends_with(" more"), "{more}");

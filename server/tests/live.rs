@@ -359,4 +359,12 @@ async fn live_rates_are_limited_in_total() {
     };
     assert_eq!(path, "change.value");
     assert!(message.contains("a live session allows"), "{message}");
+    // The refusal names the node and the parameter, for the field to show it and roll back.
+    let refused = json!({"type": "set_param", "node": "a", "change": {"param": "rate_per_s", "value": limit * 2.0}});
+    send(&mut ws, refused).await;
+    let ServerMsg::Error { node, param, .. } = until(&mut ws, "error", |m| matches!(m, ServerMsg::Error { .. })).await
+    else {
+        unreachable!()
+    };
+    assert_eq!((node.as_deref(), param.as_deref()), (Some("a"), Some("rate_per_s")));
 }

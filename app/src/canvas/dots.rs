@@ -19,16 +19,28 @@ const LEGEND_MAX: usize = 12;
 /// How long an instantaneous hop is shown moving, in wall milliseconds.
 const INSTANT_MS: f64 = 450.0;
 
-const PALETTE: [&str; 8] = ["#0284c7", "#16a34a", "#d97706", "#9333ea", "#db2777", "#0d9488", "#65a30d", "#4f46e5"];
+/// Event-type colours on the light theme and on the dark one, each at least 3:1 against the
+/// theme's background and every node fill (WCAG's contrast for graphics; tested below).
+const LIGHT: [&str; 8] = ["#0284c7", "#15803d", "#b45309", "#9333ea", "#db2777", "#0f766e", "#4d7c0f", "#4f46e5"];
+const DARK: [&str; 8] = ["#38bdf8", "#4ade80", "#fbbf24", "#c084fc", "#f472b6", "#2dd4bf", "#a3e635", "#818cf8"];
+/// Dead letters, on each theme.
+const DEAD_LIGHT: &str = "#dc2626";
+const DEAD_DARK: &str = "#f87171";
+/// Colours per theme, the batches' count (dead letters are the last batch).
+const COLOURS: usize = LIGHT.len();
+
+fn palette(dark: bool) -> (&'static [&'static str; COLOURS], &'static str) {
+    if dark { (&DARK, DEAD_DARK) } else { (&LIGHT, DEAD_LIGHT) }
+}
 
 /// A colour per event type, stable across runs.
-pub fn colour(event: &str) -> &'static str {
-    PALETTE[colour_index(event)]
+pub fn colour(event: &str, dark: bool) -> &'static str {
+    palette(dark).0[colour_index(event)]
 }
 
 fn colour_index(event: &str) -> usize {
     let h = event.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3));
-    (h % PALETTE.len() as u64) as usize
+    (h % COLOURS as u64) as usize
 }
 
 #[component]
@@ -39,7 +51,7 @@ pub fn Dots() -> impl IntoView {
     let folded = RwSignal::new(false);
     Effect::new(move |_| {
         if let Some(c) = canvas.get() {
-            animate(ed, live, c, vec![Vec::new(); PALETTE.len() + 1]);
+            animate(ed, live, c, vec![Vec::new(); COLOURS + 1]);
         }
     });
     view! {
@@ -51,15 +63,21 @@ pub fn Dots() -> impl IntoView {
                     {move || if folded.get() { format!("Event types ({})", live.events.with(Vec::len)) } else { "×".to_string() }}
                 </button>
                 <Show when=move || !folded.get()>
-                    <ul aria-label="Event types moving now">
+                    <ul id="legend-types" aria-label="Event types moving now">
                         {move || live.events.with(|e| e.iter().take(LEGEND_MAX).cloned().collect::<Vec<_>>()).into_iter().map(|e| view! {
-                            <li><span class="swatch" style=format!("background:{}", colour(&e))></span>{e}</li>
+                            <li><span class="swatch" style=format!("background:{}", colour(&e, ed.dark.get()))></span>{e}</li>
                         }).collect_view()}
-                        <li><span class="swatch" style=format!("background:{DEAD}")></span>"dead letter"</li>
+                        <li><span class="swatch" style=move || format!("background:{}", palette(ed.dark.get()).1)></span>"dead letter"</li>
                         {move || {
                             let more = live.events.with(Vec::len).saturating_sub(LEGEND_MAX);
                             (more > 0).then(|| view! { <li class="more">{format!("and {more} more")}</li> })
                         }}
+                    </ul>
+                    <ul class="outlines" aria-label="What node outlines mean"
+                        title="A node's outline: red, it drops messages (or no replica is up); amber, it fails or dead-letters them; dashed, the memory alarm blocks it. Select it to read why.">
+                        <li><span class="outline error"></span>"drops"</li>
+                        <li><span class="outline warning"></span>"fails"</li>
+                        <li><span class="outline blocked"></span>"blocked"</li>
                     </ul>
                 </Show>
             </div>
@@ -73,9 +91,6 @@ fn animate(ed: Editor, live: Live, canvas: HtmlCanvasElement, mut batches: Vec<V
     draw(ed, live, &canvas, &mut batches);
     request_animation_frame(move || animate(ed, live, canvas, batches));
 }
-
-/// The dead-letter colour (index `PALETTE.len()` in the batches).
-const DEAD: &str = "#dc2626";
 
 /// The journey (root message id) of the dot nearest the stage point (x, y) in CSS pixels,
 /// if one was drawn within a few pixels of it.
@@ -130,7 +145,7 @@ fn draw(ed: Editor, live: Live, canvas: &HtmlCanvasElement, batches: &mut [Vec<(
                 for (hop, seen) in &h.hops {
                     let p = progress(hop, *seen).max(0.0);
                     if let Some((x, y)) = place(g, hop.from as usize, hop.to as usize, p) {
-                        let batch = if hop.dead { PALETTE.len() } else { colour_index(&hop.event) };
+                        let batch = if hop.dead { COLOURS } else { colour_index(&hop.event) };
                         let (sx, sy) = (x * scale + ox, y * scale + oy);
                         batches[batch].push((sx, sy));
                         picks.push((sx / ratio, sy / ratio, hop.root));
@@ -139,13 +154,14 @@ fn draw(ed: Editor, live: Live, canvas: &HtmlCanvasElement, batches: &mut [Vec<(
             });
         });
     });
+    let (colours, dead) = palette(ed.dark.get_untracked());
     for (i, batch) in batches.iter().enumerate().filter(|(_, b)| !b.is_empty()) {
         ctx.begin_path();
         for &(x, y) in batch {
             ctx.move_to(x + radius, y);
             let _ = ctx.arc(x, y, radius, 0.0, std::f64::consts::TAU);
         }
-        ctx.set_fill_style_str(PALETTE.get(i).copied().unwrap_or(DEAD));
+        ctx.set_fill_style_str(colours.get(i).copied().unwrap_or(dead));
         ctx.fill();
         drawn += batch.len();
     }
@@ -165,9 +181,49 @@ fn place(g: &ViewGraph, from: usize, to: usize, p: f64) -> Option<(f64, f64)> {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
     fn colours_are_stable() {
-        assert_eq!(super::colour("order_created"), super::colour("order_created"));
-        assert!(super::colour("a").starts_with('#'));
+        assert_eq!(colour("order_created", true), colour("order_created", true));
+        assert!(colour("a", false).starts_with('#'));
+    }
+
+    /// WCAG relative luminance of `#rrggbb`.
+    fn luminance(hex: &str) -> f64 {
+        let c = |i: usize| {
+            let v = f64::from(u8::from_str_radix(&hex[i..i + 2], 16).unwrap()) / 255.0;
+            if v <= 0.039_28 { v / 12.92 } else { ((v + 0.055) / 1.055).powf(2.4) }
+        };
+        0.2126 * c(1) + 0.7152 * c(3) + 0.0722 * c(5)
+    }
+
+    fn contrast(a: &str, b: &str) -> f64 {
+        let (x, y) = (luminance(a), luminance(b));
+        (x.max(y) + 0.05) / (x.min(y) + 0.05)
+    }
+
+    /// Every event colour stands out, 3:1 at least, against the background and every node fill
+    /// of its theme: the colours of `style/main.css` (`--bg`, `--producer` ... `--store`).
+    #[test]
+    fn event_colours_stand_out_on_both_themes() {
+        let css = include_str!("../../../style/main.css");
+        let var = |name: &str, dark: bool| -> String {
+            let line = css.lines().find(|l| l.trim_start().starts_with(&format!("--{name}: light-dark("))).unwrap();
+            let inner = line.split("light-dark(").nth(1).unwrap().split(')').next().unwrap();
+            let mut parts = inner.split(',').map(str::trim);
+            let (light, darkc) = (parts.next().unwrap(), parts.next().unwrap());
+            (if dark { darkc } else { light }).to_string()
+        };
+        for dark in [false, true] {
+            let (colours, dead) = palette(dark);
+            for behind in ["bg", "producer", "exchange", "queue", "service", "store"] {
+                let b = var(behind, dark);
+                for c in colours.iter().chain([&dead]) {
+                    let k = contrast(c, &b);
+                    assert!(k >= 3.0, "{} theme: {c} on --{behind} {b}: {k:.2}", if dark { "dark" } else { "light" });
+                }
+            }
+        }
     }
 }

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 
 use crate::canvas::geometry::{NODE_H, NODE_W, NOTE_H, NOTE_W};
 use crate::panels::keys::zoom;
-use crate::state::editor::{Checked, Editor};
+use crate::state::editor::{Checked, Editor, Panel};
 
 #[component]
 pub fn Stage() -> impl IntoView {
@@ -20,21 +20,50 @@ pub fn Stage() -> impl IntoView {
     };
     view! {
         <main class="stage" aria-label="Canvas" on:dragover=|e: web_sys::DragEvent| e.prevent_default() on:drop=drop>
-            <crate::canvas::graph::Graph />
+            // The moving messages are drawn under the graph: they pass under node names, never
+            // over them.
             <crate::canvas::dots::Dots />
+            <crate::canvas::graph::Graph />
             <Find />
             <Pending />
+            <About />
             <div class="zoom" role="group" aria-label="View">
                 <button id="zoom-in" aria-label="Zoom in" title="Zoom in (+)" on:click=move |_| zoom(ed, 1.25)>"+"</button>
                 <button id="zoom-out" aria-label="Zoom out" title="Zoom out (−)" on:click=move |_| zoom(ed, 0.8)>"−"</button>
                 <button id="fit" aria-label="Fit to view" title="Fit to view (F)" on:click=move |_| ed.fit()>"Fit"</button>
                 <button id="help" aria-label="Keyboard shortcuts" title="Shortcuts (?)" on:click=move |_| ed.help.set(true)>"?"</button>
+                <span class="panels" role="group" aria-label="Panels">
+                    {[(Panel::Palette, "toggle-palette", "Palette (P)", "◧"), (Panel::Inspector, "toggle-inspector", "Inspector (I)", "◨"), (Panel::Dock, "toggle-dock", "Charts and log (D)", "⬓")]
+                        .into_iter().map(|(panel, id, name, icon)| view! {
+                            <button id=id title=format!("Show or fold away: {name}") aria-label=format!("{name}: show or fold away")
+                                aria-pressed=move || ed.panels.get().shown(panel).to_string()
+                                on:click=move |_| ed.panels.update(|p| p.toggle(panel))>{icon}</button>
+                        }).collect_view()}
+                </span>
             </div>
             <Minimap />
             {move || ed.tip.get().map(|(text, x, y)| view! {
                 <div class="tip" role="status" style=format!("left:{}px;top:{}px", x + 14.0, y + 14.0)>{text}</div>
             })}
         </main>
+    }
+}
+
+/// The topology's description, "what to watch", on the canvas when a scenario opens; it can be
+/// closed, and the top bar's About opens it again.
+#[component]
+fn About() -> impl IntoView {
+    let ed = expect_context::<Editor>();
+    let text = move || ed.doc.with(|d| d.value["description"].as_str().unwrap_or("").to_string());
+    view! {
+        <Show when=move || ed.about.get() && !text().is_empty()>
+            <section class="about" id="about" role="note" aria-label="About this scenario">
+                <button class="close" aria-label="Close the description" title="Close (About, in the top bar, opens it again)"
+                    on:click=move |_| ed.about.set(false)>"×"</button>
+                <h2>{move || ed.doc.with(|d| d.value["name"].as_str().unwrap_or("").to_string())}</h2>
+                <p>{text}</p>
+            </section>
+        </Show>
     }
 }
 

@@ -3,7 +3,8 @@
 //! left); with nothing selected, the topology's name and seed. An applied change is an edit
 //! of the canvas like any other: live where the engine allows it, else it asks for a restart.
 
-use edasim_protocol::{ClientMsg, Fault};
+use edasim_protocol::{ClientMsg, Fault, Health, NodeLive};
+use edasim_sim::stats::Point;
 use edasim_sim::topology::{Kind, LinkShape, link_role};
 use leptos::prelude::*;
 use serde_json::{Value, json};
@@ -108,6 +109,14 @@ fn FieldRow(at: Place, field: Field) -> impl IntoView {
     });
     let (text, set_text) = signal(show(field.input, current.get_untracked().as_ref()));
     let (error, set_error) = signal(None::<String>);
+    // A live change the run refused: the value went back, and this says why.
+    let refusal = Memo::new(move |_| {
+        ed.refused.with(|r| {
+            let r = r.as_ref().filter(|r| r.field == field.name && at.section == "nodes")?;
+            let id = ed.doc.with(|d| d.value["nodes"][at.index]["id"].as_str().map(str::to_string))?;
+            (id == r.node).then(|| format!("The run refused it: {}", r.message))
+        })
+    });
     Effect::new(move |_| {
         let v = current.get();
         set_text.set(show(field.input, v.as_ref()));
@@ -128,6 +137,9 @@ fn FieldRow(at: Place, field: Field) -> impl IntoView {
         }
     };
     let apply = move || {
+        if refusal.get_untracked().is_some() {
+            ed.refused.set(None);
+        }
         let t = text.get_untracked();
         if let Some(v) = validate(&t)
             && current.get_untracked() != v
@@ -219,12 +231,48 @@ fn FieldRow(at: Place, field: Field) -> impl IntoView {
         }
         .into_any(),
     };
+    let message = move || error.get().or_else(|| refusal.get());
     view! {
-        <label class="field" title=hint(field) class:invalid=move || error.with(Option::is_some)>
+        <label class="field" title=hint(field) class:invalid=move || message().is_some()>
             <span>{field.label}</span>
             {input}
-            <small class="error" id=format!("field-{}-error", field.name) role="alert">{move || error.get()}</small>
+            <small class="error" id=format!("field-{}-error", field.name) role="alert">{message}</small>
         </label>
+    }
+}
+
+/// Why a node is drawn red or amber, in words: ("error" or "warning", the reason), from its live
+/// state and its last per-second point; `None` when it is fine.
+pub fn health_reason(kind: Kind, node: &NodeLive, last: &Point) -> Option<(&'static str, String)> {
+    let mut red = Vec::new();
+    let mut amber = Vec::new();
+    if node.blocked {
+        red.push("the broker's memory alarm blocks its publishes".to_string());
+    }
+    if kind == Kind::Service && node.replicas_up == 0 {
+        red.push("no replica is up".to_string());
+    }
+    if last.dropped > 0 {
+        let what = match kind {
+            Kind::Exchange => "unroutable (no binding matched)",
+            Kind::Queue => "dropped (overflow, or expired with nowhere to dead-letter)",
+            _ => "dropped",
+        };
+        red.push(format!("{} {what} in the last simulated second", last.dropped));
+    }
+    if last.errors > 0 {
+        amber.push(format!("{} failed attempts in the last simulated second", last.errors));
+    }
+    if last.dead_letters > 0 {
+        amber.push(format!("{} dead-lettered in the last simulated second", last.dead_letters));
+    }
+    match node.health {
+        Health::Error if !red.is_empty() => Some(("error", format!("Red: {}.", red.join("; ")))),
+        Health::Error | Health::Warning if !amber.is_empty() => {
+            Some(("warning", format!("Amber: {}.", amber.join("; "))))
+        }
+        Health::Warning => Some(("warning", "Amber: over half its length limit.".to_string())),
+        _ => None,
     }
 }
 
@@ -403,11 +451,20 @@ pub fn Inspector() -> impl IntoView {
                 }
             });
             let not_running = move || ed.graph.with(|g| g.running.get(index).copied().flatten().is_none());
+            // A red or amber node says why.
+            let why = move || {
+                let r = ed.graph.with(|g| g.running.get(index).copied().flatten())?;
+                let live = ed.live;
+                let node = live.frame.with(|f| f.as_ref().and_then(|f| f.nodes.get(r).cloned()))?;
+                let last = live.series.with(|s| s.get(r).and_then(|p| p.last().copied())).unwrap_or_default();
+                health_reason(kind, &node, &last)
+            };
             let json =
                 move || ed.doc.with(|d| serde_json::to_string_pretty(&d.value["nodes"][index]).unwrap_or_default());
             view! {
                 <h2>{id.clone()}</h2>
                 <p class="kind">{kind.name()}{move || not_running().then_some(" · not in the running simulation yet")}</p>
+                {move || why().map(|(level, text)| view! { <p class=format!("health {level}") id="health">{text}</p> })}
                 <div class="fields">
                     <IdRow id=id.clone() />
                     {rows(at, &[label])}
@@ -462,6 +519,31 @@ mod tests {
     fn doc() -> Value {
         let text = include_str!("../../../scenarios/order-pipeline.json");
         serde_json::from_str(text).unwrap()
+    }
+
+    #[test]
+    fn a_red_or_amber_node_says_why() {
+        let node = |health| NodeLive {
+            id: "x".into(),
+            depth: 0,
+            unacked: 0,
+            busy: 0,
+            workers: 1,
+            replicas_up: 1,
+            health,
+            blocked: false,
+        };
+        let point = |dropped, errors| Point { dropped, errors, ..Point::default() };
+        let (level, why) = health_reason(Kind::Exchange, &node(Health::Error), &point(7, 0)).unwrap();
+        assert_eq!(
+            (level, why.as_str()),
+            ("error", "Red: 7 unroutable (no binding matched) in the last simulated second.")
+        );
+        let (level, why) = health_reason(Kind::Service, &node(Health::Warning), &point(0, 3)).unwrap();
+        assert_eq!((level, why.as_str()), ("warning", "Amber: 3 failed attempts in the last simulated second."));
+        assert_eq!(health_reason(Kind::Queue, &node(Health::Ok), &point(0, 0)), None);
+        let down = NodeLive { replicas_up: 0, ..node(Health::Error) };
+        assert!(health_reason(Kind::Service, &down, &point(0, 0)).unwrap().1.contains("no replica is up"));
     }
 
     #[test]

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use crate::canvas::graph::in_text_field;
 use crate::state::connection::Live;
 use crate::state::doc::GRID;
-use crate::state::editor::Editor;
+use crate::state::editor::{Editor, Panel};
 
 /// (keys, what they do), as the overlay shows them.
 pub const SHORTCUTS: &[(&str, &str)] = &[
@@ -26,6 +26,7 @@ pub const SHORTCUTS: &[(&str, &str)] = &[
     ("Ctrl-C / Ctrl-X / Ctrl-V", "copy / cut / paste"),
     ("Ctrl-A", "select everything"),
     ("/", "find a node by name"),
+    ("P / I / D", "fold away or show the palette / the inspector / the charts and log"),
     ("?", "this list"),
     ("Escape", "close this list, clear the selection"),
 ];
@@ -100,6 +101,18 @@ pub fn install(live: Live, ed: Editor) {
             }
             (false, "-") => {
                 zoom(ed, 0.8);
+                true
+            }
+            (false, "p" | "P") => {
+                ed.panels.update(|p| p.toggle(Panel::Palette));
+                true
+            }
+            (false, "i" | "I") => {
+                ed.panels.update(|p| p.toggle(Panel::Inspector));
+                true
+            }
+            (false, "d" | "D") => {
+                ed.panels.update(|p| p.toggle(Panel::Dock));
                 true
             }
             (false, "/") => {

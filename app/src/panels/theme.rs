@@ -19,9 +19,14 @@ fn system_dark() -> bool {
         .is_some_and(|m| m.matches())
 }
 
+/// The theme a page opens with: the one chosen last time, else the system's.
+pub fn initially_dark() -> bool {
+    stored().map_or_else(system_dark, |t| t == "dark")
+}
+
 #[component]
 pub fn ThemeToggle() -> impl IntoView {
-    let dark = RwSignal::new(stored().map_or_else(system_dark, |t| t == "dark"));
+    let dark = expect_context::<crate::state::editor::Editor>().dark;
     Effect::new(move |_| {
         let theme = if dark.get() { "dark" } else { "light" };
         if let Some(r) = root() {

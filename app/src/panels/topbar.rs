@@ -41,15 +41,31 @@ pub fn TopBar() -> impl IntoView {
             live.send(&ClientMsg::SetSpeed { speed });
         }
     };
-    let on_seed = move |e| match event_target_value(&e).trim().parse::<u64>() {
-        Ok(seed) => ed.doc.update(|d| d.edit(|v| v["seed"] = seed.into())),
-        Err(_) => live.problems.update(|p| p.push("seed: expected a whole number".into())),
+    // The seed is checked as it is typed, like the inspector's fields, and says what is wrong
+    // next to it; a good one is applied when the field is left or Enter pressed.
+    let seed_error = RwSignal::new(None::<String>);
+    let check_seed = move |text: &str| -> Option<u64> {
+        let parsed = text
+            .trim()
+            .parse::<u64>()
+            .map_err(|_| format!("expected {}", edasim_sim::topology::limits::SEED.expected()));
+        seed_error.set(parsed.as_ref().err().cloned());
+        parsed.ok()
+    };
+    let on_seed = move |e| {
+        if let Some(seed) = check_seed(&event_target_value(&e)) {
+            ed.doc.update(|d| d.edit(|v| v["seed"] = seed.into()));
+        }
     };
     view! {
         <header class="topbar">
           <div class="bar-row">
             <h1 class="brand">"edasim"</h1>
             <span class="scenario" title="The topology on the canvas">{move || ed.graph.with(|g| g.name.clone())}</span>
+            <Show when=move || ed.doc.with(|d| d.value["description"].as_str().is_some_and(|t| !t.is_empty()))>
+                <button id="about-toggle" aria-label="What this scenario shows" title="What this scenario shows, and what to watch"
+                    aria-pressed=move || ed.about.get().to_string() on:click=move |_| ed.about.update(|a| *a = !*a)>"About"</button>
+            </Show>
             <div class="edit" role="toolbar" aria-label="Canvas">
                 <select id="scenario-picker" aria-label="Open a shipped scenario"
                     on:change=move |e| {
@@ -96,9 +112,12 @@ pub fn TopBar() -> impl IntoView {
                 </label>
                 <label title="The random seed: the same topology and seed give the same run">
                     "Seed "
-                    <input id="seed" class="seed" inputmode="numeric" aria-label="Seed"
+                    <input id="seed" class="seed" inputmode="numeric" aria-label="Seed" aria-describedby="seed-error"
+                        class:invalid=move || seed_error.with(Option::is_some)
                         prop:value=move || ed.doc.with(|d| d.value["seed"].as_u64().map(|s| s.to_string()).unwrap_or_default())
+                        on:input=move |e| { check_seed(&event_target_value(&e)); }
                         on:change=on_seed />
+                    <small id="seed-error" class="seed-error" role="alert">{move || seed_error.get()}</small>
                 </label>
             </div>
             <output id="clock" aria-label="Simulated time">{move || clock(t_ms())}</output>

@@ -291,9 +291,14 @@ fn receive(live: Live, editor: Editor, msg: ServerMsg) {
             }
             live.frame.set(Some(f));
         }
-        ServerMsg::Error { message, path, problems, command } => {
+        ServerMsg::Error { message, path, problems, command, node, param } => {
             if command.as_deref() == Some("load_scenario") {
                 editor.on_load_refused();
+            }
+            // A refused live change goes next to its field, not into the problems box.
+            if let (Some(node), Some(param)) = (node, param) {
+                editor.on_refused(&node, &param, message);
+                return;
             }
             let mut lines = vec![match (command, path.is_empty()) {
                 (Some(c), false) => format!("{c}: {path}: {message}"),
@@ -301,9 +306,9 @@ fn receive(live: Live, editor: Editor, msg: ServerMsg) {
                 (None, _) => message,
             }];
             lines.extend(problems.iter().map(|p| p.to_string()));
-            live.problems.update(|p| p.extend(lines));
+            add_problems(live, lines);
         }
-        ServerMsg::Closing { reason } => live.problems.update(|p| p.push(reason)),
+        ServerMsg::Closing { reason } => add_problems(live, vec![reason]),
         ServerMsg::Metrics(m) => {
             // Series index the running topology's nodes.
             let ids = live.topology.with_untracked(|t| crate::canvas::geometry::node_ids(t.as_ref()));
@@ -330,6 +335,17 @@ fn receive(live: Live, editor: Editor, msg: ServerMsg) {
         }),
         ServerMsg::Trace { msg, hops } => live.trace.set(Some((msg, hops))),
     }
+}
+
+/// Adds lines to the problems box, each once: the same error four times says nothing more.
+fn add_problems(live: Live, lines: Vec<String>) {
+    live.problems.update(|p| {
+        for line in lines {
+            if !p.contains(&line) {
+                p.push(line);
+            }
+        }
+    });
 }
 
 /// Smoothed messages per simulated second on each link, from the crossing counts of this

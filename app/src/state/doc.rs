@@ -80,6 +80,17 @@ fn defaults(kind: Kind) -> Value {
     }
 }
 
+/// Sets (or, with `None`, removes) `field` of entry `index` of `section`.
+pub fn put(v: &mut Value, section: &str, index: usize, field: &str, value: Option<Value>) {
+    let Some(obj) = v.get_mut(section).and_then(|s| s.get_mut(index)).and_then(Value::as_object_mut) else {
+        return;
+    };
+    match value {
+        Some(value) => obj.insert(field.to_string(), value),
+        None => obj.remove(field),
+    };
+}
+
 fn arr<'a>(v: &'a mut Value, key: &str) -> &'a mut Vec<Value> {
     if !v.get(key).is_some_and(Value::is_array) {
         v[key] = json!([]);
@@ -378,19 +389,13 @@ impl Doc {
     /// Sets (or, with `None`, removes) one field of the object at `path` (`nodes[2]`, `links[0]`,
     /// `notes[1]`): the inspector's edit.
     pub fn set_field(&mut self, section: &str, index: usize, field: &str, value: Option<Value>) {
-        self.edit(|v| {
-            let Some(obj) = v.get_mut(section).and_then(|s| s.get_mut(index)).and_then(Value::as_object_mut) else {
-                return;
-            };
-            match value {
-                Some(value) => {
-                    obj.insert(field.to_string(), value);
-                }
-                None => {
-                    obj.remove(field);
-                }
-            }
-        });
+        self.edit(|v| put(v, section, index, field, value));
+    }
+
+    /// Puts a field back as it was, outside the history: the run refused the value it was given
+    /// (a live change past the server's limit), so the canvas shows what the run plays.
+    pub fn revert_field(&mut self, section: &str, index: usize, field: &str, value: Option<Value>) {
+        put(&mut self.value, section, index, field, value);
     }
 
     /// Writes positions for nodes that have none (a file saved without them), from `layout`.

@@ -54,6 +54,58 @@ impl DragPreview {
     }
 }
 
+/// A live change the run refused, and why.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Refusal {
+    pub node: String,
+    pub field: String,
+    pub message: String,
+}
+
+/// Live changes remembered for a roll-back: enough for any burst of edits a person makes.
+const INFLIGHT: usize = 64;
+
+/// The panels around the canvas, each shown or folded away.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Panels {
+    pub palette: bool,
+    pub inspector: bool,
+    pub dock: bool,
+}
+
+impl Default for Panels {
+    fn default() -> Self {
+        Panels { palette: true, inspector: true, dock: true }
+    }
+}
+
+/// A panel that folds away.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Panel {
+    Palette,
+    Inspector,
+    Dock,
+}
+
+impl Panels {
+    pub fn shown(self, p: Panel) -> bool {
+        match p {
+            Panel::Palette => self.palette,
+            Panel::Inspector => self.inspector,
+            Panel::Dock => self.dock,
+        }
+    }
+
+    pub fn toggle(&mut self, p: Panel) {
+        let f = match p {
+            Panel::Palette => &mut self.palette,
+            Panel::Inspector => &mut self.inspector,
+            Panel::Dock => &mut self.dock,
+        };
+        *f = !*f;
+    }
+}
+
 #[derive(Clone, Copy)]
 pub struct Editor {
     /// The connection this editor's edits go to.
@@ -76,6 +128,17 @@ pub struct Editor {
     pub storage_failed: RwSignal<bool>,
     /// The pointer gesture in progress.
     pub gesture: StoredValue<Gesture>,
+    /// The dark theme is on (the canvas's own colours follow it).
+    pub dark: RwSignal<bool>,
+    /// Which panels are shown around the canvas.
+    pub panels: RwSignal<Panels>,
+    /// The scenario's description ("what to watch") is shown on the canvas.
+    pub about: RwSignal<bool>,
+    /// The last live change the run refused: the field shows why, next to it.
+    pub refused: RwSignal<Option<Refusal>>,
+    /// Live changes sent and not refused (yet): node, parameter, and the value before, to put
+    /// back if the run refuses (the newest last; the oldest are forgotten).
+    inflight: StoredValue<Vec<(String, String, Value)>>,
     /// A drag's preview: where what is being moved is drawn until it is released.
     pub drag: RwSignal<Option<DragPreview>>,
     clip: StoredValue<Option<Clip>>,
@@ -133,6 +196,11 @@ impl Editor {
             help: RwSignal::new(false),
             storage_failed: RwSignal::new(false),
             gesture: StoredValue::new(Gesture::Idle),
+            dark: RwSignal::new(crate::panels::theme::initially_dark()),
+            panels: RwSignal::new(Panels::default()),
+            about: RwSignal::new(false),
+            refused: RwSignal::new(None),
+            inflight: StoredValue::new(Vec::new()),
             drag: RwSignal::new(None),
             clip: StoredValue::new(None),
             adopt: StoredValue::new(false),
@@ -167,6 +235,12 @@ impl Editor {
             Plan::Same => self.pending.set(false),
             Plan::Live(changes) => {
                 for (node, change) in changes {
+                    let before = node_field(&applied, &node, change.name());
+                    self.inflight.update_value(|f| {
+                        f.push((node.clone(), change.name().to_string(), before));
+                        let over = f.len().saturating_sub(INFLIGHT);
+                        f.drain(..over);
+                    });
                     live.send(&ClientMsg::SetParam { node, change });
                 }
                 self.applied.set_value(Some(normal));
@@ -208,8 +282,34 @@ impl Editor {
             self.doc.update(|d| if first { *d = Doc::new(value) } else { d.replace(value) });
             self.selection.set(Selection::default());
             self.fit_later();
+            // A scenario that opens says what to watch.
+            self.about.set(topology.get("description").is_some_and(|d| d.as_str().is_some_and(|d| !d.is_empty())));
         }
         live.topology.set(Some(topology));
+    }
+
+    /// The run refused a live change of `param` of `node`: the field goes back to what the run
+    /// plays, and says why next to it.
+    pub fn on_refused(self, node: &str, param: &str, message: String) {
+        let mut before = None;
+        self.inflight.update_value(|f| {
+            if let Some(i) = f.iter().rposition(|(n, p, _)| n == node && p == param) {
+                before = Some(f.remove(i).2);
+            }
+        });
+        let Some(before) = before else { return };
+        let old = (!before.is_null()).then_some(before);
+        if let Some(i) = self.doc.with_untracked(|d| d.node_index(node)) {
+            self.doc.update(|d| d.revert_field("nodes", i, param, old.clone()));
+        }
+        self.applied.update_value(|a| {
+            if let Some(a) = a.as_mut()
+                && let Some(i) = a["nodes"].as_array().and_then(|ns| ns.iter().position(|n| n["id"] == node))
+            {
+                crate::state::doc::put(a, "nodes", i, param, old);
+            }
+        });
+        self.refused.set(Some(Refusal { node: node.to_string(), field: param.to_string(), message }));
     }
 
     /// The server refused a load: a scenario is not adopted after all.
@@ -455,6 +555,16 @@ impl Editor {
             }
         });
     }
+}
+
+/// The value of `field` of node `id` in a topology (`null` when it has none).
+fn node_field(topology: &Value, id: &str, field: &str) -> Value {
+    topology["nodes"]
+        .as_array()
+        .and_then(|ns| ns.iter().find(|n| n["id"] == id))
+        .and_then(|n| n.get(field))
+        .cloned()
+        .unwrap_or(Value::Null)
 }
 
 /// A topology with a position for every node (laid out where the file gives none), so that

@@ -123,27 +123,8 @@ impl Session {
                 self.restart();
             }
             ClientMsg::SetParam { node, change } => {
-                let i = self.node(&node)?;
-                if let Change::RatePerS(r) = change {
-                    let others: f64 = self.rates.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, r)| r).sum();
-                    let limit = self.app.limits.max_total_rate;
-                    if others + r > limit {
-                        return Err(CommandError::at(
-                            "change.value",
-                            format!(
-                                "the producers would emit {} events per second; a live session allows {limit}",
-                                others + r
-                            ),
-                        ));
-                    }
-                }
-                let rate = if let Change::RatePerS(r) = change { Some(r) } else { None };
-                self.engine_mut().apply(i, change).map_err(|e| CommandError::at("change", e.to_string()))?;
-                if let Some(r) = rate {
-                    self.rates[i] = r;
-                }
-                // A paused run shows the change at once.
-                self.send_frame(false);
+                let param = change.name();
+                self.set_param(&node, change).map_err(|e| e.about(&node, param))?;
             }
             ClientMsg::InjectFault { node, fault } => {
                 let i = self.node(&node)?;
@@ -166,6 +147,33 @@ impl Session {
                 self.send(ServerMsg::Trace { msg, hops });
             }
         }
+        Ok(())
+    }
+
+    /// A live change: refused (nothing changed) past the session's rate limit or the
+    /// parameter's range.
+    fn set_param(&mut self, node: &str, change: Change) -> Result<(), CommandError> {
+        let i = self.node(node)?;
+        if let Change::RatePerS(r) = change {
+            let others: f64 = self.rates.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, r)| r).sum();
+            let limit = self.app.limits.max_total_rate;
+            if others + r > limit {
+                return Err(CommandError::at(
+                    "change.value",
+                    format!(
+                        "{r} events a second would make {} in all; a live session allows {limit} (edasim run has no such limit)",
+                        others + r
+                    ),
+                ));
+            }
+        }
+        let rate = if let Change::RatePerS(r) = change { Some(r) } else { None };
+        self.engine_mut().apply(i, change).map_err(|e| CommandError::at("change", e.to_string()))?;
+        if let Some(r) = rate {
+            self.rates[i] = r;
+        }
+        // A paused run shows the change at once.
+        self.send_frame(false);
         Ok(())
     }
 

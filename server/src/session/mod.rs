@@ -304,12 +304,7 @@ impl Session {
             Ok(reached) => Some(reached),
             Err(halt) => {
                 self.motion = Motion::Still;
-                self.send(ServerMsg::Error {
-                    command: None,
-                    path: String::new(),
-                    message: format!("paused: {halt}"),
-                    problems: Vec::new(),
-                });
+                self.send(ServerMsg::from(edasim_protocol::CommandError::at("", format!("paused: {halt}"))));
                 self.send_state();
                 Some(true)
             }
