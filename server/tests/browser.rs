@@ -865,3 +865,56 @@ async fn the_live_view_keeps_still_folds_repeats_and_stays_small() {
         .await;
     c.close().await.unwrap();
 }
+
+/// On screen, every node's name is whole (its text is the full name and fits its shape), and
+/// how tall the names are at Fit is measured from the rendered SVG: the name's font size times
+/// the canvas's scale. With the panels folded away (P, I, D), the order pipeline's names are
+/// at least 12 px tall at 1280x800; the default layout's figures are printed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "browser test: needs chromium, chromedriver and dist/ (scripts/test.sh provides them and runs it)"]
+async fn names_are_whole_and_measured_at_fit() {
+    let (_server, _driver, c, url, _) = start().await;
+    c.goto(&url).await.unwrap();
+    eventually("the graph is drawn", || async { node_count(&c).await == 15 }).await;
+    // (name px, truncated names) at Fit: a name is cut if its text is not the whole label or if
+    // it runs past its shape.
+    let measure = || async {
+        c.find(Locator::Css("#fit")).await.unwrap().click().await.unwrap();
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let r = c
+            .execute(
+                r#"const out = {min: 1e9, cut: []};
+                for (const g of document.querySelectorAll('svg#graph .node')) {
+                    const label = g.querySelector('.label'), shape = g.querySelector('.shape');
+                    const px = label.getScreenCTM().a * parseFloat(getComputedStyle(label).fontSize);
+                    out.min = Math.min(out.min, px);
+                    const whole = g.getAttribute('aria-label').startsWith(label.textContent + ' (');
+                    const fits = label.getBBox().x + label.getBBox().width <= shape.getBBox().width - 4;
+                    if (!whole || !fits) out.cut.push(label.textContent + ' ' + label.getBBox().width.toFixed(1) + '/' + shape.getBBox().width.toFixed(1));
+                }
+                return out;"#,
+                vec![],
+            )
+            .await
+            .unwrap();
+        let cut: Vec<String> = r["cut"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_string()).collect();
+        (r["min"].as_f64().unwrap(), cut)
+    };
+    let mut figures = Vec::new();
+    for (w, h) in [(1280u32, 800u32), (1024, 768)] {
+        c.set_window_size(w, h).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let (px, cut) = measure().await;
+        assert!(cut.is_empty(), "names cut at {w}x{h}: {cut:?}");
+        key(&c, "pid").await;
+        let (full_px, cut) = measure().await;
+        assert!(cut.is_empty(), "names cut at {w}x{h} with the panels folded: {cut:?}");
+        key(&c, "pid").await;
+        figures.push(format!("{w}x{h}: {px:.1} px with the panels, {full_px:.1} px without"));
+        if w == 1280 {
+            assert!(full_px >= 12.0, "names {full_px:.1} px tall at {w}x{h} with the panels folded");
+        }
+    }
+    println!("the order pipeline's names at Fit: {}", figures.join("; "));
+    c.close().await.unwrap();
+}

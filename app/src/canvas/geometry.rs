@@ -12,6 +12,8 @@ pub struct ViewNode {
     pub kind: Option<Kind>,
     pub x: f64,
     pub y: f64,
+    /// Its width: enough for its whole name (`node_width`).
+    pub w: f64,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -47,9 +49,19 @@ pub struct ViewGraph {
 pub const NOTE_W: f64 = 180.0;
 pub const NOTE_H: f64 = 90.0;
 
-/// Node half-size in world units, for drawing and for where links end.
+/// A node's size in world units: at least `NODE_W` wide, wider for a long name (every name is
+/// drawn whole), and `NODE_H` tall.
 pub const NODE_W: f64 = 150.0;
 pub const NODE_H: f64 = 56.0;
+/// The size of a node's name (CSS `.node .label`), in world units.
+pub const LABEL_PX: f64 = 15.0;
+
+/// The width of a node named `label`: its icon, its name in bold at `LABEL_PX` (up to 0.7 of the
+/// size per character in the UI's sans-serif: "shipment_management" renders 10.4 px a character),
+/// and margins. The browser test measures the rendered names against it.
+pub fn node_width(label: &str) -> f64 {
+    (label.chars().count() as f64 * LABEL_PX * 0.7 + 40.0).clamp(NODE_W, 560.0).ceil()
+}
 
 /// The entries of a topology's `nodes`, `links` or `notes` (none when it has none).
 fn items<'a>(t: &'a Value, key: &str) -> &'a [Value] {
@@ -76,7 +88,8 @@ impl ViewGraph {
                     .and_then(Value::as_array)
                     .and_then(|p| Some((p.first()?.as_f64()?, p.get(1)?.as_f64()?)));
                 let (x, y) = pos.unwrap_or((f64::NAN, f64::NAN));
-                ViewNode { id, label, kind: Kind::from_name(&str_of(n, "kind")), x, y }
+                let w = node_width(&label);
+                ViewNode { id, label, kind: Kind::from_name(&str_of(n, "kind")), x, y, w }
             })
             .collect();
         // Rebuilt on every move of a drag: link ends are looked up by hash, not by scan.
@@ -140,7 +153,7 @@ impl ViewGraph {
 
     /// The node whose box holds the world point, the topmost (last drawn) first.
     pub fn hit(&self, x: f64, y: f64) -> Option<usize> {
-        self.nodes.iter().rposition(|n| x >= n.x && x <= n.x + NODE_W && y >= n.y && y <= n.y + NODE_H)
+        self.nodes.iter().rposition(|n| x >= n.x && x <= n.x + n.w && y >= n.y && y <= n.y + NODE_H)
     }
 
     /// The world rectangle that holds every node, with a margin: (x, y, width, height).
@@ -149,7 +162,7 @@ impl ViewGraph {
             return (0.0, 0.0, 800.0, 600.0);
         }
         let (mut x0, mut y0, mut x1, mut y1) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
-        let boxes = self.nodes.iter().map(|n| (n.x, n.y, NODE_W, NODE_H));
+        let boxes = self.nodes.iter().map(|n| (n.x, n.y, n.w, NODE_H));
         for (x, y, w, h) in boxes.chain(self.notes.iter().map(|n| (n.x, n.y, NOTE_W, NOTE_H))) {
             x0 = x0.min(x);
             y0 = y0.min(y);
@@ -163,7 +176,7 @@ impl ViewGraph {
     /// The centre of a node.
     pub fn centre(&self, i: usize) -> (f64, f64) {
         let n = &self.nodes[i];
-        (n.x + NODE_W / 2.0, n.y + NODE_H / 2.0)
+        (n.x + n.w / 2.0, n.y + NODE_H / 2.0)
     }
 }
 

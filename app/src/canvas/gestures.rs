@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use web_sys::PointerEvent;
 
 use crate::canvas::camera::Camera;
-use crate::canvas::geometry::{NODE_H, NODE_W, NOTE_H, NOTE_W};
+use crate::canvas::geometry::{NODE_H, NOTE_H, NOTE_W};
 use crate::panels::palette::Item;
 use crate::state::doc::{Doc, Selection};
 use crate::state::editor::{DragPreview, Editor};
@@ -133,7 +133,7 @@ pub fn track(ed: Editor, rubber: RwSignal<Option<(f64, f64)>>, marquee: RwSignal
                 let inside_box = |x: f64, y: f64, wd: f64, ht: f64| x >= x0 && y >= y0 && x + wd <= x1 && y + ht <= y1;
                 let mut sel = base;
                 ed.graph.with_untracked(|g| {
-                    for n in g.nodes.iter().filter(|n| inside_box(n.x, n.y, NODE_W, NODE_H)) {
+                    for n in g.nodes.iter().filter(|n| inside_box(n.x, n.y, n.w, NODE_H)) {
                         sel.nodes.insert(n.id.clone());
                     }
                     for (i, _) in g.notes.iter().enumerate().filter(|(_, n)| inside_box(n.x, n.y, NOTE_W, NOTE_H)) {

@@ -6,7 +6,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::Closure;
 use web_sys::PointerEvent;
 
-use crate::canvas::geometry::{NODE_H, NODE_W};
+use crate::canvas::geometry::NODE_H;
 use crate::canvas::gestures::{Gesture, stage_point, stage_rect, track};
 use crate::canvas::link::LinkView;
 use crate::canvas::node::NodeView;
@@ -99,7 +99,7 @@ pub fn Graph() -> impl IntoView {
                 </g>
                 {move || rubber.get().and_then(|(x, y)| {
                     let from = ed.gesture.with_value(|g| match g { Gesture::Link { from } => Some(from.clone()), _ => None })?;
-                    let (a, b) = ed.graph.with_untracked(|g| g.nodes.iter().find(|n| n.id == from).map(|n| (n.x + NODE_W, n.y + NODE_H / 2.0)))?;
+                    let (a, b) = ed.graph.with_untracked(|g| g.nodes.iter().find(|n| n.id == from).map(|n| (n.x + n.w, n.y + NODE_H / 2.0)))?;
                     Some(view! { <path class="rubber" d=format!("M {a} {b} L {x} {y}") /> })
                 })}
             </g>

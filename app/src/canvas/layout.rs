@@ -3,7 +3,8 @@
 
 use crate::canvas::geometry::ViewGraph;
 
-const COLUMN: f64 = 220.0;
+/// Space between columns, and between rows, beside the nodes' own size.
+const GAP_X: f64 = 70.0;
 const ROW: f64 = 110.0;
 
 pub fn layered(g: &mut ViewGraph) {
@@ -23,9 +24,19 @@ pub fn layered(g: &mut ViewGraph) {
             break;
         }
     }
+    // Each column as wide as its widest node.
+    let columns = layer.iter().copied().max().map_or(0, |m| m + 1);
+    let mut width = vec![0.0f64; columns];
+    for (i, node) in g.nodes.iter().enumerate() {
+        width[layer[i]] = width[layer[i]].max(node.w);
+    }
+    let mut x = vec![0.0; columns];
+    for c in 1..columns {
+        x[c] = x[c - 1] + width[c - 1] + GAP_X;
+    }
     let mut rows = vec![0usize; n.max(1)];
     for (i, node) in g.nodes.iter_mut().enumerate() {
-        node.x = layer[i] as f64 * COLUMN;
+        node.x = x[layer[i]];
         node.y = rows[layer[i]] as f64 * ROW;
         rows[layer[i]] += 1;
     }
@@ -42,6 +53,7 @@ mod tests {
             kind: Some(edasim_sim::topology::Kind::Queue),
             x: f64::NAN,
             y: f64::NAN,
+            w: 150.0,
         }
     }
 

@@ -10,29 +10,29 @@ use crate::state::connection::Live;
 use crate::state::doc::Selection;
 use crate::state::editor::Editor;
 
-/// Where the segment from `a` to `b` leaves the node box around `a`.
-fn edge_point(a: (f64, f64), b: (f64, f64)) -> (f64, f64) {
+/// Where the segment from `a` to `b` leaves the node box around `a`, `w` wide.
+fn edge_point(a: (f64, f64), b: (f64, f64), w: f64) -> (f64, f64) {
     let (dx, dy) = (b.0 - a.0, b.1 - a.1);
     if dx == 0.0 && dy == 0.0 {
         return a;
     }
-    let sx = if dx != 0.0 { (NODE_W / 2.0) / dx.abs() } else { f64::MAX };
+    let sx = if dx != 0.0 { (w / 2.0) / dx.abs() } else { f64::MAX };
     let sy = if dy != 0.0 { (NODE_H / 2.0) / dy.abs() } else { f64::MAX };
     let s = sx.min(sy).min(1.0);
     (a.0 + dx * s, a.1 + dy * s)
 }
 
-/// The path of a link between nodes whose boxes' top-left corners are `from` and `to`
-/// (`None`: the same node).
-fn link_path(from: (f64, f64), to: Option<(f64, f64)>) -> String {
-    let centre = |(x, y): (f64, f64)| (x + NODE_W / 2.0, y + NODE_H / 2.0);
+/// The path of a link between node boxes (top-left corner and width) `from` and `to` (`None`:
+/// the same node).
+fn link_path(from: (f64, f64, f64), to: Option<(f64, f64, f64)>) -> String {
+    let centre = |(x, y, w): (f64, f64, f64)| (x + w / 2.0, y + NODE_H / 2.0);
     let a = centre(from);
     let Some(to) = to else {
         // A queue dead-lettering into itself: a loop above it.
         return format!("M {} {} c 40 -80 120 -80 160 0", a.0 - 80.0, a.1 - NODE_H / 2.0);
     };
     let b = centre(to);
-    let (p, q) = (edge_point(a, b), edge_point(b, a));
+    let (p, q) = (edge_point(a, b, from.2), edge_point(b, a, to.2));
     format!("M {} {} L {} {}", p.0, p.1, q.0, q.1)
 }
 
@@ -48,7 +48,7 @@ pub fn LinkView(i: usize, from: usize, to: usize, dead_letter: bool, live: Live)
     // Recomputed when an end moves (a drag's preview included); the path is redrawn only if
     // it changed, so dragging one node redraws only its own links.
     let d = Memo::new(move |_| {
-        let (Some(a), b) = (ed.node_pos(from), ed.node_pos(to)) else { return String::new() };
+        let (Some(a), b) = (ed.node_box(from), ed.node_box(to)) else { return String::new() };
         if from == to { link_path(a, None) } else { b.map(|b| link_path(a, Some(b))).unwrap_or_default() }
     });
     let rate = move || {
@@ -84,11 +84,13 @@ mod tests {
 
     #[test]
     fn links_leave_the_box_edge() {
-        let p = edge_point((0.0, 0.0), (1000.0, 0.0));
+        let p = edge_point((0.0, 0.0), (1000.0, 0.0), NODE_W);
         assert_eq!(p, (NODE_W / 2.0, 0.0));
-        let p = edge_point((0.0, 0.0), (0.0, -500.0));
+        let p = edge_point((0.0, 0.0), (1000.0, 0.0), 300.0);
+        assert_eq!(p, (150.0, 0.0), "a wide node's edge");
+        let p = edge_point((0.0, 0.0), (0.0, -500.0), NODE_W);
         assert_eq!(p, (0.0, -NODE_H / 2.0));
-        assert!(link_path((0.0, 0.0), None).starts_with("M -5 "), "a self-loop above the node");
+        assert!(link_path((0.0, 0.0, NODE_W), None).starts_with("M -5 "), "a self-loop above the node");
     }
 
     #[test]

@@ -33,10 +33,10 @@ pub fn icon(kind: Kind) -> &'static str {
     }
 }
 
-/// The outline of a node of `kind` in its `NODE_W` × `NODE_H` box: a pill for producers, a
-/// hexagon for exchanges, a box for queues, a rounded box for services, a cylinder for stores.
-pub fn outline(kind: Kind) -> String {
-    let (w, h) = (NODE_W, NODE_H);
+/// The outline of a node of `kind` in its `w` × `NODE_H` box: a pill for producers, a hexagon
+/// for exchanges, a box for queues, a rounded box for services, a cylinder for stores.
+pub fn outline(kind: Kind, w: f64) -> String {
+    let h = NODE_H;
     let rounded = |r: f64| {
         format!(
             "M {r} 0 H {} A {r} {r} 0 0 1 {w} {r} V {} A {r} {r} 0 0 1 {} {h} H {r} A {r} {r} 0 0 1 0 {} V {r} A {r} {r} 0 0 1 {r} 0 Z",
@@ -62,20 +62,12 @@ pub fn outline(kind: Kind) -> String {
     }
 }
 
-/// A label that fits its box (the whole one is the node's tooltip).
-fn short(label: &str) -> String {
-    const MAX: usize = 17;
-    if label.chars().count() <= MAX {
-        label.to_string()
-    } else {
-        format!("{}…", label.chars().take(MAX - 1).collect::<String>())
-    }
-}
-
 #[component]
 pub fn NodeView(i: usize, id: String, kind: Kind, live: Live) -> impl IntoView {
     let ed = expect_context::<Editor>();
     let label = Memo::new(move |_| ed.graph.with(|g| g.nodes.get(i).map(|n| n.label.clone()).unwrap_or_default()));
+    // As wide as its whole name.
+    let w = Memo::new(move |_| ed.graph.with(|g| g.nodes.get(i).map_or(NODE_W, |n| n.w)));
     // Where it is drawn: its place in the document, or where a drag in progress puts it.
     let pos = Memo::new(move |_| ed.node_pos(i));
     let running = move || ed.graph.with(|g| g.running.get(i).copied().flatten());
@@ -93,7 +85,7 @@ pub fn NodeView(i: usize, id: String, kind: Kind, live: Live) -> impl IntoView {
         })
     };
     let fill = move || match (kind, node_live()) {
-        (Kind::Queue, Some(l)) => (l.depth as f64 / 50.0).min(1.0) * (NODE_W - 12.0),
+        (Kind::Queue, Some(l)) => (l.depth as f64 / 50.0).min(1.0) * (w.get() - 12.0),
         _ => 0.0,
     };
     let id_sel = id.clone();
@@ -129,12 +121,12 @@ pub fn NodeView(i: usize, id: String, kind: Kind, live: Live) -> impl IntoView {
             tabindex="0" role="button" aria-label=title aria-pressed=move || selected.get().to_string()
             transform=move || pos.get().map(|(x, y)| format!("translate({x} {y})")).unwrap_or_default() data-id=id.clone()>
             <title>{title}</title>
-            <path class="shape" d=outline(kind) />
+            <path class="shape" d=move || outline(kind, w.get()) />
             <rect class="fill" x="6" y=NODE_H - 10.0 height="5" width=fill />
-            <text class="icon" x="12" y="26">{icon(kind)}</text>
-            <text class="label" x="32" y="26">{move || short(&label.get())}</text>
-            <text class="figure" x="12" y="43">{move || figure(kind, node_live().as_ref())}</text>
-            <circle class="port" cx=NODE_W cy=NODE_H / 2.0 r="7" on:pointerdown=port_down>
+            <text class="icon" x="12" y="25">{icon(kind)}</text>
+            <text class="label" x="32" y="25">{move || label.get()}</text>
+            <text class="figure" x="12" y="45">{move || figure(kind, node_live().as_ref())}</text>
+            <circle class="port" cx=move || w.get() cy=NODE_H / 2.0 r="7" on:pointerdown=port_down>
                 <title>"Drag to another node to link"</title>
             </circle>
         </g>

@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-use crate::canvas::geometry::{NODE_H, NODE_W, NOTE_H, NOTE_W};
+use crate::canvas::geometry::{NODE_H, NOTE_H, NOTE_W};
 use crate::panels::keys::zoom;
 use crate::state::editor::{Checked, Editor, Panel};
 
@@ -193,7 +193,7 @@ fn Minimap() -> impl IntoView {
             {move || {
                 let (x0, y0, s, (vx, vy, vw, vh)) = frame();
                 let nodes = ed.graph.with(|g| g.nodes.iter().map(|n| view! {
-                    <rect class=format!("mini-node {}", n.kind.map_or("", |k| k.name())) x=(n.x - x0) * s y=(n.y - y0) * s width=NODE_W * s height=NODE_H * s />
+                    <rect class=format!("mini-node {}", n.kind.map_or("", |k| k.name())) x=(n.x - x0) * s y=(n.y - y0) * s width=n.w * s height=NODE_H * s />
                 }).collect_view());
                 let notes = ed.graph.with(|g| g.notes.iter().map(|n| view! {
                     <rect class="mini-note" x=(n.x - x0) * s y=(n.y - y0) * s width=NOTE_W * s height=NOTE_H * s />

@@ -261,7 +261,8 @@ pub fn health_reason(kind: Kind, node: &NodeLive, last: &Point) -> Option<(&'sta
         red.push(format!("{} {what} in the last simulated second", last.dropped));
     }
     if last.errors > 0 {
-        amber.push(format!("{} failed attempts in the last simulated second", last.errors));
+        let s = if last.errors == 1 { "" } else { "s" };
+        amber.push(format!("{} failed attempt{s} in the last simulated second", last.errors));
     }
     if last.dead_letters > 0 {
         amber.push(format!("{} dead-lettered in the last simulated second", last.dead_letters));

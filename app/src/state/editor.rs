@@ -396,7 +396,7 @@ impl Editor {
         let (w, h) = self.stage.get_untracked();
         let bounds = self.graph.with_untracked(ViewGraph::bounds);
         // Clear of the zoom buttons and search box above, and of the legend below.
-        self.camera.set(Camera::fit_between(bounds, w, h, 40.0, 34.0));
+        self.camera.set(Camera::fit_between(bounds, w, h, 40.0, 48.0));
     }
 
     pub fn copy(self) {
@@ -496,6 +496,12 @@ impl Editor {
             Some(d) if d.nodes.contains(&i) => moved_to(at, d.dx, d.dy, d.to_grid),
             _ => at,
         }))
+    }
+
+    /// Node `i`'s box as drawn: its top-left corner ([`Editor::node_pos`]) and its width.
+    pub fn node_box(self, i: usize) -> Option<(f64, f64, f64)> {
+        let (x, y) = self.node_pos(i)?;
+        Some((x, y, self.graph.with(|g| g.nodes.get(i).map_or(NODE_W, |n| n.w))))
     }
 
     /// Where note `i` is drawn (see [`Editor::node_pos`]).
