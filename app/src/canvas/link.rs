@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 use web_sys::PointerEvent;
 
-use crate::canvas::geometry::{NODE_H, NODE_W};
+use crate::canvas::geometry::NODE_H;
 use crate::canvas::gestures::toggle;
 use crate::state::connection::Live;
 use crate::state::doc::Selection;
@@ -81,6 +81,7 @@ pub fn LinkView(i: usize, from: usize, to: usize, dead_letter: bool, live: Live)
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::canvas::geometry::NODE_W;
 
     #[test]
     fn links_leave_the_box_edge() {
