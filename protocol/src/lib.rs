@@ -171,9 +171,18 @@ impl ClientMsg {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Fault {
-    /// One replica of a service crashes; what it held is redelivered and it restarts.
-    CrashReplica { replica: u32 },
+    /// One replica of a service crashes; what it held is redelivered, and it restarts after
+    /// `restart_ms` (default `DEFAULT_RESTART_MS`; 0: at once).
+    CrashReplica {
+        replica: u32,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        restart_ms: Option<f64>,
+    },
 }
+
+/// How long a crashed replica stays down unless the fault says otherwise: Kubernetes restarts
+/// a crashed container after a back-off that starts at ten seconds.
+pub const DEFAULT_RESTART_MS: f64 = 10_000.0;
 
 /// What the server sends.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -262,6 +271,9 @@ pub struct HopOut {
     pub start_ms: f64,
     pub end_ms: f64,
     pub dead: bool,
+    /// Delivered again (after a requeue or a crash).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub redelivered: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -282,6 +294,9 @@ pub struct NodeLive {
     pub busy: u64,
     pub workers: u64,
     pub replicas_up: u32,
+    /// Replicas in all, up or down (a crashed one waiting for its restart).
+    #[serde(default)]
+    pub replicas: u32,
     pub health: Health,
     /// A producer whose publishes the broker's memory alarm blocks.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -336,6 +351,13 @@ pub struct LogLine {
     pub msg: u64,
     pub root: u64,
     pub event: String,
+    /// What the event counts, when it counts something (a crash: the messages redelivered).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub count: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 #[cfg(test)]
@@ -356,7 +378,10 @@ mod tests {
             ),
             (
                 json!({"type": "inject_fault", "node": "s", "fault": {"kind": "crash_replica", "replica": 0}}),
-                ClientMsg::InjectFault { node: "s".into(), fault: Fault::CrashReplica { replica: 0 } },
+                ClientMsg::InjectFault {
+                    node: "s".into(),
+                    fault: Fault::CrashReplica { replica: 0, restart_ms: None },
+                },
             ),
         ];
         for (v, want) in cases {

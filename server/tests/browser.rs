@@ -829,10 +829,32 @@ async fn the_live_view_keeps_still_folds_repeats_and_stays_small() {
     assert!(n > 0, "the dots stay drawn when paused");
     assert_eq!(picture().await, a, "and stand still");
 
+    // A crash shows: one replica of two is down until Kubernetes restarts it.
+    c.find(Locator::Css("svg#graph .node[data-id='payment_processing']")).await.unwrap().click().await.unwrap();
+    c.find(Locator::Css("#crash")).await.unwrap().click().await.unwrap();
+    eventually("1 of 2 up", || async {
+        text(&c, "svg#graph .node[data-id='payment_processing'] .figure").await.contains("1 of 2 up")
+    })
+    .await;
+
     // At 100x the default exchange's unroutable publishes repeat: they fold into one row.
     c.find(Locator::Css("#speed")).await.unwrap().select_by_value("100").await.unwrap();
     c.find(Locator::Css("#play")).await.unwrap().click().await.unwrap();
+    eventually("the replica restarts", || async {
+        text(&c, "svg#graph .node[data-id='payment_processing'] .figure").await.contains("2 up")
+    })
+    .await;
     c.find(Locator::Css("#tab-log")).await.unwrap().click().await.unwrap();
+    // The crash's line says how many messages it redelivered.
+    let kind_filter = c.find(Locator::Css("#log-event")).await.unwrap();
+    kind_filter.send_keys("crashed").await.unwrap();
+    eventually("the crash is in the log", || async {
+        text(&c, ".lines tbody").await.contains("replica crashed,")
+            && text(&c, ".lines tbody").await.contains("redelivered")
+    })
+    .await;
+    kind_filter.clear().await.unwrap();
+    kind_filter.send_keys(" ").await.unwrap();
     eventually("repeats fold", || async {
         match c.find(Locator::Css(".lines tr.folded button.fold")).await {
             Ok(b) => b.text().await.unwrap_or_default().starts_with('×'),
@@ -857,7 +879,7 @@ async fn the_live_view_keeps_still_folds_repeats_and_stays_small() {
     })
     .await;
     let items = c.find_all(Locator::Css("#legend-types li")).await.unwrap().len();
-    assert!(items <= 14, "twelve types, dead letters and the count: {items}");
+    assert!(items <= 15, "twelve types, dead letters, redelivered and the count: {items}");
     let more = text(&c, "#legend li.more").await;
     assert!(more.starts_with("and ") && more.ends_with(" more"), "{more}");
     c.find(Locator::Css("#legend .legend-fold")).await.unwrap().click().await.unwrap();

@@ -407,3 +407,43 @@ fn an_exchanges_out_flow_is_what_its_queues_receive() {
     let points: u32 = e.series(model.node_index("fan").unwrap()).iter().map(|p| p.out_per_s).sum();
     assert_eq!(points, 150, "the per-second series carries it");
 }
+
+/// A crash with a restart delay: the replica is down until the restart (what it held waits,
+/// redelivered, for another replica or for the restart), the log says how many messages it
+/// held, and the redelivered messages are marked on their hops.
+#[test]
+fn a_crashed_replica_stays_down_until_its_restart() {
+    use edasim_sim::engine::{Hop, LogKind};
+    let nodes = json!([
+        producer("p", 4),
+        {"id": "q", "kind": "queue"},
+        {"id": "s", "kind": "service", "replicas": 2, "concurrency": 2, "processing": 1000}
+    ]);
+    let topo = json!({"version": 1, "name": "t", "seed": 5, "nodes": nodes,
+        "links": [{"from": "p", "to": "q"}, {"from": "q", "to": "s"}]});
+    let model = Model::from_value(&topo).unwrap();
+    let mut e = Engine::new(&model, &Options { log_capacity: 100, hop_capacity: 100, ..Options::default() });
+    e.step_until(500 * NS_PER_MS).unwrap();
+    assert_eq!((e.node_state(2).busy, e.node_state(2).replicas_up), (4, 2));
+    e.apply(2, Change::Crash { replica: 0, restart_ms: 3000.0 }).unwrap();
+    e.check_conservation().unwrap();
+    // Replica 0 held two; they wait for replica 1 (busy until 1010 ms and 1020 ms).
+    assert_eq!(e.node_state(2).replicas_up, 1);
+    e.step_until(3_400 * NS_PER_MS).unwrap();
+    assert_eq!(e.node_state(2).replicas_up, 1, "still down before its restart at 3.5 s");
+    e.step_until(3_600 * NS_PER_MS).unwrap();
+    assert_eq!(e.node_state(2).replicas_up, 2, "up again");
+    let mut logs = Vec::new();
+    e.take_logs(100, &mut logs);
+    let crash = logs.iter().find(|l| l.kind == LogKind::Crashed).expect("a crash line");
+    assert_eq!(crash.count, 2, "it held two messages");
+    assert!(logs.iter().any(|l| l.kind == LogKind::Restarted));
+    let mut hops: Vec<Hop> = Vec::new();
+    e.take_hops(100, &mut hops);
+    assert_eq!(hops.iter().filter(|h| h.redelivered).count(), 2, "the two redelivered, marked");
+    let r = run_for(&mut e, 5.0);
+    assert_eq!(service(&r, "s").processed, 4, "nothing lost");
+    // A bad restart delay is refused, with nothing changed.
+    assert!(e.apply(2, Change::Crash { replica: 0, restart_ms: -1.0 }).is_err());
+    assert_eq!(e.node_state(2).replicas_up, 2);
+}

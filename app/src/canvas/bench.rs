@@ -53,6 +53,7 @@ pub fn top_up(live: Live, g: &ViewGraph, hops: &mut Vec<(HopOut, f64)>, wall: f6
             start_ms: 0.0,
             end_ms: 0.0,
             dead: seq % 17 == 0,
+            redelivered: seq % 23 == 0,
         };
         // The first ones are spread over the crossing time, so that arrivals (and
         // replacements) are even from then on.

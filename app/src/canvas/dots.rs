@@ -26,8 +26,10 @@ const DARK: [&str; 8] = ["#38bdf8", "#4ade80", "#fbbf24", "#c084fc", "#f472b6", 
 /// Dead letters, on each theme.
 const DEAD_LIGHT: &str = "#dc2626";
 const DEAD_DARK: &str = "#f87171";
-/// Colours per theme, the batches' count (dead letters are the last batch).
+/// Colours per theme: the batches of dots (then dead letters, then the rings drawn around
+/// redelivered messages).
 const COLOURS: usize = LIGHT.len();
+const RINGS: usize = COLOURS + 1;
 
 fn palette(dark: bool) -> (&'static [&'static str; COLOURS], &'static str) {
     if dark { (&DARK, DEAD_DARK) } else { (&LIGHT, DEAD_LIGHT) }
@@ -51,7 +53,7 @@ pub fn Dots() -> impl IntoView {
     let folded = RwSignal::new(false);
     Effect::new(move |_| {
         if let Some(c) = canvas.get() {
-            animate(ed, live, c, vec![Vec::new(); COLOURS + 1]);
+            animate(ed, live, c, vec![Vec::new(); RINGS + 1]);
         }
     });
     view! {
@@ -68,6 +70,7 @@ pub fn Dots() -> impl IntoView {
                             <li><span class="swatch" style=format!("background:{}", colour(&e, ed.dark.get()))></span>{e}</li>
                         }).collect_view()}
                         <li><span class="swatch" style=move || format!("background:{}", palette(ed.dark.get()).1)></span>"dead letter"</li>
+                        <li><span class="swatch ring"></span>"redelivered"</li>
                         {move || {
                             let more = live.events.with(Vec::len).saturating_sub(LEGEND_MAX);
                             (more > 0).then(|| view! { <li class="more">{format!("and {more} more")}</li> })
@@ -148,6 +151,9 @@ fn draw(ed: Editor, live: Live, canvas: &HtmlCanvasElement, batches: &mut [Vec<(
                         let batch = if hop.dead { COLOURS } else { colour_index(&hop.event) };
                         let (sx, sy) = (x * scale + ox, y * scale + oy);
                         batches[batch].push((sx, sy));
+                        if hop.redelivered {
+                            batches[RINGS].push((sx, sy));
+                        }
                         picks.push((sx / ratio, sy / ratio, hop.root));
                     }
                 }
@@ -155,7 +161,7 @@ fn draw(ed: Editor, live: Live, canvas: &HtmlCanvasElement, batches: &mut [Vec<(
         });
     });
     let (colours, dead) = palette(ed.dark.get_untracked());
-    for (i, batch) in batches.iter().enumerate().filter(|(_, b)| !b.is_empty()) {
+    for (i, batch) in batches[..RINGS].iter().enumerate().filter(|(_, b)| !b.is_empty()) {
         ctx.begin_path();
         for &(x, y) in batch {
             ctx.move_to(x + radius, y);
@@ -164,6 +170,18 @@ fn draw(ed: Editor, live: Live, canvas: &HtmlCanvasElement, batches: &mut [Vec<(
         ctx.set_fill_style_str(colours.get(i).copied().unwrap_or(dead));
         ctx.fill();
         drawn += batch.len();
+    }
+    // A redelivered message (after a requeue or a crash) wears a ring.
+    if !batches[RINGS].is_empty() {
+        ctx.begin_path();
+        let r = radius * 1.9;
+        for &(x, y) in &batches[RINGS] {
+            ctx.move_to(x + r, y);
+            let _ = ctx.arc(x, y, r, 0.0, std::f64::consts::TAU);
+        }
+        ctx.set_stroke_style_str(if ed.dark.get_untracked() { "#e2e8f0" } else { "#0f172a" });
+        ctx.set_line_width((1.5 * ratio).max(1.0));
+        ctx.stroke();
     }
     // What the frame-rate benchmark reads back.
     let _ = canvas.set_attribute("data-drawn", &drawn.to_string());

@@ -17,6 +17,10 @@ fn figure(kind: Kind, live: Option<&NodeLive>) -> String {
     let Some(n) = live else { return String::new() };
     match kind {
         Kind::Queue => format!("{} ready · {} unacked", n.depth, n.unacked),
+        // A crashed replica shows until its restart: "1 of 2 up".
+        Kind::Service if n.replicas_up < n.replicas => {
+            format!("{}/{} busy · {} of {} up", n.busy, n.workers, n.replicas_up, n.replicas)
+        }
         Kind::Service => format!("{}/{} busy · {} up", n.busy, n.workers, n.replicas_up),
         Kind::Producer if n.blocked => "blocked: memory alarm".to_string(),
         _ => String::new(),

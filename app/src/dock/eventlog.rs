@@ -3,7 +3,7 @@
 //! for the trace of its order.
 
 use edasim_protocol::{ClientMsg, LogLine};
-use edasim_sim::engine::Level;
+use edasim_sim::engine::{Level, LogKind};
 use leptos::prelude::*;
 
 use crate::state::connection::Live;
@@ -62,6 +62,14 @@ pub struct Row {
     pub count: usize,
     /// The oldest folded line's time.
     pub oldest_ms: f64,
+}
+
+/// What a line says happened, in words: "replica crashed, 9 messages redelivered".
+pub fn what(l: &LogLine) -> String {
+    match (l.kind, l.count) {
+        (LogKind::Crashed, n) => format!("replica crashed, {n} message{} redelivered", if n == 1 { "" } else { "s" }),
+        (kind, _) => kind.describe().to_string(),
+    }
 }
 
 /// What folds together: the node and the kind of event.
@@ -163,7 +171,7 @@ pub fn EventLog(on_trace: Callback<()>) -> impl IntoView {
                                 <td>{format!("{:.3}", l.t_ms / 1000.0)}</td>
                                 <td>{format!("{:?}", l.level).to_lowercase()}</td>
                                 <td>{l.node.clone()}</td>
-                                <td>{l.kind.describe()}" "{folded}{unfold}</td>
+                                <td>{what(&l)}" "{folded}{unfold}</td>
                                 <td>{l.event.clone()}</td>
                                 <td>{if traced { format!("{} (order {})", l.msg, l.root) } else { "—".to_string() }}</td>
                             </tr>
@@ -195,6 +203,7 @@ mod tests {
             msg: 7,
             root: 3,
             event: "order_processed".into(),
+            count: 0,
         }
     }
 
@@ -216,6 +225,13 @@ mod tests {
         // Expanded, every line is a row again.
         let expanded = [("amq.default".to_string(), LogKind::Unroutable.describe())].into_iter().collect();
         assert_eq!(fold(lines, &expanded).len(), 5);
+    }
+
+    #[test]
+    fn a_crash_says_how_many_it_redelivered() {
+        let crash = LogLine { kind: LogKind::Crashed, count: 9, msg: 0, ..line(Level::Warn, "payment") };
+        assert_eq!(what(&crash), "replica crashed, 9 messages redelivered");
+        assert_eq!(what(&line(Level::Warn, "a")), "failed");
     }
 
     #[test]

@@ -98,7 +98,18 @@ mod tests {
     use edasim_sim::engine::Level;
 
     fn hop(msg: u64, from: u32, to: u32, start: f64, end: f64) -> HopOut {
-        HopOut { msg, root: 1, link: 0, from, to, event: "e".into(), start_ms: start, end_ms: end, dead: false }
+        HopOut {
+            msg,
+            root: 1,
+            link: 0,
+            from,
+            to,
+            event: "e".into(),
+            start_ms: start,
+            end_ms: end,
+            dead: false,
+            redelivered: false,
+        }
     }
 
     #[test]
@@ -119,6 +130,7 @@ mod tests {
             msg,
             root: 1,
             event: "e".into(),
+            count: 0,
         };
         let logs = vec![
             line(5, LogKind::Redelivered),

@@ -445,8 +445,8 @@ pub fn Inspector() -> impl IntoView {
                 let id = id.clone();
                 let live = ed.live;
                 view! {
-                    <button id="crash" title="A replica crashes: what it held is redelivered"
-                        on:click=move |_| live.send(&ClientMsg::InjectFault { node: id.clone(), fault: Fault::CrashReplica { replica: 0 } })>
+                    <button id="crash" title="Replica 0 crashes: what it held is redelivered, and Kubernetes restarts it after 10 s"
+                        on:click=move |_| live.send(&ClientMsg::InjectFault { node: id.clone(), fault: Fault::CrashReplica { replica: 0, restart_ms: None } })>
                         "Crash replica 0"
                     </button>
                 }
@@ -531,6 +531,7 @@ mod tests {
             busy: 0,
             workers: 1,
             replicas_up: 1,
+            replicas: 1,
             health,
             blocked: false,
         };

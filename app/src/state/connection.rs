@@ -5,6 +5,7 @@
 //! socket, so retrying for hours leaks nothing.
 
 use edasim_protocol::{ClientMsg, Frame, HopOut, LogLine, ServerMsg};
+use edasim_sim::engine::LogKind;
 use edasim_sim::stats::Point;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
@@ -330,11 +331,55 @@ fn receive(live: Live, editor: Editor, msg: ServerMsg) {
         }
         ServerMsg::Log(log) => live.logs.update(|lines| {
             lines.extend(log.entries);
-            let over = lines.len().saturating_sub(LOG_LINES);
-            lines.drain(..over);
+            trim_log(lines, LOG_LINES);
         }),
         ServerMsg::Trace { msg, hops } => live.trace.set(Some((msg, hops))),
     }
+}
+
+/// Lines of one event at one node that the log keeps however many others arrive.
+const KEEP_PER_KIND: usize = 50;
+
+/// Trims the log to `max` lines, the oldest repeats first: a line of an event that is frequent
+/// at its node (beyond `KEEP_PER_KIND` of them) goes before a rare one, so that a crash's line
+/// is not swept away by a thousand unroutable publishes. Order is kept.
+pub fn trim_log(lines: &mut Vec<LogLine>, max: usize) {
+    let mut over = lines.len().saturating_sub(max);
+    if over == 0 {
+        return;
+    }
+    let mut counts: std::collections::HashMap<(&str, LogKind), usize> = std::collections::HashMap::new();
+    for l in lines.iter() {
+        *counts.entry((l.node.as_str(), l.kind)).or_default() += 1;
+    }
+    let mut drop = vec![false; lines.len()];
+    for (i, l) in lines.iter().enumerate() {
+        if over == 0 {
+            break;
+        }
+        let c = counts.get_mut(&(l.node.as_str(), l.kind)).expect("counted above");
+        if *c > KEEP_PER_KIND {
+            *c -= 1;
+            drop[i] = true;
+            over -= 1;
+        }
+    }
+    // Still too many (many rare kinds): the oldest go.
+    for d in drop.iter_mut() {
+        if over == 0 {
+            break;
+        }
+        if !*d {
+            *d = true;
+            over -= 1;
+        }
+    }
+    let mut i = 0;
+    lines.retain(|_| {
+        let keep = !drop[i];
+        i += 1;
+        keep
+    });
 }
 
 /// Adds lines to the problems box, each once: the same error four times says nothing more.
@@ -456,6 +501,7 @@ mod tests {
             start_ms: 0.0,
             end_ms: 0.0,
             dead: false,
+            redelivered: false,
         };
         let mut h = HopBuffer::default();
         h.clock(true, 10.0, 0.0, 1_000.0);
@@ -474,6 +520,28 @@ mod tests {
     fn the_legend_lists_what_moved_lately() {
         let seen = vec![("b".to_string(), 9_000.0), ("a".to_string(), 8_000.0), ("old".to_string(), 1_000.0)];
         assert_eq!(recent_types(&seen, 10_000.0), ["a", "b"]);
+    }
+
+    #[test]
+    fn the_log_trims_repeats_before_rare_lines() {
+        use edasim_sim::engine::Level;
+        let line = |t: f64, node: &str, kind| LogLine {
+            t_ms: t,
+            level: Level::Warn,
+            kind,
+            node: node.into(),
+            msg: 1,
+            root: 1,
+            event: "e".into(),
+            count: 0,
+        };
+        let mut lines = vec![line(0.0, "payment", LogKind::Crashed)];
+        lines.extend((1..=200).map(|t| line(f64::from(t), "amq.default", LogKind::Unroutable)));
+        trim_log(&mut lines, 100);
+        assert_eq!(lines.len(), 100);
+        assert_eq!(lines[0].kind, LogKind::Crashed, "the rare line stays");
+        assert_eq!(lines[1].t_ms, 102.0, "the oldest repeats went");
+        assert!(lines.windows(2).all(|w| w[0].t_ms < w[1].t_ms), "in order");
     }
 
     #[test]

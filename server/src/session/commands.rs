@@ -3,7 +3,7 @@
 
 use std::time::Instant;
 
-use edasim_protocol::{ClientMsg, CommandError, Fault, HopOut, SPEED_RANGE, ServerMsg};
+use edasim_protocol::{ClientMsg, CommandError, DEFAULT_RESTART_MS, Fault, HopOut, SPEED_RANGE, ServerMsg};
 use edasim_sim::Model;
 use edasim_sim::engine::Change;
 use edasim_sim::time::ms_to_ns;
@@ -129,7 +129,9 @@ impl Session {
             ClientMsg::InjectFault { node, fault } => {
                 let i = self.node(&node)?;
                 let change = match fault {
-                    Fault::CrashReplica { replica } => Change::CrashReplica(replica),
+                    Fault::CrashReplica { replica, restart_ms } => {
+                        Change::Crash { replica, restart_ms: restart_ms.unwrap_or(DEFAULT_RESTART_MS) }
+                    }
                 };
                 self.engine_mut().apply(i, change).map_err(|e| CommandError::at("fault", e.to_string()))?;
                 self.send_frame(false);

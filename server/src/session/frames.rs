@@ -63,6 +63,7 @@ impl Session {
             start_ms: ns_to_ms(h.start),
             end_ms: ns_to_ms(h.end),
             dead: h.dead,
+            redelivered: h.redelivered,
         }
     }
 
@@ -76,7 +77,8 @@ impl Session {
         }
         let blocked = matches!(engine.node_kind(i), KindRef::Producer(_)) && engine.memory_alarm().on;
         match &self.model.topology().nodes[i].kind {
-            NodeKind::Service(_) if st.replicas_up == 0 => health = Health::Error,
+            NodeKind::Service(_) if st.replicas_up == 0 && st.replicas > 0 => health = Health::Error,
+            NodeKind::Service(_) if st.replicas_up < st.replicas && health == Health::Ok => health = Health::Warning,
             NodeKind::Queue(q) if q.max_length.is_some_and(|m| st.depth * 2 > m) && health == Health::Ok => {
                 health = Health::Warning
             }
@@ -90,6 +92,7 @@ impl Session {
             busy: st.busy,
             workers: st.workers,
             replicas_up: st.replicas_up,
+            replicas: st.replicas,
             health,
             blocked,
         }
@@ -132,6 +135,7 @@ impl Session {
                 msg: e.msg,
                 root: e.root,
                 event: engine.symbol(e.event).to_string(),
+                count: u64::from(e.count),
             })
             .collect();
         {
@@ -233,6 +237,7 @@ mod tests {
             start: msg * NS_PER_MS,
             end: msg * NS_PER_MS,
             dead: false,
+            redelivered: false,
         }
     }
 

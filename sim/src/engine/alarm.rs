@@ -72,11 +72,11 @@ impl Engine {
             a.on = true;
             a.raised += 1;
             a.since = now;
-            self.log_event(node, LogKind::MemoryAlarm);
+            self.log_event(node, LogKind::MemoryAlarm, 0);
         } else if a.on && held < a.clear_below() {
             a.on = false;
             a.time_on += now - a.since;
-            self.log_event(node, LogKind::AlarmCleared);
+            self.log_event(node, LogKind::AlarmCleared, 0);
         }
         if self.alarm.on {
             self.alarm.blocked += 1;

@@ -20,6 +20,8 @@ pub struct Hop {
     pub start: Time,
     pub end: Time,
     pub dead: bool,
+    /// Delivered again after a requeue or a crash.
+    pub redelivered: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -30,7 +32,7 @@ pub enum Level {
     Error,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LogKind {
     /// A processing attempt failed.
@@ -53,6 +55,10 @@ pub enum LogKind {
     MemoryAlarm,
     /// The memory alarm cleared: publishers may publish again.
     AlarmCleared,
+    /// A replica crashed (`count`: the messages it held, redelivered).
+    Crashed,
+    /// A crashed replica is up again.
+    Restarted,
 }
 
 impl LogKind {
@@ -71,13 +77,17 @@ impl LogKind {
             LogKind::Cycle => "dead-letter cycle: dropped",
             LogKind::MemoryAlarm => "memory alarm: producers blocked",
             LogKind::AlarmCleared => "memory alarm cleared",
+            LogKind::Crashed => "replica crashed",
+            LogKind::Restarted => "replica restarted",
         }
     }
 
     pub fn level(self) -> Level {
         match self {
-            LogKind::Duplicate | LogKind::Redelivered | LogKind::Retry | LogKind::AlarmCleared => Level::Info,
-            LogKind::Failed | LogKind::DeadLettered | LogKind::Expired => Level::Warn,
+            LogKind::Duplicate | LogKind::Redelivered | LogKind::Retry | LogKind::AlarmCleared | LogKind::Restarted => {
+                Level::Info
+            }
+            LogKind::Failed | LogKind::DeadLettered | LogKind::Expired | LogKind::Crashed => Level::Warn,
             LogKind::Overflow | LogKind::Unroutable | LogKind::Dropped | LogKind::Cycle | LogKind::MemoryAlarm => {
                 Level::Error
             }
@@ -94,6 +104,8 @@ pub struct LogEvent {
     pub msg: u64,
     pub root: u64,
     pub event: u32,
+    /// How many, for an event that counts something (a crash: the messages redelivered).
+    pub count: u32,
 }
 
 #[derive(Debug)]
@@ -162,16 +174,18 @@ impl Engine {
                 start,
                 end,
                 dead: msg.dead,
+                redelivered: msg.redelivered,
             };
             self.hops.push(hop);
         }
     }
 
     #[inline]
-    /// Logs an event of a node that concerns no one message (the memory alarm): message 0.
-    pub(super) fn log_event(&mut self, node: u32, kind: LogKind) {
+    /// Logs an event of a node that concerns no one message (the memory alarm, a crash):
+    /// message 0, and what it counts.
+    pub(super) fn log_event(&mut self, node: u32, kind: LogKind, count: u32) {
         if self.logs.on() {
-            let e = LogEvent { time: self.now, level: kind.level(), kind, node, msg: 0, root: 0, event: 0 };
+            let e = LogEvent { time: self.now, level: kind.level(), kind, node, msg: 0, root: 0, event: 0, count };
             self.logs.push(e);
         }
     }
@@ -188,6 +202,7 @@ impl Engine {
                 msg: msg.id,
                 root: msg.root,
                 event: msg.event,
+                count: 0,
             };
             self.logs.push(e);
         }

@@ -272,12 +272,14 @@ impl Engine {
 
     /// Takes replica `r` of service `s` down (a crash, or a scale-down): everything it held
     /// goes back to its queues as redelivered, and events already scheduled for it lapse.
-    pub(super) fn replica_down(&mut self, s: u32, r: u32) {
+    /// Takes replica `r` of `s` down; what it held goes back to its queues, redelivered.
+    /// Returns how many messages that was.
+    pub(super) fn replica_down(&mut self, s: u32, r: u32) -> u32 {
         let now = self.now;
         let svc = &mut self.services[s as usize];
         let rep = &mut svc.replicas[r as usize];
         if !rep.up {
-            return;
+            return 0;
         }
         rep.up = false;
         rep.epoch += 1;
@@ -302,14 +304,21 @@ impl Engine {
             self.release_queue_only(m);
             self.requeue(m);
         }
+        held.len() as u32
     }
 
-    /// Brings a replica of `s` up (a new one, or one that was down) and lets it consume.
-    pub(super) fn replica_up(&mut self, s: u32) {
+    /// Brings a replica of `s` up (`which`, or the first that is down, or a new one) and lets
+    /// it consume.
+    pub(super) fn replica_up(&mut self, s: u32, which: Option<u32>) {
         let now = self.now;
         let svc = &mut self.services[s as usize];
-        match svc.replicas.iter_mut().find(|r| !r.up) {
+        let down = match which {
+            Some(r) => svc.replicas.get_mut(r as usize).filter(|rep| !rep.up),
+            None => svc.replicas.iter_mut().find(|r| !r.up),
+        };
+        match down {
             Some(rep) => rep.up = true,
+            None if which.is_some() => return,
             None => svc.replicas.push(super::runtime::Replica::new()),
         }
         svc.workers.add(now, i64::from(svc.concurrency));
@@ -317,5 +326,20 @@ impl Engine {
             let q = self.services[s as usize].inputs[i];
             self.dispatch(q);
         }
+    }
+}
+
+impl Engine {
+    /// A crashed replica's restart is due: up again, unless it was brought up (or crashed again)
+    /// since.
+    pub(super) fn on_restart(&mut self, s: u32, r: u32, epoch: u32) {
+        self.n_events += 1;
+        let rep = &self.services[s as usize].replicas[r as usize];
+        if rep.up || rep.epoch != epoch {
+            return;
+        }
+        self.replica_up(s, Some(r));
+        let node = self.services[s as usize].node;
+        self.log_event(node, super::capture::LogKind::Restarted, 0);
     }
 }

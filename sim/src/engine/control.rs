@@ -29,8 +29,11 @@ pub enum Change {
     MaxLength(Option<u64>),
     /// Queue: message TTL (`null`: none). Applies to messages enqueued from now on.
     MessageTtlMs(Option<f64>),
-    /// Service: one replica crashes; what it held is redelivered (a fault).
+    /// Service: one replica crashes and is restarted at once; what it held is redelivered.
     CrashReplica(u32),
+    /// Service: one replica crashes and is restarted after `restart_ms` (as a Kubernetes
+    /// deployment restarts a crashed pod); what it held is redelivered.
+    Crash { replica: u32, restart_ms: f64 },
 }
 
 impl Change {
@@ -45,6 +48,7 @@ impl Change {
             Change::MaxLength(_) => "max_length",
             Change::MessageTtlMs(_) => "message_ttl_ms",
             Change::CrashReplica(_) => "crash_replica",
+            Change::Crash { .. } => "crash",
         }
     }
 }
@@ -73,7 +77,7 @@ impl Engine {
     pub fn apply(&mut self, node: usize, change: Change) -> Result<(), ChangeError> {
         let kind = self.nodes.get(node).ok_or(ChangeError::NoNode(node))?.kind;
         let param = change.name();
-        let is_fault = matches!(change, Change::CrashReplica(_));
+        let is_fault = matches!(change, Change::CrashReplica(_) | Change::Crash { .. });
         if !is_fault && !kind.kind().live_params().contains(&param) {
             return Err(ChangeError::NotApplicable { kind: kind.kind(), param });
         }
@@ -89,7 +93,7 @@ impl Engine {
                 loop {
                     let up = self.services[s as usize].replicas_up();
                     if up < n {
-                        self.replica_up(s);
+                        self.replica_up(s, None);
                     } else if up > n {
                         let last = self.services[s as usize].replicas.iter().rposition(|r| r.up).unwrap_or(0);
                         self.replica_down(s, last as u32);
@@ -147,13 +151,34 @@ impl Engine {
             (KindRef::Service(s), Change::CrashReplica(r)) => {
                 let n = self.services[s as usize].replicas.len() as u32;
                 range(param, r < n, &format!("the service has replicas 0 to {}", n.saturating_sub(1)))?;
-                self.replica_down(s, r);
-                // A crashed pod is restarted by its deployment.
-                self.replica_up(s);
+                self.crash(s, r, 0);
+            }
+            (KindRef::Service(s), Change::Crash { replica: r, restart_ms }) => {
+                let n = self.services[s as usize].replicas.len() as u32;
+                range(param, r < n, &format!("the service has replicas 0 to {}", n.saturating_sub(1)))?;
+                within(param, limits::DURATION_MS, restart_ms)?;
+                self.crash(s, r, ms_to_ns(restart_ms));
             }
             (k, _) => return Err(ChangeError::NotApplicable { kind: k.kind(), param }),
         }
         Ok(())
+    }
+}
+
+impl Engine {
+    /// Replica `r` of `s` crashes (logged with the messages it held, redelivered) and comes back
+    /// after `restart` (at once for 0).
+    fn crash(&mut self, s: u32, r: u32, restart: crate::time::Time) {
+        let held = self.replica_down(s, r);
+        let node = self.services[s as usize].node;
+        self.log_event(node, super::capture::LogKind::Crashed, held);
+        if restart == 0 {
+            self.replica_up(s, Some(r));
+        } else {
+            let epoch = self.services[s as usize].replicas[r as usize].epoch;
+            let at = self.now.saturating_add(restart);
+            self.events.push(at, super::event::Ev::Restart { service: s, replica: r, epoch });
+        }
     }
 }
 

@@ -26,6 +26,8 @@ pub(crate) enum Ev {
     RetryReady { msg: u32, service: u32, replica: u32, epoch: u32 },
     /// The head of a queue may have expired.
     Expire { queue: u32 },
+    /// A crashed replica is restarted (if it has not been brought up since: `epoch`).
+    Restart { service: u32, replica: u32, epoch: u32 },
     /// The warm-up ends: measured statistics start here.
     Warmup,
 }

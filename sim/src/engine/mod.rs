@@ -378,6 +378,7 @@ impl Engine {
             Ev::Done { msg, service, replica, epoch, outcome } => self.on_done(msg, service, replica, epoch, outcome),
             Ev::RetryReady { msg, service, replica, epoch } => self.on_retry_ready(msg, service, replica, epoch),
             Ev::Expire { queue } => self.on_expire(queue),
+            Ev::Restart { service, replica, epoch } => self.on_restart(service, replica, epoch),
             Ev::Warmup => self.on_warmup(),
         }
     }
