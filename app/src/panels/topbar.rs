@@ -23,6 +23,15 @@ pub fn lag(playing: bool, speed: f64, achieved: f64) -> Option<String> {
         .then(|| format!("running at {}x of {}x", shown(achieved), shown(speed)))
 }
 
+/// A menu that has done its work gives the focus back to the page, so that the shortcuts (Space,
+/// Ctrl-Z) act on the canvas right after a scenario or a speed is chosen.
+fn release_focus(e: &leptos::ev::Event) {
+    use wasm_bindgen::JsCast;
+    if let Some(el) = e.target().and_then(|t| t.dyn_into::<web_sys::HtmlElement>().ok()) {
+        let _ = el.blur();
+    }
+}
+
 #[component]
 pub fn TopBar() -> impl IntoView {
     let live = expect_context::<Live>();
@@ -36,10 +45,11 @@ pub fn TopBar() -> impl IntoView {
             live.send(&ClientMsg::Play {});
         }
     };
-    let on_speed = move |ev| {
+    let on_speed = move |ev: leptos::ev::Event| {
         if let Ok(speed) = event_target_value(&ev).parse::<f64>() {
             live.send(&ClientMsg::SetSpeed { speed });
         }
+        release_focus(&ev);
     };
     // The seed is checked as it is typed, like the inspector's fields, and says what is wrong
     // next to it; a good one is applied when the field is left or Enter pressed.
@@ -73,6 +83,7 @@ pub fn TopBar() -> impl IntoView {
                         if !name.is_empty() {
                             ed.open_scenario(name);
                         }
+                        release_focus(&e);
                     }>
                     <option value="">"Scenarios…"</option>
                     {move || live.scenarios.get().into_iter().map(|s| view! { <option value=s.clone()>{s.clone()}</option> }).collect_view()}
