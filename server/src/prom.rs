@@ -112,16 +112,7 @@ fn number(v: f64) -> String {
 /// `GET /metrics`.
 pub async fn metrics(State(app): State<AppState>) -> impl IntoResponse {
     let handles: Vec<_> = app.registry().values().cloned().collect();
-    let mut samples = vec![
-        Sample::new("edasim_sessions", vec![], handles.len() as f64),
-        Sample::new("edasim_frames_sent_total", vec![], app.stats.frames_sent.load(Ordering::Relaxed) as f64),
-        Sample::new("edasim_frames_dropped_total", vec![], app.stats.frames_dropped.load(Ordering::Relaxed) as f64),
-        Sample::new(
-            "edasim_ws_messages_received_total",
-            vec![],
-            app.stats.messages_received.load(Ordering::Relaxed) as f64,
-        ),
-    ];
+    let mut samples = vec![Sample::new("edasim_sessions", vec![], handles.len() as f64)];
     // Every session is asked at once, and all answers are awaited under one deadline: a busy
     // session is skipped (and counted), never waited for one after another.
     let asks = handles.into_iter().map(|h| async move {
@@ -138,17 +129,18 @@ pub async fn metrics(State(app): State<AppState>) -> impl IntoResponse {
             _ => skipped += 1,
         }
     }
-    ServerStats::add(&app.stats.metrics_skipped, skipped);
-    samples.push(Sample::new(
-        "edasim_metrics_sessions_skipped_total",
-        vec![],
-        app.stats.metrics_skipped.load(Ordering::Relaxed) as f64,
-    ));
-    samples.push(Sample::new(
-        "edasim_commands_refused_total",
-        vec![],
-        app.stats.commands_refused.load(Ordering::Relaxed) as f64,
-    ));
+    let s = &app.stats;
+    ServerStats::add(&s.metrics_skipped, skipped);
+    // The server's own counters.
+    for (name, counter) in [
+        ("edasim_frames_sent_total", &s.frames_sent),
+        ("edasim_frames_dropped_total", &s.frames_dropped),
+        ("edasim_ws_messages_received_total", &s.messages_received),
+        ("edasim_metrics_sessions_skipped_total", &s.metrics_skipped),
+        ("edasim_commands_refused_total", &s.commands_refused),
+    ] {
+        samples.push(Sample::new(name, vec![], counter.load(Ordering::Relaxed) as f64));
+    }
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], render(&samples))
 }
 

@@ -108,7 +108,8 @@ pub fn EventLog(on_trace: Callback<()>) -> impl IntoView {
     let filter = RwSignal::new(Filter::default());
     let frozen = RwSignal::new(None::<Vec<LogLine>>);
     let expanded = RwSignal::new(std::collections::HashSet::<(String, &'static str)>::new());
-    let shown = move || {
+    // Folded once per change: the rows and the "nothing matches" line both read it.
+    let shown = Memo::new(move |_| {
         let f = filter.get();
         let lines = match frozen.get() {
             Some(lines) => lines,
@@ -117,7 +118,7 @@ pub fn EventLog(on_trace: Callback<()>) -> impl IntoView {
         let mut rows = expanded.with(|x| fold(lines.into_iter().rev().filter(|l| f.keeps(l)), x));
         rows.truncate(ROWS);
         rows
-    };
+    });
     let set =
         move |field: fn(&mut Filter) -> &mut String| move |e| filter.update(|f| *field(f) = event_target_value(&e));
     view! {
@@ -139,7 +140,7 @@ pub fn EventLog(on_trace: Callback<()>) -> impl IntoView {
             <table class="lines">
                 <thead><tr><th>"time (s)"</th><th>"level"</th><th>"node"</th><th>"what"</th><th>"event"</th><th>"message"</th></tr></thead>
                 <tbody>
-                    {move || shown().into_iter().map(|row| {
+                    {move || shown.get().into_iter().map(|row| {
                         let l = row.line;
                         let root = l.root;
                         // Message 0: an event of the node itself (the memory alarm), with no trace.
@@ -181,7 +182,7 @@ pub fn EventLog(on_trace: Callback<()>) -> impl IntoView {
             </table>
             {move || {
                 let total = live.logs.with(Vec::len);
-                (total > 0 && shown().is_empty()).then(|| view! {
+                (total > 0 && shown.with(Vec::is_empty)).then(|| view! {
                     <p class="hint no-match" id="log-empty">{format!("No line matches the filters ({total} lines hidden).")}</p>
                 })
             }}

@@ -63,13 +63,16 @@ fn probe(doc: &Value, at: Place, field: &str, value: Option<Value>) -> Option<(V
     let blank = json!({"version": 1, "name": "", "nodes": [], "links": []});
     Some(match at.section {
         "" => {
-            let mut top = doc.clone();
-            if let Some(o) = top.as_object_mut() {
-                o.insert("nodes".into(), json!([]));
-                o.insert("links".into(), json!([]));
-                o.remove("notes");
-            }
-            (one(&top), field.to_string())
+            // The top-level fields alone: the nodes, links and notes are not copied.
+            let mut top: serde_json::Map<String, Value> = doc
+                .as_object()?
+                .iter()
+                .filter(|(k, _)| !matches!(k.as_str(), "nodes" | "links" | "notes"))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            top.insert("nodes".into(), json!([]));
+            top.insert("links".into(), json!([]));
+            (one(&Value::Object(top)), field.to_string())
         }
         "nodes" => {
             let node = one(doc["nodes"].get(at.index)?);

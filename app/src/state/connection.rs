@@ -259,24 +259,21 @@ fn receive(live: Live, editor: Editor, msg: ServerMsg) {
             let hops = std::mem::take(&mut f.hops);
             let wall = now_ms();
             // The legend lists the types moving now: those seen in the last few seconds.
-            let recent = live.last_seen.with_value(|seen| {
-                let mut seen = seen.clone();
+            live.last_seen.update_value(|seen| {
                 for h in &hops {
                     match seen.iter_mut().find(|(e, _)| *e == h.event) {
                         Some(entry) => entry.1 = wall,
                         None => seen.push((h.event.clone(), wall)),
                     }
                 }
-                seen
             });
             // While paused nothing moves, and the legend keeps what it showed.
             if f.playing {
-                let types = recent_types(&recent, wall);
+                let types = live.last_seen.with_value(|seen| recent_types(seen, wall));
                 if live.events.with_untracked(|e| *e != types) {
                     live.events.set(types);
                 }
             }
-            live.last_seen.set_value(recent);
             live.hops.update_value(|h| {
                 h.clock(f.playing, f.speed, f.t_ms, wall);
                 h.hops.extend(hops.into_iter().map(|hop| (hop, wall)));

@@ -492,10 +492,15 @@ impl Editor {
     /// progress puts it.
     pub fn node_pos(self, i: usize) -> Option<(f64, f64)> {
         let at = self.graph.with(|g| g.nodes.get(i).map(|n| (n.x, n.y)))?;
-        Some(self.drag.with(|d| match d {
-            Some(d) if d.nodes.contains(&i) => moved_to(at, d.dx, d.dy, d.to_grid),
+        Some(self.dragged(at, |d| d.nodes.contains(&i)))
+    }
+
+    /// `at`, or where the drag in progress puts it if `moving` says the drag moves it.
+    fn dragged(self, at: (f64, f64), moving: impl Fn(&DragPreview) -> bool) -> (f64, f64) {
+        self.drag.with(|d| match d {
+            Some(d) if moving(d) => moved_to(at, d.dx, d.dy, d.to_grid),
             _ => at,
-        }))
+        })
     }
 
     /// Node `i`'s box as drawn: its top-left corner ([`Editor::node_pos`]) and its width.
@@ -507,10 +512,7 @@ impl Editor {
     /// Where note `i` is drawn (see [`Editor::node_pos`]).
     pub fn note_pos(self, i: usize) -> Option<(f64, f64)> {
         let at = self.graph.with(|g| g.notes.get(i).map(|n| (n.x, n.y)))?;
-        Some(self.drag.with(|d| match d {
-            Some(d) if d.notes.contains(&i) => moved_to(at, d.dx, d.dy, d.to_grid),
-            _ => at,
-        }))
+        Some(self.dragged(at, |d| d.notes.contains(&i)))
     }
 
     /// Places a palette item centred on the world point `at` and selects it: the one way a node

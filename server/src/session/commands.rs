@@ -22,8 +22,7 @@ impl Session {
                 self.out = Some((conn, out));
                 self.detached_since = None;
                 // The clock stood still while no one watched: do not make up for it.
-                self.last_advance = Instant::now();
-                self.pace = Pace::new(self.engine().now());
+                self.restart_clock();
                 self.send(ServerMsg::Welcome {
                     session: self.id.to_string(),
                     resumed,
@@ -75,8 +74,7 @@ impl Session {
             },
             ClientMsg::Play {} => {
                 self.motion = Motion::Playing;
-                self.last_advance = Instant::now();
-                self.pace = Pace::new(self.engine().now());
+                self.restart_clock();
                 self.send_state();
             }
             ClientMsg::Pause {} => {
@@ -177,6 +175,12 @@ impl Session {
         // A paused run shows the change at once.
         self.send_frame(false);
         Ok(())
+    }
+
+    /// The wall clock starts again from now: no time passed while paused or detached.
+    fn restart_clock(&mut self) {
+        self.last_advance = Instant::now();
+        self.pace = Pace::new(self.engine().now());
     }
 
     fn node(&self, id: &str) -> Result<usize, CommandError> {

@@ -16,8 +16,9 @@ impl Session {
     /// Sends a frame, and with it the log lines and (at most once a wall second, or every
     /// simulated second at low speed) the new series points.
     pub(super) fn send_frame(&mut self, moved: bool) {
-        self.hops.clear();
+        // The buffer is lent out while the engine fills it (both are the session's).
         let mut hops_buf = std::mem::take(&mut self.hops);
+        hops_buf.clear();
         let omitted_in_engine = self.engine_mut().take_hops(usize::MAX, &mut hops_buf);
         self.hops = hops_buf;
         let sampled = sample_hops(&self.hops, HOPS_PER_FRAME);

@@ -272,8 +272,7 @@ impl Engine {
 
     /// Takes replica `r` of service `s` down (a crash, or a scale-down): everything it held
     /// goes back to its queues as redelivered, and events already scheduled for it lapse.
-    /// Takes replica `r` of `s` down; what it held goes back to its queues, redelivered.
-    /// Returns how many messages that was.
+    /// Returns how many messages it held.
     pub(super) fn replica_down(&mut self, s: u32, r: u32) -> u32 {
         let now = self.now;
         let svc = &mut self.services[s as usize];
@@ -327,9 +326,7 @@ impl Engine {
             self.dispatch(q);
         }
     }
-}
 
-impl Engine {
     /// A crashed replica's restart is due: up again, unless it was brought up (or crashed again)
     /// since.
     pub(super) fn on_restart(&mut self, s: u32, r: u32, epoch: u32) {

@@ -148,16 +148,9 @@ impl Engine {
                 }
                 self.queues[q as usize].ttl = t.map(ms_to_ns);
             }
-            (KindRef::Service(s), Change::CrashReplica(r)) => {
-                let n = self.services[s as usize].replicas.len() as u32;
-                range(param, r < n, &format!("the service has replicas 0 to {}", n.saturating_sub(1)))?;
-                self.crash(s, r, 0);
-            }
-            (KindRef::Service(s), Change::Crash { replica: r, restart_ms }) => {
-                let n = self.services[s as usize].replicas.len() as u32;
-                range(param, r < n, &format!("the service has replicas 0 to {}", n.saturating_sub(1)))?;
-                within(param, limits::DURATION_MS, restart_ms)?;
-                self.crash(s, r, ms_to_ns(restart_ms));
+            (KindRef::Service(s), Change::CrashReplica(r)) => self.crash(s, r, 0.0, param)?,
+            (KindRef::Service(s), Change::Crash { replica, restart_ms }) => {
+                self.crash(s, replica, restart_ms, param)?
             }
             (k, _) => return Err(ChangeError::NotApplicable { kind: k.kind(), param }),
         }
@@ -167,8 +160,12 @@ impl Engine {
 
 impl Engine {
     /// Replica `r` of `s` crashes (logged with the messages it held, redelivered) and comes back
-    /// after `restart` (at once for 0).
-    fn crash(&mut self, s: u32, r: u32, restart: crate::time::Time) {
+    /// after `restart_ms` (at once for 0).
+    fn crash(&mut self, s: u32, r: u32, restart_ms: f64, param: &'static str) -> Result<(), ChangeError> {
+        let n = self.services[s as usize].replicas.len() as u32;
+        range(param, r < n, &format!("the service has replicas 0 to {}", n.saturating_sub(1)))?;
+        within(param, limits::DURATION_MS, restart_ms)?;
+        let restart = ms_to_ns(restart_ms);
         let held = self.replica_down(s, r);
         let node = self.services[s as usize].node;
         self.log_event(node, super::capture::LogKind::Crashed, held);
@@ -179,6 +176,7 @@ impl Engine {
             let at = self.now.saturating_add(restart);
             self.events.push(at, super::event::Ev::Restart { service: s, replica: r, epoch });
         }
+        Ok(())
     }
 }
 

@@ -152,15 +152,10 @@ impl Slab {
         let mut copy = self.slots[src as usize];
         if copy.deaths != NONE {
             let list = self.deaths.take();
-            let (from, to) = (copy.deaths as usize, list as usize);
-            let (a, b) = if from < to {
-                let (lo, hi) = self.deaths.lists.split_at_mut(to);
-                (&lo[from], &mut hi[0])
-            } else {
-                let (lo, hi) = self.deaths.lists.split_at_mut(from);
-                (&hi[0], &mut lo[to])
-            };
-            b.extend_from_slice(a);
+            // The pooled list is moved out (no allocation) to be filled from the source's.
+            let mut into = std::mem::take(&mut self.deaths.lists[list as usize]);
+            into.extend_from_slice(&self.deaths.lists[copy.deaths as usize]);
+            self.deaths.lists[list as usize] = into;
             copy.deaths = list;
         }
         let i = self.alloc();

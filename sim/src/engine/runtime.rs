@@ -187,21 +187,26 @@ pub(crate) struct StoreRt {
 impl StoreRt {
     /// Whether `service` has seen message id `key` (and its key has not expired).
     pub fn has_seen(&mut self, now: Time, service: u32, key: u64) -> bool {
-        // Expired keys are swept out every half TTL in one pass over the map: cheaper than
-        // tracking each key's expiry, and memory stays bounded by 1.5 TTLs' worth of keys.
+        self.sweep_if_due(now);
+        self.seen.get(&(service, key)).is_some_and(|until| *until > now)
+    }
+
+    /// Expired keys are swept out every half TTL in one pass over the map: cheaper than
+    /// tracking each key's expiry, and memory stays bounded by 1.5 TTLs' worth of keys.
+    fn sweep_if_due(&mut self, now: Time) {
         if let Some(ttl) = self.dedup_ttl
             && now >= self.next_sweep
         {
             self.seen.retain(|_, until| *until > now);
             self.next_sweep = now.saturating_add((ttl / 2).max(crate::time::NS_PER_S));
         }
-        self.seen.get(&(service, key)).is_some_and(|until| *until > now)
     }
 
-    /// Remembers that `service` has processed message id `key`, if there is room.
+    /// Remembers that `service` has processed message id `key`, if there is room (a full store
+    /// gains room only at its periodic sweep, never by a pass over its keys per message).
     pub fn remember(&mut self, now: Time, service: u32, key: u64) {
         if self.seen.len() >= self.max_keys && !self.seen.contains_key(&(service, key)) {
-            self.seen.retain(|_, until| *until > now);
+            self.sweep_if_due(now);
             if self.seen.len() >= self.max_keys {
                 self.refused += 1;
                 return;

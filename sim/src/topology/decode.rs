@@ -278,14 +278,16 @@ impl Decoder {
                 self.err(format!("{path}.kind"), format!("missing; expected one of {}", one_of(&KIND_NAMES)));
                 return None;
             }
-            Some(Value::String(s)) if Kind::from_name(s).is_some() => Kind::from_name(s)?,
-            Some(Value::String(s)) => {
-                self.err(
-                    format!("{path}.kind"),
-                    format!("unknown kind \"{s}\"; expected one of {}", one_of(&KIND_NAMES)),
-                );
-                return None;
-            }
+            Some(Value::String(s)) => match Kind::from_name(s) {
+                Some(kind) => kind,
+                None => {
+                    self.err(
+                        format!("{path}.kind"),
+                        format!("unknown kind \"{s}\"; expected one of {}", one_of(&KIND_NAMES)),
+                    );
+                    return None;
+                }
+            },
             Some(other) => {
                 self.err(format!("{path}.kind"), format!("expected a string, found {}", type_name(other)));
                 return None;
