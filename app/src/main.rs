@@ -31,7 +31,8 @@ fn App() -> impl IntoView {
     canvas::bench::configure(live);
     view! {
         <div class="app" class:no-palette=move || !editor.panels.get().palette
-            class:no-inspector=move || !editor.panels.get().inspector class:no-dock=move || !editor.panels.get().dock>
+            class:no-inspector=move || !editor.panels.get().inspector class:no-dock=move || !editor.panels.get().dock
+            class:idle=move || editor.selection.with(state::doc::Selection::is_empty)>
             <panels::topbar::TopBar />
             <panels::palette::Palette />
             <canvas::stage::Stage />

@@ -10,6 +10,7 @@ use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
 use edasim_protocol::HopOut;
 
 use crate::canvas::geometry::ViewGraph;
+use crate::canvas::route::{Routes, point_at};
 use crate::state::connection::{Live, now_ms};
 use crate::state::editor::Editor;
 
@@ -132,32 +133,34 @@ fn draw(ed: Editor, live: Live, canvas: &HtmlCanvasElement, batches: &mut [Vec<(
     live.picks.update_value(|picks| {
         picks.clear();
         ed.graph.with_untracked(|g| {
-            live.hops.update_value(|h| {
-                let sim_now = if h.playing { h.t_ms + (wall - h.wall_ms).min(1000.0) * h.speed } else { h.t_ms };
-                // Paused, the dots stand still where they are.
-                let clock = h.wall_clock(wall);
-                let progress = |hop: &HopOut, seen: f64| {
-                    if hop.end_ms > hop.start_ms {
-                        (sim_now - hop.start_ms) / (hop.end_ms - hop.start_ms)
-                    } else {
-                        (clock - seen) / INSTANT_MS
-                    }
-                };
-                h.hops.retain(|(hop, seen)| progress(hop, *seen) <= 1.0);
-                crate::canvas::bench::top_up(live, g, &mut h.hops, wall);
-                for (hop, seen) in &h.hops {
-                    let p = progress(hop, *seen).max(0.0);
-                    if let Some((x, y)) = place(g, hop.from as usize, hop.to as usize, p) {
-                        let batch = if hop.dead { COLOURS } else { colour_index(&hop.event) };
-                        let (sx, sy) = (x * scale + ox, y * scale + oy);
-                        batches[batch].push((sx, sy));
-                        if hop.redelivered {
-                            batches[RINGS].push((sx, sy));
+            ed.routes.with_untracked(|routes| {
+                live.hops.update_value(|h| {
+                    let sim_now = if h.playing { h.t_ms + (wall - h.wall_ms).min(1000.0) * h.speed } else { h.t_ms };
+                    // Paused, the dots stand still where they are.
+                    let clock = h.wall_clock(wall);
+                    let progress = |hop: &HopOut, seen: f64| {
+                        if hop.end_ms > hop.start_ms {
+                            (sim_now - hop.start_ms) / (hop.end_ms - hop.start_ms)
+                        } else {
+                            (clock - seen) / INSTANT_MS
                         }
-                        picks.push((sx / ratio, sy / ratio, hop.root));
+                    };
+                    h.hops.retain(|(hop, seen)| progress(hop, *seen) <= 1.0);
+                    crate::canvas::bench::top_up(live, g, &mut h.hops, wall);
+                    for (hop, seen) in &h.hops {
+                        let p = progress(hop, *seen).max(0.0);
+                        if let Some((x, y)) = place(g, routes, hop.from as usize, hop.to as usize, p) {
+                            let batch = if hop.dead { COLOURS } else { colour_index(&hop.event) };
+                            let (sx, sy) = (x * scale + ox, y * scale + oy);
+                            batches[batch].push((sx, sy));
+                            if hop.redelivered {
+                                batches[RINGS].push((sx, sy));
+                            }
+                            picks.push((sx / ratio, sy / ratio, hop.root));
+                        }
                     }
-                }
-            });
+                });
+            })
         });
     });
     let (colours, dead) = palette(ed.dark.get_untracked());
@@ -190,11 +193,17 @@ fn draw(ed: Editor, live: Live, canvas: &HtmlCanvasElement, batches: &mut [Vec<(
 
 /// Where a message `p` of the way along the link between two nodes of the running topology
 /// is on the canvas (none while the canvas lacks either end, as when edits wait for a restart).
-fn place(g: &ViewGraph, from: usize, to: usize, p: f64) -> Option<(f64, f64)> {
+fn place(g: &ViewGraph, routes: &Routes, from: usize, to: usize, p: f64) -> Option<(f64, f64)> {
     let from = g.from_running.get(from).copied().flatten()?;
     let to = g.from_running.get(to).copied().flatten()?;
-    let (a, b) = (g.centre(from), g.centre(to));
-    Some((a.0 + (b.0 - a.0) * p, a.1 + (b.1 - a.1) * p))
+    match routes.between(from, to) {
+        Some(path) => point_at(path, p),
+        // A hop the canvas has no link for (a default-exchange delivery drawn without one).
+        None => {
+            let (a, b) = (g.centre(from), g.centre(to));
+            Some((a.0 + (b.0 - a.0) * p, a.1 + (b.1 - a.1) * p))
+        }
+    }
 }
 
 #[cfg(test)]

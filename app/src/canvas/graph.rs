@@ -89,7 +89,7 @@ pub fn Graph() -> impl IntoView {
                 </g>
                 <g class="links">
                     <For each=link_keys key=|k| *k let:k>
-                        <LinkView i=k.0 from=k.1 to=k.2 dead_letter=k.3 live=live />
+                        <LinkView i=k.0 dead_letter=k.3 live=live />
                     </For>
                 </g>
                 <g class="nodes">

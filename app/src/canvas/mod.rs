@@ -6,6 +6,7 @@
 //! - `stage.rs`: the canvas and what floats on it (zoom buttons, minimap, find, the restart
 //!   banner); `graph.rs`: the SVG canvas; `node.rs`, `link.rs`, `note.rs`: one view each;
 //!   `gestures.rs`: pointer gestures (move, link, box-select, pan, place).
+//! - `route.rs`: where each link runs (straight, or around the nodes and notes in its way).
 //! - `dots.rs`: messages in flight, on a `<canvas>` over the graph; `bench.rs`: the
 //!   `?bench=dots` frame-rate benchmark.
 
@@ -19,4 +20,5 @@ pub mod layout;
 pub mod link;
 pub mod node;
 pub mod note;
+pub mod route;
 pub mod stage;

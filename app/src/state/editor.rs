@@ -16,6 +16,7 @@ use std::collections::BTreeSet;
 use crate::canvas::camera::Camera;
 use crate::canvas::geometry::{NODE_H, NODE_W, NOTE_H, NOTE_W, ViewGraph};
 use crate::canvas::gestures::Gesture;
+use crate::canvas::route::{Rect, Routes};
 use crate::panels::palette::Item;
 use crate::state::connection::Live;
 use crate::state::doc::{Clip, Doc, Selection, moved_to};
@@ -118,6 +119,8 @@ pub struct Editor {
     pub check: Memo<Checked>,
     /// The canvas drawn, related to the running topology.
     pub graph: Memo<ViewGraph>,
+    /// Where each link runs (around nodes and notes), a drag in progress included.
+    pub routes: Memo<Routes>,
     /// Structural edits that wait for a restart of the run.
     pub pending: RwSignal<bool>,
     /// A message next to the pointer (a refused link): text, screen x, y.
@@ -161,6 +164,28 @@ pub fn storage() -> Option<web_sys::Storage> {
     web_sys::window().and_then(|w| w.local_storage().ok().flatten())
 }
 
+/// The routes of a graph's links, with what a drag moves drawn where it is dragged.
+fn routes_of(g: &ViewGraph, drag: Option<&DragPreview>) -> Routes {
+    let at = |(x, y): (f64, f64), moving: bool| match drag {
+        Some(d) if moving => moved_to((x, y), d.dx, d.dy, d.to_grid),
+        _ => (x, y),
+    };
+    let nodes: Vec<Rect> = (g.nodes.iter().enumerate())
+        .map(|(i, n)| {
+            let (x, y) = at((n.x, n.y), drag.is_some_and(|d| d.nodes.contains(&i)));
+            Rect::new(x, y, n.w, NODE_H)
+        })
+        .collect();
+    let notes: Vec<Rect> = (g.notes.iter().enumerate())
+        .map(|(i, n)| {
+            let (x, y) = at((n.x, n.y), drag.is_some_and(|d| d.notes.contains(&i)));
+            Rect::new(x, y, NOTE_W, NOTE_H)
+        })
+        .collect();
+    let links: Vec<(usize, usize)> = g.links.iter().map(|l| (l.from, l.to)).collect();
+    Routes::new(&nodes, &notes, &links)
+}
+
 pub fn check(value: &Value) -> Checked {
     if value.is_null() {
         return Checked::Empty;
@@ -183,6 +208,8 @@ impl Editor {
             live.topology.with(|t| g.attach(t.as_ref().unwrap_or(&Value::Null)));
             g
         });
+        let drag = RwSignal::new(None::<DragPreview>);
+        let routes = Memo::new(move |_| graph.with(|g| drag.with(|d| routes_of(g, d.as_ref()))));
         let ed = Editor {
             live,
             doc,
@@ -191,6 +218,7 @@ impl Editor {
             stage: RwSignal::new((0.0, 0.0)),
             check,
             graph,
+            routes,
             pending: RwSignal::new(false),
             tip: RwSignal::new(None),
             help: RwSignal::new(false),
@@ -201,7 +229,7 @@ impl Editor {
             about: RwSignal::new(false),
             refused: RwSignal::new(None),
             inflight: StoredValue::new(Vec::new()),
-            drag: RwSignal::new(None),
+            drag,
             clip: StoredValue::new(None),
             adopt: StoredValue::new(false),
             applied: StoredValue::new(None),
@@ -501,12 +529,6 @@ impl Editor {
             Some(d) if moving(d) => moved_to(at, d.dx, d.dy, d.to_grid),
             _ => at,
         })
-    }
-
-    /// Node `i`'s box as drawn: its top-left corner ([`Editor::node_pos`]) and its width.
-    pub fn node_box(self, i: usize) -> Option<(f64, f64, f64)> {
-        let (x, y) = self.node_pos(i)?;
-        Some((x, y, self.graph.with(|g| g.nodes.get(i).map_or(NODE_W, |n| n.w))))
     }
 
     /// Where note `i` is drawn (see [`Editor::node_pos`]).
