@@ -5,6 +5,7 @@
 
 mod common;
 
+use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -41,6 +42,7 @@ async fn start() -> (Proc, Proc, Client, String, u16) {
     let driver = Proc(
         Command::new("chromedriver")
             .arg(format!("--port={driver_port}"))
+            .process_group(0)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -457,6 +459,15 @@ async fn a_topology_built_from_the_palette_runs_and_exports() {
     let store = c.find(Locator::Css("#palette-store")).await.unwrap();
     drag_to_stage(&c, &store, 600.0, 300.0).await;
     eventually("the restart banner", || async { c.find(Locator::Css("#restart")).await.is_ok() }).await;
+    let overlap = c
+        .execute(
+            "const a = document.querySelector('.pending').getBoundingClientRect(), b = document.querySelector('.find').getBoundingClientRect();
+             return !(a.right <= b.left || b.right <= a.left || a.bottom <= b.top || b.bottom <= a.top);",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(overlap, serde_json::json!(false), "the restart banner covers the search box");
     c.find(Locator::Css("#restart")).await.unwrap().click().await.unwrap();
     eventually("restarted with the store", || async {
         c.find(Locator::Css("#restart")).await.is_err()
@@ -961,5 +972,169 @@ async fn names_are_whole_and_measured_at_fit() {
     assert!(cut.is_empty() && px >= 12.0, "a 1280x800 window with the panels folded: {px:.1} px, cut {cut:?}");
     figures.push(format!("a 1280x800 window, panels folded: {px:.1} px"));
     println!("the order pipeline's names at Fit: {}", figures.join("; "));
+    c.close().await.unwrap();
+}
+
+/// A chart's last point for the series `name` (its `data-last`), -1 while it has none.
+async fn last_of(c: &Client, chart: &str, name: &str) -> f64 {
+    let Ok(e) = c.find(Locator::Css(chart)).await else { return -1.0 };
+    let last = e.attr("data-last").await.ok().flatten().unwrap_or_default();
+    let prefix = format!("{name}=");
+    last.split_whitespace().find_map(|kv| kv.strip_prefix(prefix.as_str())).and_then(|v| v.parse().ok()).unwrap_or(-1.0)
+}
+
+async fn select_node(c: &Client, id: &str) {
+    c.find(Locator::Css(&format!("svg#graph .node[data-id='{id}']"))).await.unwrap().click().await.unwrap();
+    eventually("the inspector shows it", || async { text(c, ".inspector h2").await == id }).await;
+}
+
+/// Honest numbers and a steady top bar: paused after a few seconds, the default exchange's
+/// chart shows as many messages going out as its two queues received in that second; the top
+/// bar keeps its two rows at 1280 px however big the totals grow.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "browser test: needs chromium, chromedriver and dist/ (scripts/test.sh provides them and runs it)"]
+async fn an_exchange_charts_what_it_routes_and_the_top_bar_stays_put() {
+    let (_server, _driver, c, url, _) = start().await;
+    c.goto(&url).await.unwrap();
+    eventually("the graph is drawn", || async { node_count(&c).await == 15 }).await;
+    if let Ok(close) = c.find(Locator::Css("#about .close")).await {
+        close.click().await.unwrap();
+    }
+    let bar_height = || async {
+        c.execute("return document.querySelector('.topbar').getBoundingClientRect().height", vec![])
+            .await
+            .unwrap()
+            .as_f64()
+            .unwrap()
+    };
+    let before = bar_height().await;
+    c.find(Locator::Css("#speed")).await.unwrap().select_by_value("100").await.unwrap();
+    c.find(Locator::Css("#play")).await.unwrap().click().await.unwrap();
+    eventually("thousands produced", || async { number(&c, "#produced").await > 5_000 }).await;
+    key(&c, " ").await;
+    eventually("paused", || async { text(&c, "#play").await.contains("Play") }).await;
+    let after = bar_height().await;
+    assert!((after - before).abs() < 1.0, "the top bar grew from {before} to {after} px as the totals grew");
+
+    select_node(&c, "amq.default").await;
+    eventually("the exchange's chart", || async { last_of(&c, "#chart-throughput", "out").await > 0.0 }).await;
+    let out = last_of(&c, "#chart-throughput", "out").await;
+    let mut received = 0.0;
+    for q in ["orders_queue", "shipping_queue"] {
+        select_node(&c, q).await;
+        eventually("the queue's chart", || async { last_of(&c, "#chart-throughput", "in").await >= 0.0 }).await;
+        received += last_of(&c, "#chart-throughput", "in").await;
+    }
+    assert_eq!(out, received, "the exchange routed out what its queues received in its last second");
+    c.close().await.unwrap();
+}
+
+/// Editing without the mouse and without JSON: L links the selected node to one chosen from
+/// those a link means something to; A lays the canvas out (undo puts it back); a paste lands
+/// clear of its original; a node placed with Enter lands on no link; `on_failure` is a widget.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "browser test: needs chromium, chromedriver and dist/ (scripts/test.sh provides them and runs it)"]
+async fn keyboard_links_auto_layout_paste_and_the_failure_widget() {
+    let (_server, _driver, c, url, _) = start().await;
+    c.goto(&url).await.unwrap();
+    eventually("the graph is drawn", || async { node_count(&c).await == 15 }).await;
+    if let Ok(close) = c.find(Locator::Css("#about .close")).await {
+        close.click().await.unwrap();
+    }
+    let links = || async { c.find_all(Locator::Css("svg#graph .link")).await.unwrap().len() };
+    let pos = |id: &'static str| {
+        let c = c.clone();
+        async move {
+            let r = c
+                .execute(
+                    "const r = document.querySelector(`svg#graph .node[data-id='${arguments[0]}'] .shape`).getBoundingClientRect(); return [r.x, r.y, r.width, r.height];",
+                    vec![json!(id)],
+                )
+                .await
+                .unwrap();
+            let v: Vec<f64> = r.as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect();
+            (v[0], v[1], v[2], v[3])
+        }
+    };
+
+    // L: link payment_queue from the keyboard; only links that mean something are offered.
+    let count = links().await;
+    select_node(&c, "payment_queue").await;
+    key(&c, "l").await;
+    let focused = c.execute("return document.activeElement.id", vec![]).await.unwrap();
+    assert_eq!(focused, json!("link-to"), "L focuses the inspector's Link to");
+    let options =
+        c.execute("return [...document.querySelectorAll('#link-to option')].map(o => o.value)", vec![]).await.unwrap();
+    let options: Vec<String> = options.as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_string()).collect();
+    assert!(options.contains(&"notification".to_string()), "{options:?}");
+    assert!(!options.contains(&"payment_processing".to_string()), "already linked: {options:?}");
+    assert!(!options.contains(&"order_api".to_string()), "a queue does not feed a producer: {options:?}");
+    c.find(Locator::Css("#link-to")).await.unwrap().select_by_value("notification").await.unwrap();
+    eventually("the link is drawn", || async { links().await == count + 1 }).await;
+    // The new link is selected: the inspector says what it means.
+    assert_eq!(text(&c, ".inspector h2").await, "payment_queue → notification");
+    assert_eq!(text(&c, ".inspector .kind").await, "a consume link");
+    key(&c, "\u{E009}z").await; // Ctrl-Z
+    eventually("undone", || async { links().await == count }).await;
+
+    // A: auto layout moves the nodes; undo puts them back.
+    key(&c, "\u{E00C}").await; // Escape: nothing selected
+    let before = pos("redis").await;
+    c.find(Locator::Css("#auto-layout")).await.unwrap().click().await.unwrap();
+    eventually("laid out afresh", || async { pos("redis").await != before }).await;
+    let (api, ship) = (pos("order_api").await, pos("shipment_management").await);
+    assert!(api.0 < ship.0, "sources left of sinks: {api:?} {ship:?}");
+    key(&c, "\u{E009}z").await;
+    c.find(Locator::Css("#fit")).await.unwrap().click().await.unwrap();
+    eventually("undone", || async { pos("redis").await == before }).await;
+
+    // Copy and paste a node: the copy lands clear of the original.
+    select_node(&c, "orders_queue").await;
+    key(&c, "\u{E009}c").await;
+    key(&c, "\u{E009}v").await;
+    eventually("pasted", || async { node_count(&c).await == 16 }).await;
+    let (a, b) = (pos("orders_queue").await, pos("orders_queue_1").await);
+    let apart = a.0 + a.2 <= b.0 || b.0 + b.2 <= a.0 || a.1 + a.3 <= b.1 || b.1 + b.3 <= a.1;
+    assert!(apart, "the paste covers its original: {a:?} {b:?}");
+
+    // Enter on the palette's Queue: the new node lands on no link.
+    key(&c, "\u{E00C}").await;
+    c.find(Locator::Css("#palette-queue")).await.unwrap().send_keys("\u{E007}").await.unwrap();
+    eventually("placed", || async { node_count(&c).await == 17 }).await;
+    let on_a_link = c
+        .execute(
+            "const r = document.querySelector('svg#graph .node.selected .shape').getBoundingClientRect();
+             const hits = [];
+             for (const p of document.querySelectorAll('svg#graph path.link')) {
+                 const len = p.getTotalLength(), m = p.getScreenCTM();
+                 for (let s = 0; s <= len; s += 4) {
+                     const q = p.getPointAtLength(s), x = q.x * m.a + m.e, y = q.y * m.d + m.f;
+                     if (x > r.left && x < r.right && y > r.top && y < r.bottom) { hits.push(p.getAttribute('d')); break; }
+                 }
+             }
+             return hits;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(on_a_link, json!([]), "the placed node lies on links");
+
+    // on_failure: a widget, not JSON text. Retry with 5 attempts is written to the file.
+    select_node(&c, "payment_processing").await;
+    c.find(Locator::Css("#field-on_failure-policy")).await.unwrap().select_by_value("retry").await.unwrap();
+    let attempts = c.find(Locator::Css("#field-on_failure-max_attempts")).await.expect("the retry's fields");
+    attempts.clear().await.unwrap();
+    attempts.send_keys("5\u{E004}").await.unwrap();
+    eventually("written", || async {
+        let json =
+            c.execute("return document.querySelector('.inspector details pre').textContent", vec![]).await.unwrap();
+        let node: serde_json::Value = serde_json::from_str(json.as_str().unwrap_or("{}")).unwrap_or_default();
+        node["on_failure"]["retry"]["max_attempts"] == json!(5)
+    })
+    .await;
+    attempts.clear().await.unwrap();
+    attempts.send_keys("0\u{E004}").await.unwrap();
+    let error = text(&c, "#field-on_failure-error").await;
+    assert!(error.contains("attempts") && error.contains("1"), "0 attempts refused with the range: {error}");
     c.close().await.unwrap();
 }

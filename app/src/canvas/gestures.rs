@@ -156,14 +156,8 @@ pub fn track(ed: Editor, rubber: RwSignal<Option<(f64, f64)>>, marquee: RwSignal
                 rubber.set(None);
                 let target = ed.graph.with_untracked(|g| g.hit(w.0, w.1).map(|i| g.nodes[i].id.clone()));
                 if let Some(to) = target {
-                    let mut result = Ok("");
-                    ed.doc.update(|d| result = d.add_link(&from, &to));
-                    match result {
-                        Ok(role) => {
-                            let count = ed.doc.with_untracked(|d| d.value["links"].as_array().map_or(0, Vec::len));
-                            ed.selection.set(Selection { links: [count - 1].into(), ..Selection::default() });
-                            tip(ed, format!("{from} → {to}: {role}"), p);
-                        }
+                    match ed.link(&from, &to) {
+                        Ok(role) => tip(ed, format!("{from} → {to}: {role}"), p),
                         Err(why) => tip(ed, format!("Not linked: {why}"), p),
                     }
                 }

@@ -6,6 +6,7 @@
 //! annotated, clear of every node. Links then route round whatever is still in their way.
 
 use crate::canvas::geometry::{NODE_H, NOTE_H, NOTE_W, ViewGraph};
+use crate::canvas::route::{Point, Rect, crosses};
 
 /// Space between columns, and between rows, beside the nodes' own size.
 const GAP_X: f64 = 80.0;
@@ -176,11 +177,37 @@ fn place_notes(g: &mut ViewGraph, before: &[(f64, f64)]) {
     }
 }
 
+/// The point nearest `centre` (on a spiral of grid steps) where a box of `size` centred there
+/// covers no box of `taken` and no segment of `routes`: where a node placed from the keyboard
+/// goes, so it lands on no link.
+pub fn free_spot(centre: (f64, f64), size: (f64, f64), taken: &[Rect], routes: &[Vec<Point>]) -> (f64, f64) {
+    const STEP: f64 = 40.0;
+    let free = |(x, y): (f64, f64)| {
+        let r = Rect::new(x - size.0 / 2.0 - 10.0, y - size.1 / 2.0 - 10.0, size.0 + 20.0, size.1 + 20.0);
+        let clear_of = |t: &Rect| r.x + r.w <= t.x || t.x + t.w <= r.x || r.y + r.h <= t.y || t.y + t.h <= r.y;
+        taken.iter().all(clear_of) && routes.iter().all(|p| p.windows(2).all(|s| !crosses(s[0], s[1], r)))
+    };
+    for ring in 0..30i32 {
+        for i in -ring..=ring {
+            for j in -ring..=ring {
+                if i.abs() != ring && j.abs() != ring {
+                    continue;
+                }
+                let at = (centre.0 + f64::from(i) * STEP, centre.1 + f64::from(j) * STEP);
+                if free(at) {
+                    return at;
+                }
+            }
+        }
+    }
+    centre
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::canvas::geometry::{ViewLink, ViewNode, ViewNote};
-    use crate::canvas::route::{Rect, Routes, crosses};
+    use crate::canvas::route::Routes;
 
     fn node(id: &str) -> ViewNode {
         ViewNode {
@@ -195,6 +222,20 @@ mod tests {
 
     fn link(from: usize, to: usize) -> ViewLink {
         ViewLink { from, to, ..ViewLink::default() }
+    }
+
+    #[test]
+    fn a_free_spot_is_off_nodes_and_links() {
+        let node = Rect::new(-100.0, -30.0, 200.0, 60.0);
+        let link = vec![(-500.0, 80.0), (500.0, 80.0)];
+        let at = free_spot((0.0, 0.0), (150.0, 56.0), &[node], std::slice::from_ref(&link));
+        let r = Rect::new(at.0 - 75.0, at.1 - 28.0, 150.0, 56.0);
+        assert!(!crosses(link[0], link[1], r), "on the link: {at:?}");
+        assert!(
+            r.y >= node.y + node.h || r.y + r.h <= node.y || r.x >= node.x + node.w || r.x + r.w <= node.x,
+            "{at:?}"
+        );
+        assert_eq!(free_spot((0.0, 500.0), (150.0, 56.0), &[node], &[link]), (0.0, 500.0), "free already");
     }
 
     #[test]

@@ -31,6 +31,8 @@ pub fn Stage() -> impl IntoView {
                 <button id="zoom-in" aria-label="Zoom in" title="Zoom in (+)" on:click=move |_| zoom(ed, 1.25)>"+"</button>
                 <button id="zoom-out" aria-label="Zoom out" title="Zoom out (−)" on:click=move |_| zoom(ed, 0.8)>"−"</button>
                 <button id="fit" aria-label="Fit to view" title="Fit to view (F)" on:click=move |_| ed.fit()>"Fit"</button>
+                <button id="auto-layout" aria-label="Auto layout" title="Auto layout: sources left, sinks right, links round the nodes (A; undo puts it back)"
+                    on:click=move |_| ed.auto_layout()>"Auto layout"</button>
                 <button id="help" aria-label="Keyboard shortcuts" title="Shortcuts (?)" on:click=move |_| ed.help.set(true)>"?"</button>
                 <span class="panels" role="group" aria-label="Panels">
                     {[(Panel::Palette, "toggle-palette", "Palette (P)", "◧"), (Panel::Inspector, "toggle-inspector", "Inspector (I)", "◨"), (Panel::Dock, "toggle-dock", "Charts and log (D)", "⬓")]

@@ -25,6 +25,9 @@ pub enum Input {
     Dist {
         optional: bool,
     },
+    /// A service's failure policy: reject, requeue, or retry with its parameters
+    /// (`on_failure.rs`).
+    OnFailure,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -125,8 +128,8 @@ pub fn node_fields(kind: Kind) -> &'static [Field] {
         f(
             "on_failure",
             "On failure",
-            "\"reject\" (dead-letter if the queue can, else drop), \"requeue\", or {\"retry\": {\"max_attempts\": 3, \"backoff_ms\": 100, \"multiplier\": 2, \"jitter\": 0.1}}.",
-            Input::Json { optional: true },
+            "reject (dead-letter if the queue can, else drop), requeue (back to the queue at once), or retry in the replica: between attempts it waits back-off × multiplier^(attempt − 1), ± the jitter's fraction; after the last attempt, reject.",
+            Input::OnFailure,
         ),
     ];
     const STORE: &[Field] = &[
@@ -240,6 +243,7 @@ pub fn parse(input: Input, text: &str) -> Result<Option<Value>, String> {
         | Input::Text { optional: true }
         | Input::Json { optional: true }
         | Input::Dist { optional: true }
+        | Input::OnFailure
             if t.is_empty() =>
         {
             Ok(None)
@@ -264,7 +268,7 @@ pub fn parse(input: Input, text: &str) -> Result<Option<Value>, String> {
                 Err(format!("one of {}", options.join(", ")))
             }
         }
-        Input::Json { .. } | Input::Dist { .. } => {
+        Input::Json { .. } | Input::Dist { .. } | Input::OnFailure => {
             serde_json::from_str(t).map(Some).map_err(|e| format!("not JSON: {e}"))
         }
     }

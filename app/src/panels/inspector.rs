@@ -215,6 +215,10 @@ fn FieldRow(at: Place, field: Field) -> impl IntoView {
             }
             .into_any()
         }
+        Input::OnFailure => view! {
+            <crate::panels::on_failure::OnFailureInput id=id.clone() current=current commit=Callback::new(commit) error=set_error />
+        }
+        .into_any(),
         Input::Choice(options) => view! {
             <select id=id.clone() prop:value=move || text.get() aria-describedby=format!("{id}-error")
                 on:change=move |e| { set_text.set(event_target_value(&e)); apply(); }>
@@ -475,6 +479,7 @@ pub fn Inspector() -> impl IntoView {
                     {rows(at, node_fields(kind))}
                 </div>
                 {crash}
+                <LinkTo from=id.clone() />
                 <details>
                     <summary>"As JSON"</summary>
                     <pre>{json}</pre>
@@ -514,6 +519,41 @@ pub fn Inspector() -> impl IntoView {
         }
     };
     view! { <aside class="inspector" aria-label="Inspector">{content}</aside> }
+}
+
+/// Links the node to another from the keyboard (L focuses it): the nodes a link from it could
+/// go to, each with what the link would mean; choosing one makes the link.
+#[component]
+fn LinkTo(from: String) -> impl IntoView {
+    let ed = expect_context::<Editor>();
+    let (said, set_said) = signal(String::new());
+    let targets = {
+        let from = from.clone();
+        move || ed.doc.with(|d| d.link_targets(&from))
+    };
+    let chosen = move |e: web_sys::Event| {
+        let to = event_target_value(&e);
+        if to.is_empty() {
+            return;
+        }
+        set_said.set(match ed.link(&from, &to) {
+            Ok(role) => format!("Linked to {to}: {role}."),
+            Err(why) => format!("Not linked: {why}."),
+        });
+    };
+    view! {
+        <div class="field link-to">
+            <label for="link-to">"Link to"</label>
+            <select id="link-to" title="Link this node to another (L): only links that mean something are offered"
+                on:change=chosen prop:value="">
+                <option value="">"choose a node…"</option>
+                {move || targets().into_iter().map(|(id, role)| view! {
+                    <option value=id.clone()>{format!("{id} ({role})")}</option>
+                }).collect_view()}
+            </select>
+            <span class="hint" role="status">{said}</span>
+        </div>
+    }
 }
 
 #[cfg(test)]

@@ -13,11 +13,13 @@ pub const SHORTCUTS: &[(&str, &str)] = &[
     ("Space", "play / pause"),
     ("Drag from the palette", "add a node or a note"),
     ("Drag a node's port to a node", "link them (refused, with the reason, if the link means nothing)"),
+    ("L, then choose", "link the selected node from the keyboard (the inspector's \"Link to\")"),
     ("Click, Shift-click", "select, add to the selection"),
     ("Shift-drag on the background", "select with a box"),
     ("Drag the background", "pan"),
     ("Wheel", "zoom around the pointer"),
     ("F", "fit the topology to the view"),
+    ("A", "auto layout: sources left, sinks right, links round the nodes (undo puts it back)"),
     ("+ / −", "zoom in / out"),
     ("Arrow keys (Shift: ×5)", "nudge the selection by the grid"),
     ("Alt while dragging", "move off the grid"),
@@ -26,7 +28,10 @@ pub const SHORTCUTS: &[(&str, &str)] = &[
     ("Ctrl-C / Ctrl-X / Ctrl-V", "copy / cut / paste"),
     ("Ctrl-A", "select everything"),
     ("/", "find a node by name"),
-    ("P / I / D", "fold away or show the palette / the inspector / the charts and log"),
+    (
+        "P / I / D",
+        "fold away or show the palette / the inspector / the charts and log (the inspector of a window narrower than 1180 px shows while something is selected)",
+    ),
     ("?", "this list"),
     ("Escape", "close this list, clear the selection"),
 ];
@@ -95,6 +100,18 @@ pub fn install(live: Live, ed: Editor) {
                 ed.fit();
                 true
             }
+            (false, "a" | "A") => {
+                ed.auto_layout();
+                true
+            }
+            (false, "l" | "L") => {
+                // Link the selected node from the keyboard: the inspector's "Link to".
+                if ed.selection.with_untracked(|s| s.single_node().is_some()) {
+                    ed.panels.update(|p| p.show(Panel::Inspector));
+                    focus_later("link-to");
+                }
+                true
+            }
             (false, "+" | "=") => {
                 zoom(ed, 1.25);
                 true
@@ -116,10 +133,7 @@ pub fn install(live: Live, ed: Editor) {
                 true
             }
             (false, "/") => {
-                if let Some(el) = document().get_element_by_id("find") {
-                    use wasm_bindgen::JsCast;
-                    let _ = el.dyn_into::<web_sys::HtmlElement>().map(|el| el.focus());
-                }
+                focus_later("find");
                 true
             }
             // Wherever the focus is but in a text field: a clicked node or button does not take
@@ -132,6 +146,16 @@ pub fn install(live: Live, ed: Editor) {
         };
         if handled {
             e.prevent_default();
+        }
+    });
+}
+
+/// Focuses the element `id` once the view has drawn it (it may be appearing now).
+fn focus_later(id: &'static str) {
+    request_animation_frame(move || {
+        if let Some(el) = document().get_element_by_id(id) {
+            use wasm_bindgen::JsCast;
+            let _ = el.dyn_into::<web_sys::HtmlElement>().map(|el| el.focus());
         }
     });
 }

@@ -5,6 +5,7 @@
 //! - `palette.rs`: what can be placed on the canvas.
 //! - `inspector.rs`: the selected thing's form; `fields.rs`: each field's meaning, range and
 //!   parsing.
+//! - `on_failure.rs`: a service's failure policy, as a widget.
 //! - `files.rs`: export and import (dialog, paste, drop).
 //! - `keys.rs`: keyboard shortcuts and the `?` overlay.
 
@@ -12,6 +13,7 @@ pub mod fields;
 pub mod files;
 pub mod inspector;
 pub mod keys;
+pub mod on_failure;
 pub mod palette;
 pub mod theme;
 pub mod topbar;

@@ -52,10 +52,7 @@ const ITEMS: &[(Item, &str, &str)] = &[
 pub fn Palette() -> impl IntoView {
     let ed = expect_context::<Editor>();
     // From the keyboard: in the middle of the view.
-    let place_here = move |item: Item| {
-        let (w, h) = ed.stage.get_untracked();
-        ed.place(item, ed.camera.get_untracked().to_world(w / 2.0, h / 2.0));
-    };
+    let place_here = move |item: Item| ed.place(item, ed.free_spot(item));
     view! {
         <nav class="palette" aria-label="Palette: drag a kind onto the canvas">
             <h2>"Add"</h2>

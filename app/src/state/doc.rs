@@ -10,6 +10,9 @@ use std::collections::BTreeSet;
 use edasim_sim::topology::{Kind, LinkShape, link_role};
 use serde_json::{Value, json};
 
+use crate::canvas::geometry::{NODE_H, NOTE_H, NOTE_W, node_width};
+use crate::canvas::route::Rect;
+
 /// Steps of undo kept.
 const HISTORY: usize = 200;
 
@@ -110,6 +113,20 @@ fn pos_of(v: &Value) -> (f64, f64) {
     (p(0), p(1))
 }
 
+/// The boxes of nodes and notes as drawn (a node as wide as its name).
+fn boxes(nodes: &[Value], notes: &[Value]) -> Vec<Rect> {
+    let node = |n: &Value| {
+        let (x, y) = pos_of(n);
+        let label = n.get("label").and_then(Value::as_str).unwrap_or(str_at(n, "id"));
+        Rect::new(x, y, node_width(label), NODE_H)
+    };
+    let note = |n: &Value| {
+        let (x, y) = pos_of(n);
+        Rect::new(x, y, NOTE_W, NOTE_H)
+    };
+    nodes.iter().map(node).chain(notes.iter().map(note)).collect()
+}
+
 impl Doc {
     pub fn new(value: Value) -> Doc {
         Doc { value, undo: Vec::new(), redo: Vec::new() }
@@ -198,10 +215,10 @@ impl Doc {
         id
     }
 
-    /// Links `from` to `to` with the meaning their kinds give it. A queue's only link to an
-    /// exchange or a queue is a dead-letter link, so that is what it becomes. Refused, with
-    /// the reason, when the link means nothing or exists already. Returns what it means.
-    pub fn add_link(&mut self, from: &str, to: &str) -> Result<&'static str, String> {
+    /// Whether `from` may be linked to `to`, and what the link would mean. A queue's only link
+    /// to an exchange or a queue is a dead-letter link. Refused, with the reason, when the link
+    /// means nothing or exists already.
+    pub fn link_check(&self, from: &str, to: &str) -> Result<(&'static str, bool), String> {
         let (Some(f), Some(t)) = (self.kind_of(from), self.kind_of(to)) else {
             return Err("no such node".into());
         };
@@ -213,12 +230,40 @@ impl Doc {
         if exists {
             return Err(format!("\"{from}\" is already linked to \"{to}\""));
         }
+        Ok((role.describe(), dead_letter))
+    }
+
+    /// Links `from` to `to` (see [`Doc::link_check`]). Returns what the link means.
+    pub fn add_link(&mut self, from: &str, to: &str) -> Result<&'static str, String> {
+        let (role, dead_letter) = self.link_check(from, to)?;
         let mut link = json!({"from": from, "to": to});
         if dead_letter {
             link["dead_letter"] = json!(true);
         }
         self.edit(|v| arr(v, "links").push(link));
-        Ok(role.describe())
+        Ok(role)
+    }
+
+    /// The nodes `from` may be linked to, as (id, what the link would mean), in file order.
+    pub fn link_targets(&self, from: &str) -> Vec<(String, &'static str)> {
+        let ids: Vec<String> = self.value["nodes"]
+            .as_array()
+            .map(|ns| ns.iter().map(|n| str_at(n, "id").to_string()).collect())
+            .unwrap_or_default();
+        ids.into_iter().filter_map(|to| self.link_check(from, &to).ok().map(|(role, _)| (to, role))).collect()
+    }
+
+    /// Moves every node and note to the positions given (in file order), as one edit.
+    pub fn set_positions(&mut self, nodes: &[(f64, f64)], notes: &[(f64, f64)]) {
+        self.edit(|v| {
+            for (section, at) in [("nodes", nodes), ("notes", notes)] {
+                if let Some(items) = v[section].as_array_mut() {
+                    for (item, &(x, y)) in items.iter_mut().zip(at) {
+                        item["pos"] = json!([x.round(), y.round()]);
+                    }
+                }
+            }
+        });
     }
 
     pub fn add_note(&mut self, text: &str, pos: (f64, f64)) -> usize {
@@ -305,6 +350,27 @@ impl Doc {
     }
 
     /// Pastes a clip offset by (dx, dy), with fresh ids; returns the new selection.
+    /// How far to move `clip` for its copy to land clear of everything on the canvas (the
+    /// original included): below it, beside it, or further down, on the grid.
+    pub fn clear_offset(&self, clip: &Clip) -> (f64, f64) {
+        let list = |k: &str| self.value[k].as_array().map(Vec::as_slice).unwrap_or_default();
+        let there = boxes(list("nodes"), list("notes"));
+        let pasted = boxes(&clip.nodes, &clip.notes);
+        let Some(first) = pasted.first() else { return (GRID * 2.0, GRID * 2.0) };
+        let (x0, y0, x1, y1) = pasted.iter().fold((first.x, first.y, first.x, first.y), |(a, b, c, d), r| {
+            (a.min(r.x), b.min(r.y), c.max(r.x + r.w), d.max(r.y + r.h))
+        });
+        let (w, h) = (snap(x1 - x0 + GRID * 2.0), snap(y1 - y0 + GRID * 2.0));
+        let clear = |(dx, dy): (f64, f64)| {
+            pasted.iter().all(|p| {
+                let p = Rect::new(p.x + dx - GRID / 2.0, p.y + dy - GRID / 2.0, p.w + GRID, p.h + GRID);
+                there.iter().all(|t| p.x + p.w <= t.x || t.x + t.w <= p.x || p.y + p.h <= t.y || t.y + t.h <= p.y)
+            })
+        };
+        let tries = (1..=40).flat_map(|k| [(0.0, h * f64::from(k)), (w * f64::from(k), 0.0)]);
+        tries.into_iter().find(|&o| clear(o)).unwrap_or((0.0, h))
+    }
+
     pub fn paste(&mut self, clip: &Clip, dx: f64, dy: f64) -> Selection {
         let mut sel = Selection::default();
         let mut renamed = Vec::new();
@@ -451,6 +517,42 @@ mod tests {
         let x = d.add_node(Kind::Exchange, (0.0, 200.0));
         assert_eq!(d.add_link("q", &x), Ok("a dead-letter link"));
         assert_eq!(d.value["links"][1]["dead_letter"], json!(true));
+        // What the keyboard's "Link to" offers: only links that mean something and are new.
+        let targets: Vec<String> = d.link_targets("q").into_iter().map(|(id, _)| id).collect();
+        assert!(!targets.contains(&"p".to_string()) && !targets.contains(&x), "{targets:?}");
+        let svc = d.add_node(Kind::Service, (0.0, 300.0));
+        assert!(d.link_targets("q").contains(&(svc, "a consume link")), "{:?}", d.link_targets("q"));
+    }
+
+    #[test]
+    fn a_paste_lands_clear_of_the_original_and_of_earlier_pastes() {
+        let mut d = doc();
+        let clip = d.copy(&Selection::node("p"));
+        let before = boxes(d.value["nodes"].as_array().unwrap(), &[]);
+        let (dx, dy) = d.clear_offset(&clip);
+        let sel = d.paste(&clip, dx, dy);
+        let (x, y) = pos_of(&d.value["nodes"][2]);
+        assert!(sel.nodes.contains("p_1"));
+        let new = Rect::new(x, y, 150.0, NODE_H);
+        for b in &before {
+            assert!(new.y >= b.y + b.h || new.x >= b.x + b.w, "{new:?} overlaps {b:?}");
+        }
+        let again = d.clear_offset(&clip);
+        assert_ne!(again, (dx, dy), "a second paste goes clear of the first");
+    }
+
+    #[test]
+    fn set_positions_moves_everything_in_one_step() {
+        let mut d = doc();
+        d.add_note("hi", (0.0, 0.0));
+        let steps = d.undo.len();
+        d.set_positions(&[(10.4, 20.0), (30.0, 40.6)], &[(50.0, 60.0)]);
+        assert_eq!(
+            (d.value["nodes"][0]["pos"].clone(), d.value["nodes"][1]["pos"].clone()),
+            (json!([10.0, 20.0]), json!([30.0, 41.0]))
+        );
+        assert_eq!(d.value["notes"][0]["pos"], json!([50.0, 60.0]));
+        assert_eq!(d.undo.len(), steps + 1);
     }
 
     #[test]

@@ -97,6 +97,12 @@ impl Panels {
         }
     }
 
+    pub fn show(&mut self, p: Panel) {
+        if !self.shown(p) {
+            self.toggle(p);
+        }
+    }
+
     pub fn toggle(&mut self, p: Panel) {
         let f = match p {
             Panel::Palette => &mut self.palette,
@@ -440,10 +446,11 @@ impl Editor {
     pub fn paste(self) {
         let Some(clip) = self.clip.get_value() else { return };
         let mut sel = Selection::default();
-        self.doc.update(|d| sel = d.paste(&clip, 40.0, 40.0));
+        self.doc.update(|d| {
+            let (dx, dy) = d.clear_offset(&clip);
+            sel = d.paste(&clip, dx, dy);
+        });
         self.selection.set(sel);
-        // Pasting again offsets again.
-        self.clip.set_value(Some(self.selection.with_untracked(|s| self.doc.with_untracked(|d| d.copy(s)))));
     }
 
     pub fn delete(self) {
@@ -452,6 +459,33 @@ impl Editor {
             self.doc.update(|d| d.delete(&sel));
             self.selection.set(Selection::default());
         }
+    }
+
+    /// Links node `from` to node `to` (from a drag between ports or from the keyboard) and
+    /// selects the new link. Returns what it means, or why it was refused.
+    pub fn link(self, from: &str, to: &str) -> Result<&'static str, String> {
+        let mut result = Ok("");
+        self.doc.update(|d| result = d.add_link(from, to));
+        if result.is_ok() {
+            let count = self.doc.with_untracked(|d| d.value["links"].as_array().map_or(0, Vec::len));
+            self.selection.set(Selection { links: [count.saturating_sub(1)].into(), ..Selection::default() });
+        }
+        result
+    }
+
+    /// Lays the whole canvas out afresh (sources left, sinks right; one step of history) and
+    /// fits it in view.
+    pub fn auto_layout(self) {
+        let (nodes, notes) = self.graph.with_untracked(|g| {
+            let mut g = g.clone();
+            crate::canvas::layout::layered(&mut g);
+            (
+                g.nodes.iter().map(|n| (n.x, n.y)).collect::<Vec<_>>(),
+                g.notes.iter().map(|n| (n.x, n.y)).collect::<Vec<_>>(),
+            )
+        });
+        self.doc.update(|d| d.set_positions(&nodes, &notes));
+        self.fit();
     }
 
     pub fn undo(self) {
@@ -552,6 +586,19 @@ impl Editor {
                 self.selection.set(Selection::node(&id));
             }
         }
+    }
+
+    /// Where an item placed from the keyboard goes: the free spot nearest the middle of the
+    /// view, on no node, note or link.
+    pub fn free_spot(self, item: Item) -> (f64, f64) {
+        let (w, h) = self.stage.get_untracked();
+        let centre = self.camera.get_untracked().to_world(w / 2.0, h / 2.0);
+        let size = if item == Item::Note { (NOTE_W, NOTE_H) } else { (NODE_W, NODE_H) };
+        let taken: Vec<Rect> = self.graph.with_untracked(|g| {
+            let nodes = g.nodes.iter().map(|n| Rect::new(n.x, n.y, n.w, NODE_H));
+            nodes.chain(g.notes.iter().map(|n| Rect::new(n.x, n.y, NOTE_W, NOTE_H))).collect()
+        });
+        self.routes.with_untracked(|r| crate::canvas::layout::free_spot(centre, size, &taken, &r.paths))
     }
 
     /// Selects a node and brings it to the middle of the view.

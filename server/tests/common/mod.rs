@@ -2,7 +2,7 @@
 // Each test binary uses its own part of these helpers.
 #![allow(dead_code)]
 
-use std::process::Child;
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// A child process, killed when dropped (a failed assertion must not leave servers running).
@@ -10,6 +10,9 @@ pub struct Proc(pub Child);
 
 impl Drop for Proc {
     fn drop(&mut self) {
+        // A process started as its own group's leader (chromedriver) takes its children
+        // (the browser) along: a failed test must not leave a headless browser burning CPU.
+        let _ = Command::new("kill").args(["-KILL", &format!("-{}", self.0.id())]).stderr(Stdio::null()).status();
         let _ = self.0.kill();
         let _ = self.0.wait();
     }

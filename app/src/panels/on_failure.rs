@@ -1,0 +1,149 @@
+//! The inspector's widget for a service's `on_failure`: reject, requeue, or retry with its
+//! attempts, back-off, multiplier and jitter, each a number checked against the engine's range
+//! (`edasim_sim::topology::limits`), in place of JSON text.
+
+use edasim_sim::topology::RetryPolicy;
+use edasim_sim::topology::limits::{self, Bounds};
+use leptos::prelude::*;
+use serde_json::{Value, json};
+
+/// The policy a value names: "" (the default, reject), "reject", "requeue" or "retry", with
+/// the retry's parameters (the engine's defaults where the file leaves them out).
+pub fn policy(v: Option<&Value>) -> (&'static str, RetryPolicy) {
+    let d = RetryPolicy::default();
+    match v {
+        Some(Value::String(s)) if s == "requeue" => ("requeue", d),
+        Some(Value::String(s)) if s == "reject" => ("reject", d),
+        Some(Value::Object(o)) => {
+            let r = o.get("retry");
+            let num = |k: &str, default: f64| r.and_then(|r| r.get(k)).and_then(Value::as_f64).unwrap_or(default);
+            let retry = RetryPolicy {
+                max_attempts: num("max_attempts", f64::from(d.max_attempts)) as u32,
+                backoff_ms: num("backoff_ms", d.backoff_ms),
+                multiplier: num("multiplier", d.multiplier),
+                jitter: num("jitter", d.jitter),
+            };
+            ("retry", retry)
+        }
+        _ => ("", d),
+    }
+}
+
+/// The value a choice and its parameters write (`None`: the field left out, the default).
+pub fn value_of(choice: &str, r: &RetryPolicy) -> Option<Value> {
+    match choice {
+        "reject" | "requeue" => Some(json!(choice)),
+        "retry" => Some(json!({"retry": {
+            "max_attempts": r.max_attempts, "backoff_ms": r.backoff_ms, "multiplier": r.multiplier, "jitter": r.jitter
+        }})),
+        _ => None,
+    }
+}
+
+/// The retry's parameters: (key, label, range).
+const PARAMS: [(&str, &str, Bounds); 4] = [
+    ("max_attempts", "attempts", limits::MAX_ATTEMPTS),
+    ("backoff_ms", "back-off ms", limits::DURATION_MS),
+    ("multiplier", "multiplier", limits::MULTIPLIER),
+    ("jitter", "jitter", limits::PROBABILITY),
+];
+
+fn set_param(r: &mut RetryPolicy, key: &str, x: f64) {
+    match key {
+        "max_attempts" => r.max_attempts = x as u32,
+        "backoff_ms" => r.backoff_ms = x,
+        "multiplier" => r.multiplier = x,
+        _ => r.jitter = x,
+    }
+}
+
+fn param(r: &RetryPolicy, key: &str) -> f64 {
+    match key {
+        "max_attempts" => f64::from(r.max_attempts),
+        "backoff_ms" => r.backoff_ms,
+        "multiplier" => r.multiplier,
+        _ => r.jitter,
+    }
+}
+
+/// `current`: the field's value in the document; `commit`: writes a new one (checked there
+/// against the whole topology); `error`: where a number out of range is reported.
+#[component]
+pub fn OnFailureInput(
+    id: String,
+    current: Memo<Option<Value>>,
+    commit: Callback<Option<Value>>,
+    error: WriteSignal<Option<String>>,
+) -> impl IntoView {
+    let now = move || current.with(|c| policy(c.as_ref()));
+    let on_choice = move |e: leptos::ev::Event| {
+        let (_, r) = now();
+        commit.run(value_of(&event_target_value(&e), &r));
+    };
+    let number = move |(key, label, bounds): (&'static str, &'static str, Bounds)| {
+        let on_change = move |e: leptos::ev::Event| {
+            let text = event_target_value(&e);
+            match text.trim().parse::<f64>().map_err(|_| format!("expected {}", bounds.expected())) {
+                Ok(x) => match bounds.check(x) {
+                    Ok(()) => {
+                        let (choice, mut r) = now();
+                        set_param(&mut r, key, x);
+                        commit.run(value_of(choice, &r));
+                    }
+                    Err(why) => error.set(Some(format!("{label}: {why}"))),
+                },
+                Err(why) => error.set(Some(format!("{label}: {why}"))),
+            }
+        };
+        view! {
+            <label class="param">
+                <small>{label}</small>
+                <input id=format!("field-on_failure-{key}") inputmode="decimal" title=format!("Range: {}.", bounds.hint())
+                    prop:value=move || param(&now().1, key).to_string() on:change=on_change />
+            </label>
+        }
+    };
+    view! {
+        <div class="dist on-failure" id=id.clone()>
+            <select id=format!("{id}-policy") aria-label="On failure: policy" prop:value=move || now().0
+                on:change=on_choice>
+                <option value="">"(default: reject)"</option>
+                <option value="reject">"reject"</option>
+                <option value="requeue">"requeue"</option>
+                <option value="retry">"retry"</option>
+            </select>
+            <Show when=move || now().0 == "retry">
+                {PARAMS.into_iter().map(number).collect_view()}
+            </Show>
+        </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn policies_read_and_write_back() {
+        assert_eq!(policy(None).0, "");
+        assert_eq!(policy(Some(&json!("requeue"))).0, "requeue");
+        let (choice, r) = policy(Some(&json!({"retry": {"max_attempts": 5}})));
+        assert_eq!((choice, r.max_attempts, r.backoff_ms), ("retry", 5, RetryPolicy::default().backoff_ms));
+        let written = value_of("retry", &r).unwrap();
+        assert_eq!(written["retry"]["max_attempts"], json!(5));
+        assert_eq!(policy(Some(&written)), (choice, r.clone()), "what is written reads back the same");
+        assert_eq!(value_of("", &r), None, "the default leaves the field out");
+        // Every value written is one the engine accepts.
+        for choice in ["reject", "requeue", "retry"] {
+            let t = json!({"version": 1, "name": "t", "nodes": [
+                {"id": "q", "kind": "queue"},
+                {"id": "s", "kind": "service", "processing": 10, "on_failure": value_of(choice, &RetryPolicy::default())}],
+                "links": [{"from": "q", "to": "s"}]});
+            assert!(
+                edasim_sim::Model::from_value(&t).is_ok(),
+                "{choice}: {:?}",
+                edasim_sim::Model::from_value(&t).err()
+            );
+        }
+    }
+}
