@@ -1,7 +1,8 @@
 //! The browser app as a user sees it: the real `edasim serve` serving the Trunk-built `dist/`,
 //! driven in headless Chromium through chromedriver (both from Debian, installed by
 //! `scripts/test.sh`, which builds `dist/` first and runs these with `--ignored`).
-//! The run also takes the README's screenshot, `docs/screenshot.png`.
+//! The run also takes the README's screenshots, `docs/screenshot.png` and
+//! `docs/screenshot-presenter.png`.
 
 mod common;
 
@@ -146,11 +147,20 @@ async fn opens_on_the_order_pipeline_and_plays() {
         }
     })
     .await;
+    // The README's screenshots, of a 1280x800 screen: the editor with a node selected, and
+    // the presenter's view (every panel folded, P I D, then Fit).
+    viewport(&c, 1280, 800).await;
+    c.find(Locator::Css("#fit")).await.unwrap().click().await.unwrap();
     c.find(Locator::Css("svg#graph .node[data-id='payment_processing']")).await.unwrap().click().await.unwrap();
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let shot = c.screenshot().await.unwrap();
     assert!(shot.starts_with(b"\x89PNG"), "a PNG screenshot");
     std::fs::write(root().join("docs/screenshot.png"), shot).unwrap();
+    key(&c, "\u{E00C}pid").await;
+    c.find(Locator::Css("#fit")).await.unwrap().click().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    std::fs::write(root().join("docs/screenshot-presenter.png"), c.screenshot().await.unwrap()).unwrap();
+    key(&c, "pid").await;
 
     // The theme toggle switches light and dark.
     // The attribute, and the page's background it gives.
