@@ -1,7 +1,8 @@
 //! The canvas room: what is drawn and the gestures that edit it.
 //!
 //! - `geometry.rs`: the drawable graph (nodes, links, notes with positions), related by id to
-//!   the topology the run plays; `layout.rs`: positions for files without them;
+//!   the topology the run plays; `layout.rs`: the layered auto layout (the button, files without
+//!   positions) and free spots for keyboard placement;
 //!   `camera.rs`: pan and zoom.
 //! - `stage.rs`: the canvas and what floats on it (zoom buttons, minimap, find, the restart
 //!   banner); `graph.rs`: the SVG canvas; `node.rs`, `link.rs`, `note.rs`: one view each;
