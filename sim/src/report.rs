@@ -130,6 +130,9 @@ pub struct ServiceReport {
     pub utilisation: f64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub utilisation_ci95: Option<f64>,
+    /// Messages being processed, time-weighted mean (an edasim extension): an unbounded
+    /// service's load, which has no utilisation.
+    pub in_flight_mean: f64,
     pub replicas: u32,
     pub processing_ms: Option<Summary>,
     pub since_origin_ms: Option<Summary>,
@@ -353,6 +356,7 @@ impl Engine {
                     duplicates_skipped: s.duplicates,
                     utilisation: if workers > 0.0 { (busy / workers).min(1.0) } else { 0.0 },
                     utilisation_ci95: s.util_batches.half_width(),
+                    in_flight_mean: busy,
                     replicas: s.replicas_up(),
                     processing_ms: s.processing_stat.summary(),
                     since_origin_ms: s.since_origin.summary(),

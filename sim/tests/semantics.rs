@@ -447,3 +447,29 @@ fn a_crashed_replica_stays_down_until_its_restart() {
     assert!(e.apply(2, Change::Crash { replica: 0, restart_ms: -1.0 }).is_err());
     assert_eq!(e.node_state(2).replicas_up, 2);
 }
+
+/// A service whose concurrency is "unbounded" (a task per message, as asyncio consumers run)
+/// processes everything delivered at once: 100 messages of 1 s each all finish a second after
+/// they arrive, where one worker would take 100 s. A prefetch of 0 means no limit (AMQP's
+/// meaning): with 2 workers, every message is delivered at once and 98 wait at the replica.
+#[test]
+fn unbounded_concurrency_and_prefetch_zero() {
+    let (_, mut e) = engine(
+        json!([producer("p", 100), {"id": "q", "kind": "queue"},
+            {"id": "s", "kind": "service", "concurrency": "unbounded", "processing": 1000}]),
+        json!([{"from": "p", "to": "q"}, {"from": "q", "to": "s"}]),
+    );
+    let r = run_for(&mut e, 2.05);
+    assert_eq!(service(&r, "s").processed, 100, "all done a second after the last arrived");
+    assert_eq!(queue(&r, "q").depth_max, 1, "nothing waits for a worker");
+    assert!((service(&r, "s").in_flight_mean - 100.0 / 2.05).abs() < 1.0, "{}", service(&r, "s").in_flight_mean);
+
+    let (_, mut e) = engine(
+        json!([producer("p", 100), {"id": "q", "kind": "queue"},
+            {"id": "s", "kind": "service", "concurrency": 2, "prefetch": 0, "processing": 1000}]),
+        json!([{"from": "p", "to": "q"}, {"from": "q", "to": "s"}]),
+    );
+    let r = run_for(&mut e, 1.5);
+    assert_eq!(queue(&r, "q").delivered, 100, "no prefetch limit: all delivered");
+    assert_eq!(service(&r, "s").processed, 2, "two workers");
+}

@@ -272,3 +272,17 @@ fn export_round_trips() {
     assert_eq!(again.topology(), m.topology());
     assert_eq!(Model::from_topology(m.topology()).unwrap().topology(), m.topology());
 }
+
+#[test]
+fn concurrency_may_be_unbounded_and_nothing_else_in_words() {
+    let t = |c: Value| {
+        json!({"version": 1, "name": "t", "nodes": [{"id": "q", "kind": "queue"},
+            {"id": "s", "kind": "service", "concurrency": c, "processing": 5}], "links": [{"from": "q", "to": "s"}]})
+    };
+    let m = Model::from_value(&t(json!("unbounded"))).unwrap();
+    let out = serde_json::to_value(m.topology()).unwrap();
+    assert_eq!(out["nodes"][1]["concurrency"], json!("unbounded"), "written back as it was read");
+    let err = Model::from_value(&t(json!("lots"))).unwrap_err();
+    assert_eq!(err.problems[0].path, "nodes[1].concurrency");
+    assert!(err.problems[0].message.contains("\"unbounded\""), "{}", err.problems[0]);
+}

@@ -17,11 +17,21 @@ fn figure(kind: Kind, live: Option<&NodeLive>) -> String {
     let Some(n) = live else { return String::new() };
     match kind {
         Kind::Queue => format!("{} ready · {} unacked", n.depth, n.unacked),
-        // A crashed replica shows until its restart: "1 of 2 up".
-        Kind::Service if n.replicas_up < n.replicas => {
-            format!("{}/{} busy · {} of {} up", n.busy, n.workers, n.replicas_up, n.replicas)
+        Kind::Service => {
+            // An unbounded service (a task per message) has no pool of workers: what it holds
+            // is in flight.
+            let work = if n.workers == 0 && n.replicas_up > 0 {
+                format!("{} in flight", n.busy)
+            } else {
+                format!("{}/{} busy", n.busy, n.workers)
+            };
+            // A crashed replica shows until its restart: "1 of 2 up".
+            if n.replicas_up < n.replicas {
+                format!("{work} · {} of {} up", n.replicas_up, n.replicas)
+            } else {
+                format!("{work} · {} up", n.replicas_up)
+            }
         }
-        Kind::Service => format!("{}/{} busy · {} up", n.busy, n.workers, n.replicas_up),
         Kind::Producer if n.blocked => "blocked: memory alarm".to_string(),
         _ => String::new(),
     }

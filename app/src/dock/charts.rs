@@ -110,7 +110,7 @@ pub fn Charts() -> impl IntoView {
         };
         let points = live.series.with(|s| s.get(r).cloned().unwrap_or_default());
         let service = kind == Some(Kind::Service);
-        let level_unit = if service { "busy workers" } else { "messages" };
+        let level_unit = if service { "busy workers, or in flight" } else { "messages" };
         view! {
             <h2 class="dock-title">{format!("{id} · last {} s", points.len())}</h2>
             <div class="charts">

@@ -25,6 +25,8 @@ pub enum Input {
     Dist {
         optional: bool,
     },
+    /// A service's concurrency: workers per replica, or "unbounded".
+    Concurrency,
     /// A service's failure policy: reject, requeue, or retry with its parameters
     /// (`on_failure.rs`).
     OnFailure,
@@ -111,11 +113,16 @@ pub fn node_fields(kind: Kind) -> &'static [Field] {
             "Instances consuming in parallel (a Kubernetes autoscaler changes this).",
             num(limits::REPLICAS, false),
         ),
-        f("concurrency", "Concurrency", "Messages each replica processes at once.", num(limits::CONCURRENCY, false)),
+        f(
+            "concurrency",
+            "Concurrency",
+            "Messages each replica processes at once, or \"unbounded\": each message in its own task (as the seed's asyncio consumers), so waiting costs no worker.",
+            Input::Concurrency,
+        ),
         f(
             "prefetch",
             "Prefetch",
-            "Unacknowledged messages per replica (default: the concurrency).",
+            "Unacknowledged messages per replica (default: the concurrency; 0: no limit, AMQP's meaning).",
             num(limits::PREFETCH, true),
         ),
         f("processing", "Processing time", DIST, Input::Dist { optional: false }),
@@ -225,9 +232,9 @@ pub fn link_fields(role: LinkRole, from_kind: Kind) -> Vec<Field> {
 pub fn show(input: Input, value: Option<&Value>) -> String {
     match (input, value) {
         (_, None | Some(Value::Null)) => String::new(),
-        (Input::Text { .. } | Input::Choice(_), Some(Value::String(s))) => s.clone(),
+        (Input::Text { .. } | Input::Choice(_) | Input::Concurrency, Some(Value::String(s))) => s.clone(),
         // 8.0 reads as 8 (the engine's copy stores every number as a float).
-        (Input::Number { .. }, Some(Value::Number(n))) => match n.as_f64() {
+        (Input::Number { .. } | Input::Concurrency, Some(Value::Number(n))) => match n.as_f64() {
             Some(x) if x.fract() == 0.0 && x.abs() < 1e15 => format!("{}", x as i64),
             _ => n.to_string(),
         },
@@ -261,6 +268,9 @@ pub fn parse(input: Input, text: &str) -> Result<Option<Value>, String> {
             Ok(Some(if bounds.whole { json!(v as u64) } else { json!(v) }))
         }
         Input::Text { .. } => Ok(Some(json!(t))),
+        Input::Concurrency if t == "unbounded" => Ok(Some(json!("unbounded"))),
+        Input::Concurrency => parse(Input::Number { bounds: limits::CONCURRENCY, optional: false }, t)
+            .map_err(|e| format!("{e}, or \"unbounded\"")),
         Input::Choice(options) => {
             if options.contains(&t) {
                 Ok(Some(json!(t)))

@@ -229,7 +229,11 @@ fn FieldRow(at: Place, field: Field) -> impl IntoView {
         .into_any(),
         _ => view! {
             <input id=id.clone() prop:value=move || text.get() aria-describedby=format!("{id}-error")
-                placeholder=match field.input { Input::Number { bounds, .. } => bounds.hint(), _ => String::new() }
+                placeholder=match field.input {
+                    Input::Number { bounds, .. } => bounds.hint(),
+                    Input::Concurrency => format!("{}, or unbounded", edasim_sim::topology::limits::CONCURRENCY.hint()),
+                    _ => String::new(),
+                }
                 aria-invalid=move || error.with(Option::is_some).to_string()
                 inputmode=if matches!(field.input, Input::Number { .. }) { "decimal" } else { "text" }
                 on:input=move |e| { let t = event_target_value(&e); validate(&t); set_text.set(t); }

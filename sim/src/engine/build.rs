@@ -88,7 +88,8 @@ impl Engine {
                 }
                 NodeKind::Service(s) => {
                     let mut workers = Gauge::default();
-                    workers.set(0, u64::from(s.replicas) * u64::from(s.concurrency));
+                    let pool = if s.unbounded() { 0 } else { u64::from(s.concurrency) };
+                    workers.set(0, u64::from(s.replicas) * pool);
                     services.push(ServiceRt {
                         node,
                         processing: s.processing.clone(),

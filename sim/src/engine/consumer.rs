@@ -276,6 +276,7 @@ impl Engine {
     pub(super) fn replica_down(&mut self, s: u32, r: u32) -> u32 {
         let now = self.now;
         let svc = &mut self.services[s as usize];
+        let pool = svc.pool() as i64;
         let rep = &mut svc.replicas[r as usize];
         if !rep.up {
             return 0;
@@ -283,7 +284,7 @@ impl Engine {
         rep.up = false;
         rep.epoch += 1;
         svc.busy.add(now, -i64::from(rep.busy));
-        svc.workers.add(now, -i64::from(svc.concurrency));
+        svc.workers.add(now, -pool);
         rep.busy = 0;
         rep.unacked = 0;
         rep.prefetched.clear();
@@ -320,7 +321,7 @@ impl Engine {
             None if which.is_some() => return,
             None => svc.replicas.push(super::runtime::Replica::new()),
         }
-        svc.workers.add(now, i64::from(svc.concurrency));
+        svc.workers.add(now, svc.pool() as i64);
         for i in 0..self.services[s as usize].inputs.len() {
             let q = self.services[s as usize].inputs[i];
             self.dispatch(q);

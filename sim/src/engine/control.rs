@@ -6,8 +6,8 @@ use serde::{Deserialize, Serialize};
 use super::{Engine, KindRef};
 use crate::dist::Dist;
 use crate::time::ms_to_ns;
-use crate::topology::Kind;
 use crate::topology::limits::{self, Bounds};
+use crate::topology::{Kind, UNBOUNDED};
 
 /// One parameter of one node, changed between two steps.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -17,8 +17,8 @@ pub enum Change {
     RatePerS(f64),
     /// Service: replicas up; scaling down redelivers what the removed replicas held.
     Replicas(u32),
-    /// Service: workers per replica.
-    Concurrency(u32),
+    /// Service: workers per replica, or `"unbounded"`.
+    Concurrency(#[serde(with = "crate::topology::concurrency_serde")] u32),
     /// Service: processing time.
     Processing(Dist),
     /// Service or store: chance that a processing attempt or call fails.
@@ -103,15 +103,17 @@ impl Engine {
                 }
             }
             (KindRef::Service(s), Change::Concurrency(c)) => {
-                within(param, limits::CONCURRENCY, f64::from(c))?;
+                if c != UNBOUNDED {
+                    within(param, limits::CONCURRENCY, f64::from(c))?;
+                }
                 let svc = &mut self.services[s as usize];
-                let up = u64::from(svc.replicas_up());
-                svc.workers.set(now, up * u64::from(c));
                 // Prefetch follows concurrency unless the file set it apart.
                 if svc.prefetch == svc.concurrency {
                     svc.prefetch = c;
                 }
                 svc.concurrency = c;
+                let up = u64::from(svc.replicas_up());
+                svc.workers.set(now, up * svc.pool());
                 for r in 0..svc.replicas.len() as u32 {
                     self.fill_workers(s, r);
                 }

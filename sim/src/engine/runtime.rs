@@ -9,7 +9,7 @@ use crate::dist::Dist;
 use crate::rng::Stream;
 use crate::stats::{BatchMeans, Gauge, LatencyStat, Point, Ring, SecondSamples};
 use crate::time::Time;
-use crate::topology::{Arrival, ExchangeType, HeadersMatch, Kind, MessageId, OnFailure, Overflow, When};
+use crate::topology::{Arrival, ExchangeType, HeadersMatch, Kind, MessageId, OnFailure, Overflow, UNBOUNDED, When};
 
 /// Where a publish or dead-letter link delivers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -159,6 +159,11 @@ pub(crate) struct ServiceRt {
 }
 
 impl ServiceRt {
+    /// Workers per replica in the pool (none for an unbounded service: each message has its
+    /// own task, and the busy gauge counts what is in flight).
+    pub fn pool(&self) -> u64 {
+        if self.concurrency == UNBOUNDED { 0 } else { u64::from(self.concurrency) }
+    }
     pub fn replicas_up(&self) -> u32 {
         self.replicas.iter().filter(|r| r.up).count() as u32
     }

@@ -413,7 +413,15 @@ impl Decoder {
 
     fn service(&mut self, o: &Obj) -> Service {
         let replicas = self.integer(o, "replicas", limits::REPLICAS).unwrap_or(1) as u32;
-        let concurrency = self.integer(o, "concurrency", limits::CONCURRENCY).unwrap_or(1) as u32;
+        let concurrency = match o.get("concurrency") {
+            Some(Value::String(s)) if s == "unbounded" => UNBOUNDED,
+            Some(Value::String(s)) => {
+                let expected = limits::CONCURRENCY.expected();
+                self.err(o.at("concurrency"), format!("expected {expected} or \"unbounded\", found \"{s}\""));
+                1
+            }
+            _ => self.integer(o, "concurrency", limits::CONCURRENCY).unwrap_or(1) as u32,
+        };
         let prefetch = self.integer(o, "prefetch", limits::PREFETCH).map(|n| n as u32);
         let processing = match o.get("processing") {
             Some(v) => self.dist(v, o.at("processing")).unwrap_or(Dist::constant(0.0)),

@@ -65,7 +65,7 @@ pub const REPLICAS: Bounds = Bounds::whole(0, 1_000, "replicas");
 /// Workers per replica.
 pub const CONCURRENCY: Bounds = Bounds::whole(1, 10_000, "workers per replica");
 /// Unacknowledged messages per replica.
-pub const PREFETCH: Bounds = Bounds::whole(1, 100_000, "messages");
+pub const PREFETCH: Bounds = Bounds::whole(0, 100_000, "messages (0: no limit)");
 /// A queue's `max_length`.
 pub const MAX_LENGTH: Bounds = Bounds::whole(0, u32::MAX as u64, "messages");
 /// A queue's `delivery_limit`.

@@ -131,10 +131,44 @@ pub enum Overflow {
     RejectPublishDlx,
 }
 
+/// A service's `concurrency` of `"unbounded"`: each message runs in its own task (the seed's
+/// asyncio consumers), so waiting costs no worker. Also a prefetch without limit.
+pub const UNBOUNDED: u32 = u32::MAX;
+
+/// A concurrency as the file writes it: a whole number, or `"unbounded"` for [`UNBOUNDED`].
+pub mod concurrency_serde {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use super::UNBOUNDED;
+
+    pub fn serialize<S: Serializer>(c: &u32, s: S) -> Result<S::Ok, S::Error> {
+        if *c == UNBOUNDED { s.serialize_str("unbounded") } else { s.serialize_u32(*c) }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Either {
+            Number(u32),
+            Word(String),
+        }
+        match Either::deserialize(d)? {
+            Either::Number(n) => Ok(n),
+            Either::Word(w) if w == "unbounded" => Ok(UNBOUNDED),
+            Either::Word(w) => {
+                Err(serde::de::Error::custom(format!("expected a number or \"unbounded\", found \"{w}\"")))
+            }
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Service {
     pub replicas: u32,
+    /// Messages one replica processes at once; [`UNBOUNDED`] for `"unbounded"`.
+    #[serde(serialize_with = "concurrency_serde::serialize")]
     pub concurrency: u32,
+    /// Unacknowledged messages per replica; 0 means no limit (AMQP's `basic.qos` meaning).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub prefetch: Option<u32>,
     pub processing: Dist,
@@ -143,10 +177,19 @@ pub struct Service {
 }
 
 impl Service {
-    /// Unacknowledged messages one replica may hold: the prefetch, at least its concurrency
-    /// would be wasted otherwise, but the file may ask for less and then workers stay idle.
+    /// Unacknowledged messages one replica may hold: the prefetch (0: no limit), by default its
+    /// concurrency (a prefetch below it leaves workers idle; the file may ask for that).
     pub fn effective_prefetch(&self) -> u32 {
-        self.prefetch.unwrap_or(self.concurrency)
+        match self.prefetch {
+            Some(0) => UNBOUNDED,
+            Some(p) => p,
+            None => self.concurrency,
+        }
+    }
+
+    /// Whether each message runs in its own task, with no pool of workers.
+    pub fn unbounded(&self) -> bool {
+        self.concurrency == UNBOUNDED
     }
 }
 
@@ -278,6 +321,8 @@ pub enum MessageId {
     New,
     /// The consumed message's id.
     Keep,
-    /// No id: every such message shares one dedup key, as `None` does in the seed system.
+    /// No id at all: every such message shares one dedup key, as a client library that sends
+    /// none would make a consumer keying on the id see. (The seed's library, aiormq, gives a
+    /// message published without an id a fresh one: that is `New`.)
     None,
 }
