@@ -42,10 +42,17 @@ fn describe(name: &str) -> (&'static str, &'static str) {
         }
         "edasim_node_errors_total" => ("Failed processing attempts or store calls.", "counter"),
         "edasim_node_dead_lettered_total" => ("Messages a queue dead-lettered.", "counter"),
-        "edasim_node_dropped_total" => ("Messages dropped at a node.", "counter"),
+        "edasim_node_dropped_total" => {
+            ("Messages dropped at a node (at a gateway: requests answered 429 or 503).", "counter")
+        }
         "edasim_queue_depth" => ("Ready messages in a queue.", "gauge"),
         "edasim_queue_unacked" => ("Messages delivered and not yet acknowledged.", "gauge"),
-        "edasim_service_busy_workers" => ("Workers processing a message.", "gauge"),
+        "edasim_service_busy_workers" => {
+            ("Workers processing a message (an unbounded service: messages in flight).", "gauge")
+        }
+        "edasim_gateway_waiting" => {
+            ("Requests a gateway accepted that wait for a worker of the services behind it.", "gauge")
+        }
         "edasim_service_workers" => ("Workers up (replicas up times concurrency).", "gauge"),
         "edasim_service_replicas_up" => ("Replicas up.", "gauge"),
         "edasim_node_latency_seconds" => {

@@ -106,9 +106,9 @@ async fn opens_on_the_order_pipeline_and_plays() {
     let (_server, _driver, c, url, _) = start().await;
     c.goto(&url).await.unwrap();
 
-    // The order pipeline is drawn: its fifteen nodes, its dead-letter links dashed.
+    // The order pipeline is drawn: its seventeen nodes, its dead-letter links dashed.
     eventually("the graph is drawn", || async {
-        c.find_all(Locator::Css("svg#graph .node")).await.map_or(0, |n| n.len()) == 15
+        c.find_all(Locator::Css("svg#graph .node")).await.map_or(0, |n| n.len()) == 17
     })
     .await;
     for id in ["order_api", "orders_queue", "payment_processing", "dead_letter_queue", "failed_order_handler"] {
@@ -205,7 +205,7 @@ async fn import(c: &Client, text: &str) {
 async fn broken_imports_keep_the_canvas_and_share_links_reopen_it() {
     let (_server, _driver, c, url, driver_port) = start().await;
     c.goto(&url).await.unwrap();
-    eventually("the graph is drawn", || async { node_count(&c).await == 15 }).await;
+    eventually("the graph is drawn", || async { node_count(&c).await == 17 }).await;
 
     // A broken file: every problem with its path, and the canvas stays as it was.
     let broken = json!({"version": 1, "name": "broken", "nodes": [{"id": "p", "kind": "producer", "rate_per_s": -1}],
@@ -296,7 +296,7 @@ async fn last_out(c: &Client, chart: &str) -> f64 {
 async fn a_live_change_shows_in_the_charts() {
     let (_server, _driver, c, url, _) = start().await;
     c.goto(&url).await.unwrap();
-    eventually("the graph is drawn", || async { node_count(&c).await == 15 }).await;
+    eventually("the graph is drawn", || async { node_count(&c).await == 17 }).await;
     c.find(Locator::Css("#speed")).await.unwrap().select_by_value("10").await.unwrap();
     c.find(Locator::Css("#play")).await.unwrap().click().await.unwrap();
 
@@ -325,7 +325,7 @@ async fn a_live_change_shows_in_the_charts() {
 async fn the_event_log_filters_and_opens_traces() {
     let (_server, _driver, c, url, _) = start().await;
     c.goto(&url).await.unwrap();
-    eventually("the graph is drawn", || async { node_count(&c).await == 15 }).await;
+    eventually("the graph is drawn", || async { node_count(&c).await == 17 }).await;
     c.find(Locator::Css("#speed")).await.unwrap().select_by_value("10").await.unwrap();
     c.find(Locator::Css("#play")).await.unwrap().click().await.unwrap();
     c.find(Locator::Css("#tab-log")).await.unwrap().click().await.unwrap();
@@ -408,7 +408,7 @@ async fn a_topology_built_from_the_palette_runs_and_exports() {
     let downloads = tempfile::tempdir().unwrap();
     let c = browser_saving_to(driver_port, downloads.path()).await;
     c.goto(&url).await.unwrap();
-    eventually("the graph is drawn", || async { node_count(&c).await == 15 }).await;
+    eventually("the graph is drawn", || async { node_count(&c).await == 17 }).await;
 
     // A new canvas, then a producer, a queue and a service dragged from the palette.
     c.find(Locator::Css("#new")).await.unwrap().click().await.unwrap();
@@ -521,7 +521,7 @@ async fn dots_frame_rate() {
     let (_server, _driver, c, url, _) = start().await;
     for n in [2_000u64, 10_000] {
         c.goto(&format!("{url}?bench=dots&n={n}")).await.unwrap();
-        eventually("the graph is drawn", || async { node_count(&c).await == 15 }).await;
+        eventually("the graph is drawn", || async { node_count(&c).await == 17 }).await;
         eventually("the dots are drawn", || async {
             let drawn = c.execute("return document.getElementById('dots').dataset.drawn", vec![]).await.unwrap();
             drawn.as_str().and_then(|d| d.parse::<u64>().ok()) == Some(n)
@@ -576,12 +576,12 @@ async fn would_warn_on_close(c: &Client) -> bool {
 async fn a_canvas_the_browser_cannot_keep_warns_before_closing() {
     let (_server, _driver, c, url, _) = start().await;
     c.goto(&url).await.unwrap();
-    eventually("the graph is drawn", || async { node_count(&c).await == 15 }).await;
+    eventually("the graph is drawn", || async { node_count(&c).await == 17 }).await;
     let queue = c.find(Locator::Css("#palette-queue")).await.unwrap();
 
     // Local storage keeps the canvas: an edit does not make closing ask.
     drag_to_stage(&c, &queue, 300.0, 200.0).await;
-    eventually("placed", || async { node_count(&c).await == 16 }).await;
+    eventually("placed", || async { node_count(&c).await == 18 }).await;
     assert!(!would_warn_on_close(&c).await, "the canvas is kept");
     assert!(c.find(Locator::Css("#not-kept")).await.is_err());
 
@@ -606,7 +606,7 @@ async fn a_canvas_the_browser_cannot_keep_warns_before_closing() {
 async fn zoom_fit_minimap_find_and_shortcuts() {
     let (_server, _driver, c, url, _) = start().await;
     c.goto(&url).await.unwrap();
-    eventually("the graph is drawn", || async { node_count(&c).await == 15 }).await;
+    eventually("the graph is drawn", || async { node_count(&c).await == 17 }).await;
     let minimap = || async { c.find(Locator::Css("#minimap")).await.is_ok() };
     let zoom = || async {
         let t = c.execute("return document.querySelector('svg#graph .world').getAttribute('transform')", vec![]);
@@ -660,7 +660,7 @@ async fn dragging_on_a_300_node_canvas_keeps_the_frame_rate() {
     use fantoccini::actions::{InputSource, MOUSE_BUTTON_LEFT, MouseActions, PointerAction};
     let (_server, _driver, c, url, _) = start().await;
     c.goto(&url).await.unwrap();
-    eventually("the graph is drawn", || async { node_count(&c).await == 15 }).await;
+    eventually("the graph is drawn", || async { node_count(&c).await == 17 }).await;
     import(&c, &three_hundred_nodes().to_string()).await;
     eventually("300 nodes drawn", || async { node_count(&c).await == 300 }).await;
     let transform = || async {
@@ -754,7 +754,7 @@ async fn dragging_on_a_300_node_canvas_keeps_the_frame_rate() {
 async fn the_live_view_keeps_still_folds_repeats_and_stays_small() {
     let (_server, _driver, c, url, _) = start().await;
     c.goto(&url).await.unwrap();
-    eventually("the graph is drawn", || async { node_count(&c).await == 15 }).await;
+    eventually("the graph is drawn", || async { node_count(&c).await == 17 }).await;
     c.find(Locator::Css("#speed")).await.unwrap().select_by_value("10").await.unwrap();
 
     // The scenario says what to watch when it opens; closed, the top bar's About opens it again.
@@ -932,7 +932,7 @@ async fn viewport(c: &Client, w: u32, h: u32) {
 async fn names_are_whole_and_measured_at_fit() {
     let (_server, _driver, c, url, _) = start().await;
     c.goto(&url).await.unwrap();
-    eventually("the graph is drawn", || async { node_count(&c).await == 15 }).await;
+    eventually("the graph is drawn", || async { node_count(&c).await == 17 }).await;
     // (name px, truncated names) at Fit: a name is cut if its text is not the whole label or if
     // it runs past its shape.
     let measure = || async {
@@ -1006,7 +1006,7 @@ async fn select_node(c: &Client, id: &str) {
 async fn an_exchange_charts_what_it_routes_and_the_top_bar_stays_put() {
     let (_server, _driver, c, url, _) = start().await;
     c.goto(&url).await.unwrap();
-    eventually("the graph is drawn", || async { node_count(&c).await == 15 }).await;
+    eventually("the graph is drawn", || async { node_count(&c).await == 17 }).await;
     if let Ok(close) = c.find(Locator::Css("#about .close")).await {
         close.click().await.unwrap();
     }
@@ -1047,7 +1047,7 @@ async fn an_exchange_charts_what_it_routes_and_the_top_bar_stays_put() {
 async fn keyboard_links_auto_layout_paste_and_the_failure_widget() {
     let (_server, _driver, c, url, _) = start().await;
     c.goto(&url).await.unwrap();
-    eventually("the graph is drawn", || async { node_count(&c).await == 15 }).await;
+    eventually("the graph is drawn", || async { node_count(&c).await == 17 }).await;
     if let Ok(close) = c.find(Locator::Css("#about .close")).await {
         close.click().await.unwrap();
     }
@@ -1102,7 +1102,7 @@ async fn keyboard_links_auto_layout_paste_and_the_failure_widget() {
     select_node(&c, "orders_queue").await;
     key(&c, "\u{E009}c").await;
     key(&c, "\u{E009}v").await;
-    eventually("pasted", || async { node_count(&c).await == 16 }).await;
+    eventually("pasted", || async { node_count(&c).await == 18 }).await;
     let (a, b) = (pos("orders_queue").await, pos("orders_queue_1").await);
     let apart = a.0 + a.2 <= b.0 || b.0 + b.2 <= a.0 || a.1 + a.3 <= b.1 || b.1 + b.3 <= a.1;
     assert!(apart, "the paste covers its original: {a:?} {b:?}");

@@ -118,7 +118,7 @@ async fn play_pause_change_and_reconnect() {
     else {
         unreachable!()
     };
-    assert_eq!(topology["nodes"].as_array().unwrap().len(), 15, "the order pipeline is loaded");
+    assert_eq!(topology["nodes"].as_array().unwrap().len(), 17, "the order pipeline is loaded");
 
     // Load it explicitly too, then play at 100x.
     send(&mut ws, json!({"type": "load_scenario", "name": "order-pipeline"})).await;
@@ -240,7 +240,7 @@ async fn bad_commands_get_errors_and_the_connection_stays() {
         unreachable!()
     };
     assert_eq!(f.t_ms, 5000.0);
-    assert_eq!(f.nodes.len(), 15);
+    assert_eq!(f.nodes.len(), 17);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

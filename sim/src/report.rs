@@ -94,6 +94,15 @@ pub enum NodeReport {
     },
     Queue(QueueReport),
     Service(ServiceReport),
+    /// A gateway (an edasim extension): requests accepted, answered 429 by its rate limit and
+    /// 503 while the broker refused publishes, and the accepted ones waiting for a worker.
+    Gateway {
+        accepted: u64,
+        rejected: u64,
+        unavailable: u64,
+        waiting_mean: f64,
+        waiting_max: u64,
+    },
     Store {
         calls: u64,
         failures: u64,
@@ -262,6 +271,13 @@ impl Report {
                 NodeReport::Exchange { routed, unroutable } => {
                     (Kind::Exchange, format!("routed {routed}  unroutable {unroutable}"))
                 }
+                NodeReport::Gateway { accepted, rejected, unavailable, waiting_mean, waiting_max } => (
+                    Kind::Gateway,
+                    format!(
+                        "accepted {accepted}  rejected (429) {rejected}  unavailable (503) {unavailable}  waiting mean {} max {waiting_max}",
+                        fmt_num(*waiting_mean)
+                    ),
+                ),
                 NodeReport::Store { calls, failures, dedup_hits, keys_refused } => {
                     let refused =
                         if *keys_refused > 0 { format!("  keys refused {keys_refused}") } else { String::new() };
@@ -323,6 +339,17 @@ impl Engine {
             KindRef::Exchange(x) => {
                 let x = self.exchange_rt(x);
                 NodeReport::Exchange { routed: x.routed, unroutable: x.unroutable }
+            }
+            KindRef::Gateway(g) => {
+                let g = self.gateway_rt(g);
+                let q = self.queue_rt(g.queue);
+                NodeReport::Gateway {
+                    accepted: g.accepted,
+                    rejected: g.rejected,
+                    unavailable: g.unavailable,
+                    waiting_mean: q.depth.mean(now).unwrap_or(0.0),
+                    waiting_max: q.depth.max(),
+                }
             }
             KindRef::Store(s) => {
                 let s = self.store_rt(s);

@@ -129,7 +129,7 @@ fn bad_values_name_their_paths() {
         (
             Box::new(|t| t["nodes"][2]["kind"] = json!("topic")),
             "nodes[2].kind",
-            "unknown kind \"topic\"; expected one of producer, exchange, queue, service, store",
+            "unknown kind \"topic\"; expected one of producer, gateway, exchange, queue, service, store",
         ),
         (
             Box::new(|t| t["nodes"][2]["overflow"] = json!("drop-tail")),

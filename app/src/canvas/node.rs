@@ -17,6 +17,7 @@ fn figure(kind: Kind, live: Option<&NodeLive>) -> String {
     let Some(n) = live else { return String::new() };
     match kind {
         Kind::Queue => format!("{} ready · {} unacked", n.depth, n.unacked),
+        Kind::Gateway => format!("{} waiting · {} at the API", n.depth, n.unacked),
         Kind::Service => {
             // An unbounded service (a task per message) has no pool of workers: what it holds
             // is in flight.
@@ -44,11 +45,13 @@ pub fn icon(kind: Kind) -> &'static str {
         Kind::Queue => "☰",
         Kind::Service => "⚙",
         Kind::Store => "⛁",
+        Kind::Gateway => "⛨",
     }
 }
 
 /// The outline of a node of `kind` in its `w` × `NODE_H` box: a pill for producers, a hexagon
-/// for exchanges, a box for queues, a rounded box for services, a cylinder for stores.
+/// for exchanges, a box for queues, a rounded box for services, a cylinder for stores, a
+/// shield-like gate (cut corners) for gateways.
 pub fn outline(kind: Kind, w: f64) -> String {
     let h = NODE_H;
     let rounded = |r: f64| {
@@ -73,6 +76,9 @@ pub fn outline(kind: Kind, w: f64) -> String {
         ),
         Kind::Service => rounded(10.0),
         Kind::Queue => rounded(4.0),
+        Kind::Gateway => {
+            format!("M 10 0 H {} L {w} 10 V {} L {} {h} H 10 L 0 {} V 10 Z", w - 10.0, h - 10.0, w - 10.0, h - 10.0)
+        }
     }
 }
 

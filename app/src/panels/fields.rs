@@ -154,12 +154,29 @@ pub fn node_fields(kind: Kind) -> &'static [Field] {
             num(limits::DURATION_MS, true),
         ),
     ];
+    const GATEWAY: &[Field] = &[
+        f(
+            "average",
+            "Average",
+            "Requests each client may make per period on average (Traefik's rateLimit average; 0: no limit). A request finding no token is answered 429.",
+            num(limits::AVERAGE, false),
+        ),
+        f("period_s", "Period (s)", "The period of the average (default 1 s).", num(limits::PERIOD_S, true)),
+        f(
+            "burst",
+            "Burst",
+            "Requests a client may make at once: the bucket's size (default 1).",
+            num(limits::BURST, true),
+        ),
+        f("latency", "Latency", DIST, Input::Dist { optional: true }),
+    ];
     match kind {
         Kind::Producer => PRODUCER,
         Kind::Exchange => EXCHANGE,
         Kind::Queue => QUEUE,
         Kind::Service => SERVICE,
         Kind::Store => STORE,
+        Kind::Gateway => GATEWAY,
     }
 }
 
@@ -222,6 +239,15 @@ pub fn link_fields(role: LinkRole, from_kind: Kind) -> Vec<Field> {
                 Input::Choice(&["call", "dedup"]),
             )]
         }
+        LinkRole::Request => vec![
+            f("event", "Event type", "The type name of the requests.", Input::Text { optional: true }),
+            f(
+                "probability",
+                "Probability",
+                "Send on this link with this chance (default 1).",
+                num(limits::PROBABILITY, true),
+            ),
+        ],
         LinkRole::Consume | LinkRole::Alternate => vec![],
     };
     fields.push(LATENCY);

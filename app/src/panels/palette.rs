@@ -34,6 +34,11 @@ impl Item {
 const ITEMS: &[(Item, &str, &str)] = &[
     (Item::Node(Kind::Producer), "Producer", "A source of events: an API taking orders, a clock, a device."),
     (
+        Item::Node(Kind::Gateway),
+        "Gateway",
+        "An HTTP gateway (Traefik): a rate limit per client (429 past it) in front of the services it routes requests to.",
+    ),
+    (
         Item::Node(Kind::Exchange),
         "Exchange",
         "Routes each published message to the queues bound to it (fanout, direct, topic, headers).",

@@ -80,6 +80,7 @@ fn defaults(kind: Kind) -> Value {
             json!({"replicas": 1, "concurrency": 1, "processing": {"dist": "exponential", "mean_ms": 100}})
         }
         Kind::Store => json!({"latency": {"dist": "constant", "ms": 2}}),
+        Kind::Gateway => json!({"average": 100, "period_s": 1, "burst": 50}),
     }
 }
 

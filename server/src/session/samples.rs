@@ -43,6 +43,7 @@ impl Session {
                     out.push(node("edasim_queue_depth", st.depth as f64));
                     out.push(node("edasim_queue_unacked", st.unacked as f64));
                 }
+                KindRef::Gateway(_) => out.push(node("edasim_gateway_waiting", st.depth as f64)),
                 KindRef::Service(_) => {
                     out.push(node("edasim_service_busy_workers", st.busy as f64));
                     out.push(node("edasim_service_workers", st.workers as f64));

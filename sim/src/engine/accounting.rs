@@ -21,11 +21,21 @@ pub struct Drops {
     pub rejected: u64,
     /// Its TTL passed, with no dead-letter link.
     pub expired: u64,
+    /// A gateway's rate limit answered 429.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub throttled: u64,
+    /// The broker refused publishes (memory alarm): the API behind a gateway answered 503.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub refused: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl Drops {
     pub fn total(&self) -> u64 {
-        self.overflow + self.unroutable + self.rejected + self.expired
+        self.overflow + self.unroutable + self.rejected + self.expired + self.throttled + self.refused
     }
 }
 
@@ -38,6 +48,10 @@ pub(crate) enum DropReason {
     Expired,
     /// A dead letter that would go round a dead-letter cycle again (only dead letters).
     Cycle,
+    /// A gateway's rate limit: 429.
+    Throttled,
+    /// The broker refuses publishes: 503.
+    Refused,
 }
 
 /// Dead letters after they were dead-lettered.
@@ -141,6 +155,8 @@ impl Engine {
                 // Only a dead letter can cycle; a live message never reaches this arm.
                 DropReason::Rejected | DropReason::Cycle => d.rejected += 1,
                 DropReason::Expired => d.expired += 1,
+                DropReason::Throttled => d.throttled += 1,
+                DropReason::Refused => d.refused += 1,
             }
         }
         self.nodes[node as usize].second.dropped += 1;
@@ -150,6 +166,8 @@ impl Engine {
             DropReason::Rejected => LogKind::Dropped,
             DropReason::Expired => LogKind::Expired,
             DropReason::Cycle => LogKind::Cycle,
+            DropReason::Throttled => LogKind::Throttled,
+            DropReason::Refused => LogKind::Refused,
         };
         self.log(node, m, kind);
         self.msgs.free(m);

@@ -1,7 +1,5 @@
 //! Building an engine from a validated model: the model's graph compiled into flat tables.
 
-use std::collections::VecDeque;
-
 use petgraph::visit::EdgeRef;
 
 use super::capture::Capture;
@@ -26,8 +24,8 @@ impl Engine {
 
         // Per-kind tables, in node order.
         let mut nodes = Vec::with_capacity(topo.nodes.len());
-        let (mut producers, mut exchanges, mut queues, mut services, mut stores) =
-            (vec![], vec![], vec![], vec![], vec![]);
+        let (mut producers, mut exchanges, mut queues, mut services, mut stores, mut gateways) =
+            (vec![], vec![], vec![], vec![], vec![], vec![]);
         for (i, n) in topo.nodes.iter().enumerate() {
             let node = i as u32;
             let rng = Stream::new(seed, &n.id);
@@ -46,6 +44,7 @@ impl Engine {
                         links: Vec::new(),
                         rng,
                         generation: 0,
+                        via_gateway: false,
                     });
                     KindRef::Producer(producers.len() as u32 - 1)
                 }
@@ -61,30 +60,31 @@ impl Engine {
                     KindRef::Exchange(exchanges.len() as u32 - 1)
                 }
                 NodeKind::Queue(q) => {
-                    queues.push(QueueRt {
-                        node,
-                        ready: VecDeque::new(),
-                        max_length: q.max_length,
-                        overflow: q.overflow,
-                        ttl: q.message_ttl_ms.map(ms_to_ns),
-                        delivery_limit: q.delivery_limit,
-                        dlx: None,
-                        consumers: Vec::new(),
-                        cursor: (0, usize::MAX - 1),
-                        expiry_at: None,
-                        depth: Gauge::default(),
-                        depth_batches: BatchMeans::default(),
-                        wait: LatencyStat::default(),
-                        unacked: 0,
-                        enqueued: 0,
-                        delivered: 0,
-                        dead_lettered: 0,
-                        dropped: 0,
-                        rejected_publish: 0,
-                        expired: 0,
-                        redelivered: 0,
-                    });
+                    let mut rt = QueueRt::new(node);
+                    rt.max_length = q.max_length;
+                    rt.overflow = q.overflow;
+                    rt.ttl = q.message_ttl_ms.map(ms_to_ns);
+                    rt.delivery_limit = q.delivery_limit;
+                    queues.push(rt);
                     KindRef::Queue(queues.len() as u32 - 1)
+                }
+                NodeKind::Gateway(g) => {
+                    // Accepted requests wait in a queue of the gateway's own (unbounded, no
+                    // dead-letter link) for the services it routes to.
+                    queues.push(QueueRt::new(node));
+                    gateways.push(GatewayRt {
+                        node,
+                        queue: queues.len() as u32 - 1,
+                        rate: g.average / (g.period_s * crate::time::NS_PER_S as f64),
+                        burst: f64::from(g.burst),
+                        latency: g.latency.clone().filter(|d| !d.is_zero()),
+                        rng,
+                        buckets: Vec::new(),
+                        accepted: 0,
+                        rejected: 0,
+                        unavailable: 0,
+                    });
+                    KindRef::Gateway(gateways.len() as u32 - 1)
                 }
                 NodeKind::Service(s) => {
                     let mut workers = Gauge::default();
@@ -176,6 +176,7 @@ impl Engine {
             let target = match nodes[to].kind {
                 KindRef::Exchange(x) => Some(Target::Exchange(x)),
                 KindRef::Queue(q) => Some(Target::Queue(q)),
+                KindRef::Gateway(g) => Some(Target::Gateway(g)),
                 _ => None,
             };
             // RabbitMQ's default exchange routes by the queue's name: a message published or
@@ -198,6 +199,15 @@ impl Engine {
                     exchanges[x as usize].bindings.push(link)
                 }
                 (LinkRole::Alternate, KindRef::Exchange(x), _) => exchanges[x as usize].alternate = Some(link),
+                (LinkRole::Request, KindRef::Producer(p), _) => {
+                    l.target = target;
+                    producers[p as usize].links.push(link);
+                }
+                (LinkRole::Consume, KindRef::Gateway(g), KindRef::Service(s)) => {
+                    let q = gateways[g as usize].queue;
+                    queues[q as usize].consumers.push((s, link));
+                    services[s as usize].inputs.push(q);
+                }
                 (LinkRole::Consume, KindRef::Queue(q), KindRef::Service(s)) => {
                     queues[q as usize].consumers.push((s, link));
                     services[s as usize].inputs.push(q);
@@ -214,6 +224,13 @@ impl Engine {
                 }
                 _ => {}
             }
+        }
+
+        // A client of gateways only keeps asking while the broker refuses publishes: the API
+        // behind the gateway answers 503.
+        for p in &mut producers {
+            p.via_gateway = !p.links.is_empty()
+                && p.links.iter().all(|&l| matches!(links[l as usize].target, Some(Target::Gateway(_))));
         }
 
         // The run's dedup keys are bounded with its messages: ten keys per message of the
@@ -246,6 +263,7 @@ impl Engine {
             queues,
             services,
             stores,
+            gateways,
             syms,
             routes: RouteCache::default(),
             ledger: Default::default(),

@@ -59,6 +59,10 @@ pub enum LogKind {
     Crashed,
     /// A crashed replica is up again.
     Restarted,
+    /// A gateway's rate limit answered 429.
+    Throttled,
+    /// The broker refused publishes: the API behind a gateway answered 503.
+    Refused,
 }
 
 impl LogKind {
@@ -79,6 +83,8 @@ impl LogKind {
             LogKind::AlarmCleared => "memory alarm cleared",
             LogKind::Crashed => "replica crashed",
             LogKind::Restarted => "replica restarted",
+            LogKind::Throttled => "rate limited (429)",
+            LogKind::Refused => "broker refused (503)",
         }
     }
 
@@ -87,10 +93,15 @@ impl LogKind {
             LogKind::Duplicate | LogKind::Redelivered | LogKind::Retry | LogKind::AlarmCleared | LogKind::Restarted => {
                 Level::Info
             }
-            LogKind::Failed | LogKind::DeadLettered | LogKind::Expired | LogKind::Crashed => Level::Warn,
-            LogKind::Overflow | LogKind::Unroutable | LogKind::Dropped | LogKind::Cycle | LogKind::MemoryAlarm => {
-                Level::Error
+            LogKind::Failed | LogKind::DeadLettered | LogKind::Expired | LogKind::Crashed | LogKind::Throttled => {
+                Level::Warn
             }
+            LogKind::Overflow
+            | LogKind::Unroutable
+            | LogKind::Dropped
+            | LogKind::Cycle
+            | LogKind::MemoryAlarm
+            | LogKind::Refused => Level::Error,
         }
     }
 }

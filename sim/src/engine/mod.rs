@@ -17,6 +17,7 @@ mod capture;
 mod consumer;
 mod control;
 mod event;
+mod gateway;
 mod message;
 mod producer;
 mod queue;
@@ -34,7 +35,7 @@ pub use runtime::{KindRef, NodeTotals};
 use capture::Capture;
 use event::{Ev, EventQueue};
 use message::Slab;
-use runtime::{ExchangeRt, Interner, LinkRt, NodeRt, ProducerRt, QueueRt, RouteCache, ServiceRt, StoreRt};
+use runtime::{ExchangeRt, GatewayRt, Interner, LinkRt, NodeRt, ProducerRt, QueueRt, RouteCache, ServiceRt, StoreRt};
 
 use crate::stats::{Point, Ring};
 use crate::time::Time;
@@ -146,6 +147,7 @@ pub struct Engine {
     queues: Vec<QueueRt>,
     services: Vec<ServiceRt>,
     stores: Vec<StoreRt>,
+    gateways: Vec<GatewayRt>,
     syms: Interner,
     routes: RouteCache,
     ledger: Ledger,
@@ -348,12 +350,20 @@ impl Engine {
                 }
             }
             KindRef::Store(s) => NodeState { keys: self.stores[s as usize].seen.len() as u64, ..Default::default() },
+            KindRef::Gateway(g) => {
+                // The requests it accepted that wait for a worker of the services behind it.
+                let q = &self.queues[self.gateways[g as usize].queue as usize];
+                NodeState { depth: q.ready.len() as u64, unacked: q.unacked, ..Default::default() }
+            }
             _ => NodeState::default(),
         }
     }
 
     pub(crate) fn producer_rt(&self, i: u32) -> &ProducerRt {
         &self.producers[i as usize]
+    }
+    pub(crate) fn gateway_rt(&self, i: u32) -> &GatewayRt {
+        &self.gateways[i as usize]
     }
     pub(crate) fn exchange_rt(&self, i: u32) -> &ExchangeRt {
         &self.exchanges[i as usize]
@@ -374,6 +384,7 @@ impl Engine {
             Ev::RateStep { producer } => self.on_rate_step(producer),
             Ev::AtExchange { msg, exchange } => self.at_exchange(msg, exchange),
             Ev::AtQueue { msg, queue } => self.enqueue(msg, queue),
+            Ev::AtGateway { msg, gateway, client } => self.at_gateway(msg, gateway, client),
             Ev::AtReplica { msg, service, replica, epoch } => self.at_replica(msg, service, replica, epoch),
             Ev::Done { msg, service, replica, epoch, outcome } => self.on_done(msg, service, replica, epoch, outcome),
             Ev::RetryReady { msg, service, replica, epoch } => self.on_retry_ready(msg, service, replica, epoch),

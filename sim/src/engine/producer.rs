@@ -43,7 +43,7 @@ impl Engine {
         }
         let (node, event) = (pr.node, pr.event);
         self.last_node = node;
-        if !self.may_emit(node) {
+        if !self.producers[p as usize].via_gateway && !self.may_emit(node) {
             // Blocked by the memory alarm: this emission never happens; the next is planned.
             self.producers[p as usize].blocked += 1;
             if let Some(gap) = self.next_gap(p) {

@@ -52,6 +52,11 @@ impl Engine {
             (Target::Queue(q), true) => self.enqueue(m, q),
             (Target::Exchange(exchange), false) => self.events.push(at, Ev::AtExchange { msg: m, exchange }),
             (Target::Queue(queue), false) => self.events.push(at, Ev::AtQueue { msg: m, queue }),
+            (Target::Gateway(gateway), true) => self.at_gateway(m, gateway, self.links[link as usize].from),
+            (Target::Gateway(gateway), false) => {
+                let client = self.links[link as usize].from;
+                self.events.push(at, Ev::AtGateway { msg: m, gateway, client })
+            }
         }
     }
 

@@ -16,6 +16,8 @@ use crate::topology::{Arrival, ExchangeType, HeadersMatch, Kind, MessageId, OnFa
 pub(crate) enum Target {
     Exchange(u32),
     Queue(u32),
+    /// A client's request to a gateway.
+    Gateway(u32),
 }
 
 /// A node of the topology and the entry of its kind's table.
@@ -26,6 +28,7 @@ pub enum KindRef {
     Queue(u32),
     Service(u32),
     Store(u32),
+    Gateway(u32),
 }
 
 impl KindRef {
@@ -36,6 +39,7 @@ impl KindRef {
             KindRef::Queue(_) => Kind::Queue,
             KindRef::Service(_) => Kind::Service,
             KindRef::Store(_) => Kind::Store,
+            KindRef::Gateway(_) => Kind::Gateway,
         }
     }
 }
@@ -74,6 +78,55 @@ pub(crate) struct ProducerRt {
     pub rng: Stream,
     /// Generation of the pending emission; a rate change starts a new one.
     pub generation: u32,
+    /// A client of gateways only: the memory alarm does not stop it asking; the service
+    /// behind the gateway answers 503.
+    pub via_gateway: bool,
+}
+
+/// A gateway: per-client token buckets in front of the queue of accepted requests that its
+/// services consume (Traefik holding the connection until a backend worker takes it).
+pub(crate) struct GatewayRt {
+    pub node: u32,
+    /// The queue of accepted requests (`queues[queue]`, owned by this node).
+    pub queue: u32,
+    /// Tokens per nanosecond; 0: no limit.
+    pub rate: f64,
+    pub burst: f64,
+    pub latency: Option<Dist>,
+    pub rng: Stream,
+    /// (client node, tokens, when last filled), one per client seen.
+    pub buckets: Vec<(u32, f64, Time)>,
+    pub accepted: u64,
+    /// Answered 429: no token.
+    pub rejected: u64,
+    /// Answered 503: the broker refused publishes (memory alarm).
+    pub unavailable: u64,
+}
+
+impl GatewayRt {
+    /// Whether `client` has a token now (and takes it): Traefik's limiter (golang's
+    /// `rate.Limiter`), a bucket that starts full.
+    pub fn admit(&mut self, client: u32, now: Time) -> bool {
+        if self.rate <= 0.0 {
+            return true;
+        }
+        let i = match self.buckets.iter().position(|b| b.0 == client) {
+            Some(i) => i,
+            None => {
+                self.buckets.push((client, self.burst, now));
+                self.buckets.len() - 1
+            }
+        };
+        let (_, tokens, last) = &mut self.buckets[i];
+        *tokens = (*tokens + (now - *last) as f64 * self.rate).min(self.burst);
+        *last = now;
+        if *tokens >= 1.0 {
+            *tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
 }
 
 pub(crate) struct ExchangeRt {
@@ -112,6 +165,35 @@ pub(crate) struct QueueRt {
     pub rejected_publish: u64,
     pub expired: u64,
     pub redelivered: u64,
+}
+
+impl QueueRt {
+    /// An empty queue of `node`: unbounded, no TTL, no dead-letter link.
+    pub fn new(node: u32) -> QueueRt {
+        QueueRt {
+            node,
+            ready: VecDeque::new(),
+            max_length: None,
+            overflow: Overflow::DropHead,
+            ttl: None,
+            delivery_limit: None,
+            dlx: None,
+            consumers: Vec::new(),
+            cursor: (0, usize::MAX - 1),
+            expiry_at: None,
+            depth: Gauge::default(),
+            depth_batches: BatchMeans::default(),
+            wait: LatencyStat::default(),
+            unacked: 0,
+            enqueued: 0,
+            delivered: 0,
+            dead_lettered: 0,
+            dropped: 0,
+            rejected_publish: 0,
+            expired: 0,
+            redelivered: 0,
+        }
+    }
 }
 
 pub(crate) struct Replica {

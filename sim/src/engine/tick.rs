@@ -19,8 +19,13 @@ impl Engine {
         let measured = end - NS_PER_S >= self.warmup;
         for node in &mut self.nodes {
             let sec = &mut node.second;
-            let (level, level_end) = match node.kind {
-                KindRef::Queue(q) => {
+            let queue = match node.kind {
+                KindRef::Queue(q) => Some(q),
+                KindRef::Gateway(g) => Some(self.gateways[g as usize].queue),
+                _ => None,
+            };
+            let (level, level_end) = match (node.kind, queue) {
+                (_, Some(q)) => {
                     let q = &mut self.queues[q as usize];
                     let area = q.depth.area_at(end);
                     let mean = (area - sec.area_before) as f64 / NS_PER_S as f64;
@@ -30,7 +35,7 @@ impl Engine {
                     }
                     (mean, q.depth.value())
                 }
-                KindRef::Service(s) => {
+                (KindRef::Service(s), _) => {
                     let s = &mut self.services[s as usize];
                     let area = s.busy.area_at(end);
                     let workers_area = s.workers.area_at(end);

@@ -94,7 +94,8 @@ pub fn link_role(from: Kind, to: Kind, shape: LinkShape) -> Result<LinkRole, Str
         (Producer | Service, Exchange | Queue) => LinkRole::Publish,
         (Exchange, Queue) => LinkRole::Bind,
         (Exchange, Exchange) => LinkRole::ExchangeBind,
-        (Queue, Service) => LinkRole::Consume,
+        (Queue | Gateway, Service) => LinkRole::Consume,
+        (Producer, Gateway) => LinkRole::Request,
         (Service, Store) if shape.dedup => LinkRole::Dedup,
         (Service, Store) => LinkRole::Call,
         (Queue, Exchange | Queue) => {
@@ -104,7 +105,8 @@ pub fn link_role(from: Kind, to: Kind, shape: LinkShape) -> Result<LinkRole, Str
         }
         _ => {
             let can = match from {
-                Producer => "an exchange or a queue (publish)",
+                Producer => "an exchange or a queue (publish), or a gateway (requests)",
+                Gateway => "a service (the requests it routes there)",
                 Exchange => "a queue (binding) or an exchange (exchange-to-exchange binding)",
                 Queue => "a service (consume), or an exchange or queue with \"dead_letter\": true",
                 Service => "an exchange or a queue (publish) or a store (call)",
@@ -142,6 +144,7 @@ fn check_fields(link: &Link, role: LinkRole, from: &NodeKind, path: &str, proble
         (LinkRole::Publish, _) => &["routing_key", "event", "when", "probability", "headers", "message_id"],
         (LinkRole::Bind | LinkRole::ExchangeBind, _) => &["binding_key", "headers", "match"],
         (LinkRole::Alternate | LinkRole::Consume, _) => &[],
+        (LinkRole::Request, _) => &["event", "probability"],
         (LinkRole::DeadLetter, _) => &["routing_key"],
         (LinkRole::Call | LinkRole::Dedup, _) => &["purpose"],
     };
@@ -181,7 +184,7 @@ fn check_nodes(topo: &Topology, graph: &DiGraph<usize, EdgeInfo>, problems: &mut
         };
         match &node.kind {
             NodeKind::Producer(p) => {
-                if out(LinkRole::Publish) == 0 {
+                if out(LinkRole::Publish) + out(LinkRole::Request) == 0 {
                     problems.push(Problem::warning(
                         path,
                         format!("producer \"{id}\" publishes nowhere: link it to an exchange or a queue"),
@@ -218,6 +221,17 @@ fn check_nodes(topo: &Topology, graph: &DiGraph<usize, EdgeInfo>, problems: &mut
                 too_many(LinkRole::Dedup, "a dedup store", problems);
                 if inc(LinkRole::Consume) == 0 {
                     problems.push(Problem::warning(path, format!("service \"{id}\" consumes no queue and never runs")));
+                }
+            }
+            NodeKind::Gateway(_) => {
+                if out(LinkRole::Consume) == 0 {
+                    problems.push(Problem::warning(
+                        path.clone(),
+                        format!("gateway \"{id}\" routes to no service: its requests pile up"),
+                    ));
+                }
+                if inc(LinkRole::Request) == 0 {
+                    problems.push(Problem::warning(path, format!("gateway \"{id}\" has no client")));
                 }
             }
             NodeKind::Store(_) => {

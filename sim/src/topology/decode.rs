@@ -41,6 +41,7 @@ const EXCHANGE_FIELDS: &[&str] = &["type"];
 const QUEUE_FIELDS: &[&str] = &["max_length", "overflow", "message_ttl_ms", "delivery_limit"];
 const SERVICE_FIELDS: &[&str] = &["replicas", "concurrency", "prefetch", "processing", "failure_rate", "on_failure"];
 const STORE_FIELDS: &[&str] = &["latency", "failure_rate", "dedup_ttl_ms"];
+const GATEWAY_FIELDS: &[&str] = &["average", "period_s", "burst", "latency"];
 pub(super) const LINK_FIELDS: &[&str] = &[
     "from",
     "to",
@@ -299,6 +300,7 @@ impl Decoder {
             Kind::Queue => QUEUE_FIELDS,
             Kind::Service => SERVICE_FIELDS,
             Kind::Store => STORE_FIELDS,
+            Kind::Gateway => GATEWAY_FIELDS,
         };
         let o = self.object(v, path, "a node", &[NODE_COMMON, fields])?;
         let id = match self.string(&o, "id") {
@@ -322,6 +324,7 @@ impl Decoder {
             Kind::Queue => NodeKind::Queue(self.queue(&o)),
             Kind::Service => NodeKind::Service(self.service(&o)),
             Kind::Store => NodeKind::Store(self.store(&o)),
+            Kind::Gateway => NodeKind::Gateway(self.gateway(&o)),
         };
         Some(Node { id, label, pos, kind })
     }
@@ -485,6 +488,15 @@ impl Decoder {
                 .map_or(Dist::constant(0.0), |v| self.dist(v, o.at("latency")).unwrap_or(Dist::constant(0.0))),
             failure_rate: self.number(o, "failure_rate", limits::PROBABILITY).unwrap_or(0.0),
             dedup_ttl_ms: self.number(o, "dedup_ttl_ms", limits::DURATION_MS),
+        }
+    }
+
+    fn gateway(&mut self, o: &Obj) -> Gateway {
+        Gateway {
+            average: self.number(o, "average", limits::AVERAGE).unwrap_or(0.0),
+            period_s: self.number(o, "period_s", limits::PERIOD_S).unwrap_or(1.0),
+            burst: self.integer(o, "burst", limits::BURST).map_or(1, |n| n as u32),
+            latency: o.get("latency").and_then(|v| self.dist(v, o.at("latency"))),
         }
     }
 

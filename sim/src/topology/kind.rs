@@ -12,11 +12,14 @@ pub enum Kind {
     Queue,
     Service,
     Store,
+    /// An HTTP gateway (Traefik): a per-client rate limit in front of the services it routes
+    /// requests to.
+    Gateway,
 }
 
 impl Kind {
     /// Every kind, in the order the palette and the docs list them.
-    pub const ALL: [Kind; 5] = [Kind::Producer, Kind::Exchange, Kind::Queue, Kind::Service, Kind::Store];
+    pub const ALL: [Kind; 6] = [Kind::Producer, Kind::Gateway, Kind::Exchange, Kind::Queue, Kind::Service, Kind::Store];
 
     /// The kind's name in the file.
     pub const fn name(self) -> &'static str {
@@ -26,6 +29,7 @@ impl Kind {
             Kind::Queue => "queue",
             Kind::Service => "service",
             Kind::Store => "store",
+            Kind::Gateway => "gateway",
         }
     }
 
@@ -43,6 +47,7 @@ impl Kind {
             Kind::Queue => &["max_length", "message_ttl_ms"],
             Kind::Service => &["replicas", "concurrency", "processing", "failure_rate"],
             Kind::Store => &["latency", "failure_rate"],
+            Kind::Gateway => &[],
         }
     }
 
@@ -59,8 +64,14 @@ impl std::fmt::Display for Kind {
 }
 
 /// The kinds' names, as the file writes them (for "expected one of" messages).
-pub const KIND_NAMES: [&str; 5] =
-    [Kind::Producer.name(), Kind::Exchange.name(), Kind::Queue.name(), Kind::Service.name(), Kind::Store.name()];
+pub const KIND_NAMES: [&str; 6] = [
+    Kind::Producer.name(),
+    Kind::Gateway.name(),
+    Kind::Exchange.name(),
+    Kind::Queue.name(),
+    Kind::Service.name(),
+    Kind::Store.name(),
+];
 
 #[cfg(test)]
 mod tests {

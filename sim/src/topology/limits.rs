@@ -66,6 +66,12 @@ pub const REPLICAS: Bounds = Bounds::whole(0, 1_000, "replicas");
 pub const CONCURRENCY: Bounds = Bounds::whole(1, 10_000, "workers per replica");
 /// Unacknowledged messages per replica.
 pub const PREFETCH: Bounds = Bounds::whole(0, 100_000, "messages (0: no limit)");
+/// A gateway's `average` requests per period (0: no limit).
+pub const AVERAGE: Bounds = Bounds::real(0.0, 1_000_000.0, "requests per period");
+/// A gateway's `period_s`.
+pub const PERIOD_S: Bounds = Bounds::real(0.001, 86_400.0, "seconds");
+/// A gateway's `burst`.
+pub const BURST: Bounds = Bounds::whole(1, 1_000_000, "requests");
 /// A queue's `max_length`.
 pub const MAX_LENGTH: Bounds = Bounds::whole(0, u32::MAX as u64, "messages");
 /// A queue's `delivery_limit`.
@@ -98,6 +104,9 @@ pub fn of_field(field: &str) -> Option<Bounds> {
         "message_ttl_ms" | "dedup_ttl_ms" | "backoff_ms" => DURATION_MS,
         "failure_rate" | "probability" | "jitter" => PROBABILITY,
         "max_attempts" => MAX_ATTEMPTS,
+        "average" => AVERAGE,
+        "period_s" => PERIOD_S,
+        "burst" => BURST,
         "multiplier" => MULTIPLIER,
         "limit" => LIMIT,
         "seed" => SEED,

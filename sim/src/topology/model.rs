@@ -22,8 +22,10 @@ pub enum LinkRole {
     ExchangeBind,
     /// exchange → exchange with `alternate: true`: where what the source cannot route goes.
     Alternate,
-    /// queue → service.
+    /// queue → service, or gateway → service (requests routed to it).
     Consume,
+    /// producer → gateway: a client's requests.
+    Request,
     /// queue → exchange/queue with `dead_letter: true`.
     DeadLetter,
     /// service → store, `purpose: "call"`.
@@ -40,6 +42,7 @@ impl LinkRole {
             LinkRole::ExchangeBind => "an exchange-to-exchange binding",
             LinkRole::Alternate => "an alternate-exchange link",
             LinkRole::Consume => "a consume link",
+            LinkRole::Request => "a request link",
             LinkRole::DeadLetter => "a dead-letter link",
             LinkRole::Call => "a store call",
             LinkRole::Dedup => "a dedup store link",

@@ -53,6 +53,7 @@ pub enum NodeKind {
     Queue(Queue),
     Service(Service),
     Store(Store),
+    Gateway(Gateway),
 }
 
 impl NodeKind {
@@ -63,6 +64,7 @@ impl NodeKind {
             NodeKind::Queue(_) => Kind::Queue,
             NodeKind::Service(_) => Kind::Service,
             NodeKind::Store(_) => Kind::Store,
+            NodeKind::Gateway(_) => Kind::Gateway,
         }
     }
 
@@ -213,6 +215,22 @@ impl Default for RetryPolicy {
     fn default() -> Self {
         RetryPolicy { max_attempts: 3, backoff_ms: 100.0, multiplier: 2.0, jitter: 0.0 }
     }
+}
+
+/// An HTTP gateway (an edasim extension), as Traefik's `rateLimit` middleware limits: a token
+/// bucket per client (Traefik's default `sourceCriterion` is the remote address, so each
+/// producer linked to it is a client of its own) filling at `average` requests per `period_s`
+/// up to `burst`; a request finding no token is answered 429. Accepted requests wait at the
+/// gateway for a worker of the services it routes to (its consume links), after `latency`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Gateway {
+    /// Requests per period each client may make on average; 0: no limit (Traefik's meaning).
+    pub average: f64,
+    pub period_s: f64,
+    /// Requests a client may make at once (the bucket's size).
+    pub burst: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub latency: Option<Dist>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
