@@ -4,7 +4,10 @@
 use edasim_sim::Model;
 
 /// (name, file text) of every shipped scenario.
-const SHIPPED: &[(&str, &str)] = &[("order-pipeline", include_str!("../../scenarios/order-pipeline.json"))];
+const SHIPPED: &[(&str, &str)] = &[
+    ("order-pipeline", include_str!("../../scenarios/order-pipeline.json")),
+    ("order-pipeline-k8s", include_str!("../../scenarios/order-pipeline-k8s.json")),
+];
 
 /// The name of the scenario a new session starts with.
 pub const DEFAULT: &str = "order-pipeline";

@@ -222,7 +222,7 @@ async fn broken_imports_keep_the_canvas_and_share_links_reopen_it() {
         }
     })
     .await;
-    assert_eq!(node_count(&c).await, 15, "the canvas is unchanged");
+    assert_eq!(node_count(&c).await, 17, "the canvas is unchanged");
 
     // A good one replaces it.
     let small = json!({"version": 1, "name": "Tiny shop", "seed": 3, "nodes": [
@@ -590,7 +590,7 @@ async fn a_canvas_the_browser_cannot_keep_warns_before_closing() {
         .await
         .unwrap();
     drag_to_stage(&c, &queue, 300.0, 300.0).await;
-    eventually("placed", || async { node_count(&c).await == 17 }).await;
+    eventually("placed", || async { node_count(&c).await == 19 }).await;
     eventually("the top bar says the canvas is not kept", || async { c.find(Locator::Css("#not-kept")).await.is_ok() })
         .await;
     assert!(would_warn_on_close(&c).await, "unexported changes that are not kept");
@@ -1110,7 +1110,7 @@ async fn keyboard_links_auto_layout_paste_and_the_failure_widget() {
     // Enter on the palette's Queue: the new node lands on no link.
     key(&c, "\u{E00C}").await;
     c.find(Locator::Css("#palette-queue")).await.unwrap().send_keys("\u{E007}").await.unwrap();
-    eventually("placed", || async { node_count(&c).await == 17 }).await;
+    eventually("placed", || async { node_count(&c).await == 19 }).await;
     let on_a_link = c
         .execute(
             "const r = document.querySelector('svg#graph .node.selected .shape').getBoundingClientRect();

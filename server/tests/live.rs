@@ -252,6 +252,7 @@ async fn http_api_and_prometheus_metrics() {
     assert_eq!(status, 200);
     let list: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(list[0]["name"], "order-pipeline");
+    assert_eq!(list[1]["name"], "order-pipeline-k8s", "both variants are on the menu");
     let (status, body) = http(addr, "GET", "/api/scenarios/order-pipeline", "").await;
     assert_eq!(status, 200);
     assert!(edasim_sim::Model::from_json_str(&body).is_ok());

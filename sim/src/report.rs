@@ -114,6 +114,16 @@ pub enum NodeReport {
 }
 
 #[derive(Clone, Debug, Serialize)]
+pub struct AutoscaleReport {
+    pub replicas_min: u64,
+    pub replicas_max: u64,
+    /// Time-weighted.
+    pub replicas_mean: f64,
+    pub scaled_up: u64,
+    pub scaled_down: u64,
+}
+
+#[derive(Clone, Debug, Serialize)]
 pub struct QueueReport {
     pub enqueued: u64,
     pub delivered: u64,
@@ -143,6 +153,15 @@ pub struct ServiceReport {
     /// service's load, which has no utilisation.
     pub in_flight_mean: f64,
     pub replicas: u32,
+    /// Millicores in use, time-weighted mean over all replicas, and each replica's request
+    /// (services with `cpu_ms`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cpu_mean_m: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cpu_request_m: Option<f64>,
+    /// Replicas over time, with their autoscaler (services with `autoscale`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub autoscale: Option<AutoscaleReport>,
     pub processing_ms: Option<Summary>,
     pub since_origin_ms: Option<Summary>,
 }
@@ -298,19 +317,37 @@ impl Report {
                         q.expired
                     ),
                 ),
-                NodeReport::Service(s) => (
-                    Kind::Service,
-                    format!(
-                        "processed {}  failed {}  retries {}  utilisation {}{}  processing {}  since origin {}",
-                        s.processed,
-                        s.failed,
-                        s.retries,
-                        fmt_num(s.utilisation),
-                        ci(s.utilisation_ci95),
-                        lat(&s.processing_ms),
-                        lat(&s.since_origin_ms)
-                    ),
-                ),
+                NodeReport::Service(s) => {
+                    let cpu = match (s.cpu_mean_m, s.cpu_request_m) {
+                        (Some(used), Some(req)) => format!("  cpu {}m of {}m requested", fmt_num(used), fmt_num(req)),
+                        (Some(used), None) => format!("  cpu {}m", fmt_num(used)),
+                        _ => String::new(),
+                    };
+                    let scaled = s.autoscale.as_ref().map_or(String::new(), |a| {
+                        format!(
+                            "  replicas {} to {} (mean {}, {} up, {} down)",
+                            a.replicas_min,
+                            a.replicas_max,
+                            fmt_num(a.replicas_mean),
+                            a.scaled_up,
+                            a.scaled_down
+                        )
+                    });
+                    (
+                        Kind::Service,
+                        format!(
+                            "processed {}  failed {}  retries {}  utilisation {}{}  in flight {}{cpu}{scaled}  processing {}  since origin {}",
+                            s.processed,
+                            s.failed,
+                            s.retries,
+                            fmt_num(s.utilisation),
+                            ci(s.utilisation_ci95),
+                            fmt_num(s.in_flight_mean),
+                            lat(&s.processing_ms),
+                            lat(&s.since_origin_ms)
+                        ),
+                    )
+                }
             };
             let _ = writeln!(o, "{id:<24} {:<9} {text}", kind.name());
         }
@@ -385,6 +422,15 @@ impl Engine {
                     utilisation_ci95: s.util_batches.half_width(),
                     in_flight_mean: busy,
                     replicas: s.replicas_up(),
+                    cpu_mean_m: s.cpu_work.as_ref().map(|_| s.cpu_use.mean(now).unwrap_or(0.0)),
+                    cpu_request_m: s.cpu_request_m,
+                    autoscale: s.autoscale.as_ref().map(|a| AutoscaleReport {
+                        replicas_min: a.lowest,
+                        replicas_max: s.up.max(),
+                        replicas_mean: s.up.mean(now).unwrap_or(0.0),
+                        scaled_up: a.scaled_up,
+                        scaled_down: a.scaled_down,
+                    }),
                     processing_ms: s.processing_stat.summary(),
                     since_origin_ms: s.since_origin.summary(),
                 })

@@ -78,3 +78,25 @@ fn unbounded_consumers_keep_the_queues_empty() {
     let in_flight = report.service("shipment_management").unwrap().in_flight_mean;
     assert!((in_flight - 16.0).abs() < 1.0, "shipment_management: {in_flight:.2} in flight");
 }
+
+/// The Kubernetes variant: one replica each, an HPA on CPU (80% of a 100m request) on every
+/// service. The services sleep and use 0.3 ms of CPU a message, so at 200 orders a second
+/// shipment_management holds about 400 orders in flight on one replica at 60m of CPU: its HPA
+/// never scales. Every order still ships once.
+#[test]
+fn the_kubernetes_variant_does_not_scale_on_cpu_under_load() {
+    let text =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../scenarios/order-pipeline-k8s.json")).unwrap();
+    let model = Model::from_json_str(&text.replace("\"rate_per_s\": 8,", "\"rate_per_s\": 200,")).unwrap();
+    for seed in 1..=3u64 {
+        let mut engine = Engine::new(&model, &Options { seed: Some(seed), ..Options::default() });
+        engine.step_until(300 * NS_PER_S).unwrap();
+        let report = Report::new(&engine, 0.0, &[]);
+        let ship = report.service("shipment_management").unwrap();
+        let scaled = ship.autoscale.as_ref().unwrap();
+        assert_eq!(scaled.replicas_max, 1, "seed {seed}: the CPU HPA never scaled");
+        assert!(ship.in_flight_mean > 350.0, "seed {seed}: {} in flight", ship.in_flight_mean);
+        let cpu = ship.cpu_mean_m.unwrap();
+        assert!(cpu < 0.8 * 100.0, "seed {seed}: {cpu}m of CPU, under the HPA's target");
+    }
+}

@@ -138,6 +138,30 @@ pub fn node_fields(kind: Kind) -> &'static [Field] {
             "reject (dead-letter if the queue can, else drop), requeue (back to the queue at once), or retry in the replica: between attempts it waits back-off × multiplier^(attempt − 1), ± the jitter's fraction; after the last attempt, reject.",
             Input::OnFailure,
         ),
+        f(
+            "cpu_ms",
+            "CPU time",
+            "CPU time per message, spent before the processing time, which is then waiting (a sleep, a call) and costs no CPU. A distribution; empty: none.",
+            Input::Dist { optional: true },
+        ),
+        f(
+            "cpu_request_m",
+            "CPU request (m)",
+            "Each replica's CPU request in millicores (100 = a tenth of a core): what cpu autoscaling measures against.",
+            num(limits::MILLICORES, true),
+        ),
+        f(
+            "cpu_limit_m",
+            "CPU limit (m)",
+            "Each replica's CPU limit in millicores: its tasks share it, each using at most a core (empty: no limit).",
+            num(limits::MILLICORES, true),
+        ),
+        f(
+            "autoscale",
+            "Autoscale",
+            "Kubernetes' HPA: {\"metric\": \"cpu\" (a fraction of the request), \"queue_ready\" or \"in_flight\" (per replica), \"target\": 0.8, \"min\": 1, \"max\": 10, \"sync_s\": 15, \"stabilization_s\": 300, \"start_s\": 0}. Empty: fixed replicas.",
+            Input::Json { optional: true },
+        ),
     ];
     const STORE: &[Field] = &[
         f("latency", "Latency", DIST, Input::Dist { optional: false }),

@@ -1,5 +1,7 @@
 //! Building an engine from a validated model: the model's graph compiled into flat tables.
 
+use std::collections::VecDeque;
+
 use petgraph::visit::EdgeRef;
 
 use super::capture::Capture;
@@ -113,6 +115,24 @@ impl Engine {
                         failed: 0,
                         retries: 0,
                         duplicates: 0,
+                        cpu_work: s.cpu_ms.clone(),
+                        cpu_request_m: s.cpu_request_m,
+                        cpu_limit: s.cpu_limit_m.map_or(f64::INFINITY, |m| m / 1000.0),
+                        cpu_use: Gauge::default(),
+                        up: {
+                            let mut g = Gauge::default();
+                            g.set(0, u64::from(s.replicas));
+                            g
+                        },
+                        autoscale: s.autoscale.clone().map(|spec| AutoscaleRt {
+                            spec,
+                            target: s.replicas,
+                            history: VecDeque::new(),
+                            cpu_area: 0,
+                            lowest: u64::from(s.replicas),
+                            scaled_up: 0,
+                            scaled_down: 0,
+                        }),
                     });
                     KindRef::Service(services.len() as u32 - 1)
                 }
@@ -283,6 +303,7 @@ impl Engine {
         for p in 0..engine.producers.len() as u32 {
             engine.start_producer(p);
         }
+        engine.plan_autoscalers();
         engine
     }
 

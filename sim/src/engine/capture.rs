@@ -63,6 +63,10 @@ pub enum LogKind {
     Throttled,
     /// The broker refused publishes: the API behind a gateway answered 503.
     Refused,
+    /// The autoscaler asked for more replicas (`count`: how many in all).
+    ScaledUp,
+    /// The autoscaler removed replicas (`count`: how many are left).
+    ScaledDown,
 }
 
 impl LogKind {
@@ -85,14 +89,20 @@ impl LogKind {
             LogKind::Restarted => "replica restarted",
             LogKind::Throttled => "rate limited (429)",
             LogKind::Refused => "broker refused (503)",
+            LogKind::ScaledUp => "scaled up",
+            LogKind::ScaledDown => "scaled down",
         }
     }
 
     pub fn level(self) -> Level {
         match self {
-            LogKind::Duplicate | LogKind::Redelivered | LogKind::Retry | LogKind::AlarmCleared | LogKind::Restarted => {
-                Level::Info
-            }
+            LogKind::Duplicate
+            | LogKind::Redelivered
+            | LogKind::Retry
+            | LogKind::AlarmCleared
+            | LogKind::Restarted
+            | LogKind::ScaledUp
+            | LogKind::ScaledDown => Level::Info,
             LogKind::Failed | LogKind::DeadLettered | LogKind::Expired | LogKind::Crashed | LogKind::Throttled => {
                 Level::Warn
             }

@@ -89,7 +89,17 @@ impl Engine {
                 }
             }
         }
-        self.events.push(now.saturating_add(duration), Ev::Done { msg: m, service: s, replica: r, epoch, outcome });
+        // CPU work first (shared with the replica's other tasks), then the waiting.
+        let svc = &mut self.services[s as usize];
+        let work = match (&svc.cpu_work, outcome) {
+            (Some(d), Outcome::Success | Outcome::Failure) => d.sample(&mut svc.rng),
+            _ => 0,
+        };
+        if work > 0 {
+            self.cpu_start(m, s, r, work, duration, outcome);
+        } else {
+            self.events.push(now.saturating_add(duration), Ev::Done { msg: m, service: s, replica: r, epoch, outcome });
+        }
     }
 
     /// One call to a store: its latency (link plus store), or `Time::MAX` if the call fails.
@@ -285,9 +295,14 @@ impl Engine {
         rep.epoch += 1;
         svc.busy.add(now, -i64::from(rep.busy));
         svc.workers.add(now, -pool);
+        svc.up.add(now, -1);
+        if let Some(a) = svc.autoscale.as_mut() {
+            a.lowest = a.lowest.min(svc.up.value());
+        }
         rep.busy = 0;
         rep.unacked = 0;
         rep.prefetched.clear();
+        self.cpu_clear(s, r);
         let mut held: Vec<(u64, u32)> = self
             .msgs
             .iter_live()
@@ -322,6 +337,7 @@ impl Engine {
             None => svc.replicas.push(super::runtime::Replica::new()),
         }
         svc.workers.add(now, svc.pool() as i64);
+        svc.up.add(now, 1);
         for i in 0..self.services[s as usize].inputs.len() {
             let q = self.services[s as usize].inputs[i];
             self.dispatch(q);

@@ -32,6 +32,12 @@ pub(crate) enum Ev {
     Restart { service: u32, replica: u32, epoch: u32 },
     /// The warm-up ends: measured statistics start here.
     Warmup,
+    /// The earliest CPU task of a replica may be done (if `generation` is still current).
+    CpuDone { service: u32, replica: u32, epoch: u32, generation: u32 },
+    /// A service's autoscaler syncs.
+    Autoscale { service: u32 },
+    /// A replica the autoscaler started is ready.
+    ScaledUp { service: u32 },
 }
 
 /// How a processing attempt ends; drawn when it starts.

@@ -12,10 +12,12 @@
 
 mod accounting;
 mod alarm;
+mod autoscale;
 mod build;
 mod capture;
 mod consumer;
 mod control;
+mod cpu;
 mod event;
 mod gateway;
 mod message;
@@ -391,6 +393,11 @@ impl Engine {
             Ev::Expire { queue } => self.on_expire(queue),
             Ev::Restart { service, replica, epoch } => self.on_restart(service, replica, epoch),
             Ev::Warmup => self.on_warmup(),
+            Ev::CpuDone { service, replica, epoch, generation } => {
+                self.on_cpu_done(service, replica, epoch, generation)
+            }
+            Ev::Autoscale { service } => self.on_autoscale(service),
+            Ev::ScaledUp { service } => self.on_scaled_up(service),
         }
     }
 
@@ -403,6 +410,8 @@ impl Engine {
         for s in &mut self.services {
             s.busy.mark(now);
             s.workers.mark(now);
+            s.cpu_use.mark(now);
+            s.up.mark(now);
         }
     }
 }

@@ -203,12 +203,55 @@ pub(crate) struct Replica {
     pub busy: u32,
     /// Delivered messages waiting for a free worker.
     pub prefetched: VecDeque<u32>,
+    /// Tasks using the CPU, sharing the replica's limit.
+    pub cpu: Vec<CpuTask>,
+    /// When the tasks' remaining work was last brought up to date.
+    pub cpu_at: Time,
+    /// Generation of the pending CPU completion event.
+    pub cpu_gen: u32,
+    /// Millicores in use now.
+    pub cpu_m: u64,
 }
 
 impl Replica {
     pub fn new() -> Self {
-        Replica { up: true, epoch: 0, unacked: 0, busy: 0, prefetched: VecDeque::new() }
+        Replica {
+            up: true,
+            epoch: 0,
+            unacked: 0,
+            busy: 0,
+            prefetched: VecDeque::new(),
+            cpu: Vec::new(),
+            cpu_at: 0,
+            cpu_gen: 0,
+            cpu_m: 0,
+        }
     }
+}
+
+/// A message's CPU work in progress: core-nanoseconds left, and what follows it (its waiting
+/// time, then the outcome drawn when it started).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct CpuTask {
+    pub msg: u32,
+    pub left: f64,
+    pub then: Time,
+    pub outcome: super::event::Outcome,
+}
+
+/// A service's autoscaler at run time.
+pub(crate) struct AutoscaleRt {
+    pub spec: crate::topology::Autoscale,
+    /// Replicas asked for (ready or starting).
+    pub target: u32,
+    /// (when, desired replicas) of the syncs within the stabilization window.
+    pub history: VecDeque<(Time, u32)>,
+    /// CPU gauge area at the last sync.
+    pub cpu_area: u128,
+    /// The fewest replicas up so far.
+    pub lowest: u64,
+    pub scaled_up: u64,
+    pub scaled_down: u64,
 }
 
 pub(crate) struct ServiceRt {
@@ -238,6 +281,16 @@ pub(crate) struct ServiceRt {
     pub failed: u64,
     pub retries: u64,
     pub duplicates: u64,
+    /// CPU time per message; `None`: it uses none worth counting.
+    pub cpu_work: Option<Dist>,
+    pub cpu_request_m: Option<f64>,
+    /// Cores a replica's tasks share (infinite: no limit).
+    pub cpu_limit: f64,
+    /// Millicores in use, all replicas.
+    pub cpu_use: Gauge,
+    /// Replicas up, over time.
+    pub up: Gauge,
+    pub autoscale: Option<AutoscaleRt>,
 }
 
 impl ServiceRt {

@@ -39,7 +39,19 @@ const NODE_COMMON: &[&str] = &["id", "kind", "label", "pos"];
 const PRODUCER_FIELDS: &[&str] = &["rate_per_s", "arrival", "event", "limit", "schedule"];
 const EXCHANGE_FIELDS: &[&str] = &["type"];
 const QUEUE_FIELDS: &[&str] = &["max_length", "overflow", "message_ttl_ms", "delivery_limit"];
-const SERVICE_FIELDS: &[&str] = &["replicas", "concurrency", "prefetch", "processing", "failure_rate", "on_failure"];
+const SERVICE_FIELDS: &[&str] = &[
+    "replicas",
+    "concurrency",
+    "prefetch",
+    "processing",
+    "failure_rate",
+    "on_failure",
+    "cpu_ms",
+    "cpu_request_m",
+    "cpu_limit_m",
+    "autoscale",
+];
+const AUTOSCALE_FIELDS: &[&str] = &["metric", "target", "min", "max", "sync_s", "stabilization_s", "start_s"];
 const STORE_FIELDS: &[&str] = &["latency", "failure_rate", "dedup_ttl_ms"];
 const GATEWAY_FIELDS: &[&str] = &["average", "period_s", "burst", "latency"];
 pub(super) const LINK_FIELDS: &[&str] = &[
@@ -435,7 +447,57 @@ impl Decoder {
         };
         let failure_rate = self.number(o, "failure_rate", limits::PROBABILITY).unwrap_or(0.0);
         let on_failure = o.get("on_failure").map_or(OnFailure::Reject, |v| self.on_failure(v, o.at("on_failure")));
-        Service { replicas, concurrency, prefetch, processing, failure_rate, on_failure }
+        let cpu_ms = o.get("cpu_ms").and_then(|v| self.dist(v, o.at("cpu_ms")));
+        let cpu_request_m = self.number(o, "cpu_request_m", limits::MILLICORES);
+        let cpu_limit_m = self.number(o, "cpu_limit_m", limits::MILLICORES);
+        let autoscale = o.get("autoscale").and_then(|v| self.autoscale(v, o.at("autoscale")));
+        if autoscale.as_ref().is_some_and(|a| a.metric == ScaleMetric::Cpu) && cpu_request_m.is_none() {
+            self.err(o.at("autoscale.metric"), "cpu autoscaling measures against the CPU request: set cpu_request_m");
+        }
+        Service {
+            replicas,
+            concurrency,
+            prefetch,
+            processing,
+            failure_rate,
+            on_failure,
+            cpu_ms,
+            cpu_request_m,
+            cpu_limit_m,
+            autoscale,
+        }
+    }
+
+    fn autoscale(&mut self, v: &Value, path: String) -> Option<Autoscale> {
+        let o = self.object(v, path, "an autoscaler", &[AUTOSCALE_FIELDS])?;
+        let names = ["cpu", "queue_ready", "in_flight"];
+        let metric = self.choice(&o, "metric", "metric", &names, |s| match s {
+            "cpu" => Some(ScaleMetric::Cpu),
+            "queue_ready" => Some(ScaleMetric::QueueReady),
+            "in_flight" => Some(ScaleMetric::InFlight),
+            _ => None,
+        });
+        if o.get("metric").is_none() {
+            self.err(o.at("metric"), "missing; expected one of \"cpu\", \"queue_ready\", \"in_flight\"");
+        }
+        let target = self.number(&o, "target", limits::TARGET);
+        if o.get("target").is_none() {
+            self.err(o.at("target"), "missing; the value per replica to hold (cpu: a fraction of the request)");
+        }
+        let min = self.integer(&o, "min", limits::SCALE_REPLICAS).map_or(1, |n| n as u32);
+        let max = self.integer(&o, "max", limits::SCALE_REPLICAS).map_or(10, |n| n as u32);
+        if min > max {
+            self.err(o.at("min"), format!("min {min} is above max {max}"));
+        }
+        Some(Autoscale {
+            metric: metric?,
+            target: target?,
+            min,
+            max,
+            sync_s: self.number(&o, "sync_s", limits::SYNC_S).unwrap_or(15.0),
+            stabilization_s: self.number(&o, "stabilization_s", limits::SECONDS).unwrap_or(300.0),
+            start_s: self.number(&o, "start_s", limits::SECONDS).unwrap_or(0.0),
+        })
     }
 
     fn on_failure(&mut self, v: &Value, path: String) -> OnFailure {

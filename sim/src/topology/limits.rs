@@ -72,6 +72,14 @@ pub const AVERAGE: Bounds = Bounds::real(0.0, 1_000_000.0, "requests per period"
 pub const PERIOD_S: Bounds = Bounds::real(0.001, 86_400.0, "seconds");
 /// A gateway's `burst`.
 pub const BURST: Bounds = Bounds::whole(1, 1_000_000, "requests");
+/// CPU request or limit, in millicores.
+pub const MILLICORES: Bounds = Bounds::real(1.0, 1_000_000.0, "millicores");
+/// An autoscaler's target (a fraction of the CPU request, or messages per replica).
+pub const TARGET: Bounds = Bounds::real(0.001, 1_000_000.0, "");
+/// An autoscaler's `min` and `max` replicas.
+pub const SCALE_REPLICAS: Bounds = Bounds::whole(1, 1_000, "replicas");
+/// An autoscaler's sync period.
+pub const SYNC_S: Bounds = Bounds::real(1.0, 3_600.0, "seconds");
 /// A queue's `max_length`.
 pub const MAX_LENGTH: Bounds = Bounds::whole(0, u32::MAX as u64, "messages");
 /// A queue's `delivery_limit`.
@@ -105,6 +113,11 @@ pub fn of_field(field: &str) -> Option<Bounds> {
         "failure_rate" | "probability" | "jitter" => PROBABILITY,
         "max_attempts" => MAX_ATTEMPTS,
         "average" => AVERAGE,
+        "cpu_request_m" | "cpu_limit_m" => MILLICORES,
+        "target" => TARGET,
+        "min" | "max" => SCALE_REPLICAS,
+        "sync_s" => SYNC_S,
+        "stabilization_s" | "start_s" => SECONDS,
         "period_s" => PERIOD_S,
         "burst" => BURST,
         "multiplier" => MULTIPLIER,

@@ -176,6 +176,47 @@ pub struct Service {
     pub processing: Dist,
     pub failure_rate: f64,
     pub on_failure: OnFailure,
+    /// CPU time per message (an edasim extension), spent before `processing`, which is then
+    /// waiting (the seed's `asyncio.sleep`) and costs no CPU.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cpu_ms: Option<Dist>,
+    /// Each replica's CPU request in millicores (what `cpu` autoscaling measures against).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cpu_request_m: Option<f64>,
+    /// Each replica's CPU limit in millicores: its tasks share it (processor sharing), each
+    /// task using at most one core. Default: no limit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cpu_limit_m: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub autoscale: Option<Autoscale>,
+}
+
+/// What an autoscaler measures.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ScaleMetric {
+    /// CPU use over the sync period against the request (Kubernetes' HPA on CPU); the target is
+    /// a fraction of the request (0.8: 80%).
+    Cpu,
+    /// Ready messages in the queues it consumes, per replica (KEDA's RabbitMQ scaler).
+    QueueReady,
+    /// Messages in flight (being processed), per replica.
+    InFlight,
+}
+
+/// An autoscaler with Kubernetes' algorithm: every `sync_s`, `desired = ceil(current ×
+/// value / target)` unless within 10% of the target, between `min` and `max`; scaling down
+/// only to the highest desire of the last `stabilization_s`; a new replica is ready after
+/// `start_s`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Autoscale {
+    pub metric: ScaleMetric,
+    pub target: f64,
+    pub min: u32,
+    pub max: u32,
+    pub sync_s: f64,
+    pub stabilization_s: f64,
+    pub start_s: f64,
 }
 
 impl Service {
