@@ -50,6 +50,9 @@ fn describe(name: &str) -> (&'static str, &'static str) {
         "edasim_service_busy_workers" => {
             ("Workers processing a message (an unbounded service: messages in flight).", "gauge")
         }
+        "edasim_service_cpu_millicores" => {
+            ("CPU in use by all replicas, in millicores (services with cpu_ms).", "gauge")
+        }
         "edasim_gateway_waiting" => {
             ("Requests a gateway accepted that wait for a worker of the services behind it.", "gauge")
         }

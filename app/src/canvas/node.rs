@@ -96,6 +96,17 @@ pub fn NodeView(i: usize, id: String, kind: Kind, live: Live) -> impl IntoView {
         live.frame.with(|f| f.as_ref().and_then(|f| f.nodes.get(r).cloned()))
     };
     let health = move || node_live().map_or(Health::Ok, |l| l.health);
+    // A replica count that changes (an autoscaler, a live edit, a crash) pulses for a moment.
+    let replicas = Memo::new(move |_| node_live().map(|l| (l.replicas, l.replicas_up)));
+    let pulse = RwSignal::new(false);
+    Effect::new(move |before: Option<Option<(u32, u32)>>| {
+        let now = replicas.get();
+        if before.flatten().is_some_and(|b| Some(b) != now) {
+            pulse.set(true);
+            set_timeout(move || pulse.set(false), std::time::Duration::from_millis(1600));
+        }
+        now
+    });
     let blocked = move || node_live().is_some_and(|l| l.blocked);
     // On the journey of the message the trace tab shows.
     let traced = move || {
@@ -137,6 +148,7 @@ pub fn NodeView(i: usize, id: String, kind: Kind, live: Live) -> impl IntoView {
         <g class=format!("node {kind}") class:warning=move || health() == Health::Warning
             class:error=move || health() == Health::Error class:selected=move || selected.get()
             class:blocked=blocked class:not-running=move || running().is_none() class:traced=traced
+            class:scaling=move || pulse.get()
             on:pointerdown=down on:keydown=key
             tabindex="0" role="button" aria-label=title aria-pressed=move || selected.get().to_string()
             transform=move || pos.get().map(|(x, y)| format!("translate({x} {y})")).unwrap_or_default() data-id=id.clone()>

@@ -48,6 +48,7 @@ impl Session {
                     out.push(node("edasim_service_busy_workers", st.busy as f64));
                     out.push(node("edasim_service_workers", st.workers as f64));
                     out.push(node("edasim_service_replicas_up", f64::from(st.replicas_up)));
+                    out.push(node("edasim_service_cpu_millicores", st.cpu_m as f64));
                 }
                 _ => {}
             }

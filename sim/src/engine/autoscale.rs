@@ -74,6 +74,10 @@ impl Engine {
             // Down only as far as the highest desire within the window.
             a.history.iter().map(|&(_, d)| d).max().unwrap_or(desired).min(current)
         };
+        if next != current {
+            svc.wanted = next;
+        }
+        let Some(a) = self.services[s as usize].autoscale.as_mut() else { return };
         if next > current {
             a.target = next;
             a.scaled_up += u64::from(next - current);

@@ -124,6 +124,7 @@ impl Engine {
                             g.set(0, u64::from(s.replicas));
                             g
                         },
+                        wanted: s.replicas,
                         autoscale: s.autoscale.clone().map(|spec| AutoscaleRt {
                             spec,
                             target: s.replicas,

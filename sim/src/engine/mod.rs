@@ -125,6 +125,8 @@ pub struct NodeState {
     pub replicas: u32,
     /// Dedup keys held (stores).
     pub keys: u64,
+    /// Millicores in use, all replicas (services with CPU work).
+    pub cpu_m: u64,
 }
 
 pub struct Engine {
@@ -347,7 +349,8 @@ impl Engine {
                     busy: s.busy.value(),
                     workers: s.workers.value(),
                     replicas_up: s.replicas_up(),
-                    replicas: s.replicas.len() as u32,
+                    replicas: s.wanted,
+                    cpu_m: s.cpu_use.value(),
                     ..Default::default()
                 }
             }

@@ -290,6 +290,9 @@ pub(crate) struct ServiceRt {
     pub cpu_use: Gauge,
     /// Replicas up, over time.
     pub up: Gauge,
+    /// Replicas the service should have (the file, a live change, the autoscaler): fewer are
+    /// up while some have crashed or are starting.
+    pub wanted: u32,
     pub autoscale: Option<AutoscaleRt>,
 }
 
