@@ -1,5 +1,6 @@
 //! Every message is accounted for at every event, in random topologies with failures,
-//! retries, requeues, TTLs, overflow, dedup, fan-out, crashes and dead-letter cycles.
+//! retries, requeues, TTLs, overflow, dedup, fan-out, crashes and dead-letter cycles, gateways,
+//! unbounded services, CPU sharing and autoscalers.
 
 use edasim_sim::engine::Change;
 use edasim_sim::rng::Stream;
@@ -136,6 +137,35 @@ fn random_topology(seed: u64) -> Value {
             }
         }
     }
+    // The extensions, from a stream of their own: unbounded services, CPU work shared within a
+    // limit, autoscalers syncing every second or two, and gateways in front of services.
+    let mut r = Stream::new(seed, "extensions");
+    let mut x = move || r.uniform();
+    for node in nodes.iter_mut().filter(|n| n["kind"] == "service") {
+        if x() < 0.2 {
+            node["concurrency"] = json!("unbounded");
+        }
+        if x() < 0.3 {
+            node["cpu_ms"] = json!({"dist": "exponential", "mean_ms": 1.0 + 10.0 * x()});
+            node["cpu_request_m"] = json!(100);
+            node["cpu_limit_m"] = json!(100.0 + 900.0 * x());
+        }
+        if x() < 0.3 {
+            let metric = if node.get("cpu_ms").is_some() && x() < 0.5 {
+                "cpu"
+            } else {
+                ["queue_ready", "in_flight"][(x() * 2.0) as usize]
+            };
+            node["autoscale"] = json!({"metric": metric, "target": 0.5 + 2.0 * x(), "min": 1, "max": 1 + (x() * 5.0) as u64,
+                                       "sync_s": 1.0 + x(), "stabilization_s": 3.0 * x(), "start_s": 0.5 * x()});
+        }
+    }
+    for g in 0..(x() * 2.0) as usize {
+        nodes.push(json!({"id": format!("gw{g}"), "kind": "gateway", "average": 5.0 + 30.0 * x(), "period_s": 1, "burst": 1 + (x() * 10.0) as u64,
+                          "latency": {"dist": "exponential", "mean_ms": 2}}));
+        links.push(json!({"from": format!("p{}", (x() * n_prod as f64) as usize), "to": format!("gw{g}")}));
+        links.push(json!({"from": format!("gw{g}"), "to": format!("s{}", (x() * n_svc as f64) as usize)}));
+    }
     // One dedup store per service at most: keep the first.
     let mut has_dedup = std::collections::HashSet::new();
     links.retain(|l| l["purpose"] != "dedup" || has_dedup.insert(l["from"].as_str().unwrap_or("").to_string()));
@@ -197,6 +227,7 @@ proptest! {
 fn random_topologies_are_valid_and_varied() {
     // The generator must produce what the property claims to cover.
     let (mut dl, mut ttl, mut overflow, mut retry) = (0, 0, 0, 0);
+    let (mut gateway, mut cpu, mut autoscale, mut unbounded) = (0, 0, 0, 0);
     for seed in 0..200 {
         let t = random_topology(seed);
         Model::from_value(&t).unwrap_or_else(|e| panic!("seed {seed}: {e}"));
@@ -205,8 +236,13 @@ fn random_topologies_are_valid_and_varied() {
         ttl += usize::from(s.contains("message_ttl_ms"));
         overflow += usize::from(s.contains("reject-publish"));
         retry += usize::from(s.contains("retry"));
+        gateway += usize::from(s.contains("\"gateway\""));
+        cpu += usize::from(s.contains("cpu_limit_m"));
+        autoscale += usize::from(s.contains("autoscale"));
+        unbounded += usize::from(s.contains("unbounded"));
     }
     assert!(dl > 50 && ttl > 30 && overflow > 20 && retry > 30, "{dl} {ttl} {overflow} {retry}");
+    assert!(gateway > 50 && cpu > 50 && autoscale > 50 && unbounded > 30, "{gateway} {cpu} {autoscale} {unbounded}");
 }
 
 #[test]
