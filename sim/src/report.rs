@@ -87,6 +87,9 @@ pub enum NodeReport {
         /// Emissions refused by the memory alarm.
         #[serde(skip_serializing_if = "is_zero")]
         blocked: u64,
+        /// A client's requests and their answers (an edasim extension).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        client: Option<ClientReport>,
     },
     Exchange {
         routed: u64,
@@ -111,6 +114,18 @@ pub enum NodeReport {
         #[serde(skip_serializing_if = "is_zero")]
         keys_refused: u64,
     },
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ClientReport {
+    pub requests: u64,
+    pub succeeded: u64,
+    /// Given up on after the last attempt.
+    pub failed: u64,
+    pub timeouts: u64,
+    pub retries: u64,
+    /// Answers that came after their attempt was given up on.
+    pub late_answers: u64,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -152,6 +167,10 @@ pub struct ServiceReport {
     /// Messages being processed, time-weighted mean (an edasim extension): an unbounded
     /// service's load, which has no utilisation.
     pub in_flight_mean: f64,
+    /// Client requests it processed twice: retried requests whose earlier attempt went
+    /// through too (at a shipping service, orders shipped twice for one click).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub repeated_requests: u64,
     pub replicas: u32,
     /// Millicores in use, time-weighted mean over all replicas, and each replica's request
     /// (services with `cpu_ms`).
@@ -283,9 +302,18 @@ impl Report {
         let _ = writeln!(o, "{:<24} {:<9} figures (latencies in ms: mean ±95% / p50 / p95 / p99)", "node", "kind");
         for (id, r) in &self.nodes.0 {
             let (kind, text) = match r {
-                NodeReport::Producer { emitted, blocked: 0 } => (Kind::Producer, format!("emitted {emitted}")),
-                NodeReport::Producer { emitted, blocked } => {
-                    (Kind::Producer, format!("emitted {emitted}  blocked by the memory alarm {blocked}"))
+                NodeReport::Producer { emitted, blocked, client } => {
+                    let mut text = format!("emitted {emitted}");
+                    if *blocked > 0 {
+                        text += &format!("  blocked by the memory alarm {blocked}");
+                    }
+                    if let Some(c) = client {
+                        text += &format!(
+                            "  requests {}  succeeded {}  failed {}  timeouts {}  retries {}  late answers {}",
+                            c.requests, c.succeeded, c.failed, c.timeouts, c.retries, c.late_answers
+                        );
+                    }
+                    (Kind::Producer, text)
                 }
                 NodeReport::Exchange { routed, unroutable } => {
                     (Kind::Exchange, format!("routed {routed}  unroutable {unroutable}"))
@@ -371,7 +399,18 @@ impl Engine {
         match self.node_kind(node) {
             KindRef::Producer(p) => {
                 let p = self.producer_rt(p);
-                NodeReport::Producer { emitted: p.emitted, blocked: p.blocked }
+                NodeReport::Producer {
+                    emitted: p.emitted,
+                    blocked: p.blocked,
+                    client: p.client.as_ref().map(|c| ClientReport {
+                        requests: c.requests,
+                        succeeded: c.succeeded,
+                        failed: c.failed,
+                        timeouts: c.timeouts,
+                        retries: c.retries,
+                        late_answers: c.late,
+                    }),
+                }
             }
             KindRef::Exchange(x) => {
                 let x = self.exchange_rt(x);
@@ -421,6 +460,7 @@ impl Engine {
                     utilisation: if workers > 0.0 { (busy / workers).min(1.0) } else { 0.0 },
                     utilisation_ci95: s.util_batches.half_width(),
                     in_flight_mean: busy,
+                    repeated_requests: s.repeated_requests,
                     replicas: s.replicas_up(),
                     cpu_mean_m: s.cpu_work.as_ref().map(|_| s.cpu_use.mean(now).unwrap_or(0.0)),
                     cpu_request_m: s.cpu_request_m,

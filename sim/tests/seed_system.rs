@@ -100,3 +100,44 @@ fn the_kubernetes_variant_does_not_scale_on_cpu_under_load() {
         assert!(cpu < 0.8 * 100.0, "seed {seed}: {cpu}m of CPU, under the HPA's target");
     }
 }
+
+/// The seed's defect under a client that times out and retries: order_generation makes a new
+/// order id per request, so a POST retried after a timeout whose first attempt did succeed
+/// creates a second order, which ships. A client timing out at 5 ms (under the API's p99 of
+/// about 7 ms) at 50 orders a second ships some orders twice; with an idempotency key on the
+/// client and a dedup at the API on it, none, over five seeds.
+#[test]
+fn retried_posts_ship_twice_unless_the_client_sends_an_idempotency_key() {
+    let text =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../scenarios/order-pipeline.json")).unwrap();
+    let client =
+        r#""rate_per_s": 50, "timeout_ms": 5, "retries": {"max_attempts": 3, "backoff_ms": 100, "multiplier": 2},"#;
+    let retrying = text.replace(r#""rate_per_s": 8,"#, client);
+    let keyed = retrying.replace(r#""timeout_ms": 5,"#, r#""timeout_ms": 5, "idempotency_key": true,"#).replace(
+        r#"{"from": "traefik", "to": "order_generation"},"#,
+        r#"{"from": "traefik", "to": "order_generation"}, {"from": "order_generation", "to": "redis", "purpose": "dedup"},"#,
+    );
+    for (name, text, duplicates_expected) in [("without a key", &retrying, true), ("with a key", &keyed, false)] {
+        let model = Model::from_json_str(text).unwrap_or_else(|e| panic!("{name}: {e}"));
+        for seed in 1..=5u64 {
+            let mut engine = Engine::new(&model, &Options { seed: Some(seed), ..Options::default() });
+            engine.step_until(600 * NS_PER_S).unwrap();
+            engine.check_conservation().unwrap();
+            let report = Report::new(&engine, 0.0, &[]);
+            let shipped_twice = report.service("shipment_management").unwrap().repeated_requests;
+            let edasim_sim::report::NodeReport::Producer { client: Some(c), .. } = report.node("order_api").unwrap()
+            else {
+                panic!("a client")
+            };
+            assert!(c.timeouts > 100 && c.retries > 100, "{name}, seed {seed}: {c:?}");
+            if duplicates_expected {
+                assert!(shipped_twice > 0, "{name}, seed {seed}: no order shipped twice ({c:?})");
+            } else {
+                assert_eq!(shipped_twice, 0, "{name}, seed {seed}: orders shipped twice");
+                let api = report.service("order_generation").unwrap();
+                assert!(api.duplicates_skipped > 0, "{name}, seed {seed}: the API's dedup skipped the repeats");
+            }
+            println!("{name}, seed {seed}: {shipped_twice} orders shipped twice; client {c:?}");
+        }
+    }
+}

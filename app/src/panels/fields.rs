@@ -73,6 +73,24 @@ pub fn node_fields(kind: Kind) -> &'static [Field] {
             "Piecewise rate: [{\"at_s\": 60, \"rate_per_s\": 20}, ...].",
             Input::Json { optional: true },
         ),
+        f(
+            "timeout_ms",
+            "Timeout (ms)",
+            "A client of a gateway gives up on an attempt unanswered this long (the attempt goes on in the system). Empty: it waits.",
+            num(limits::DURATION_MS, true),
+        ),
+        f(
+            "retries",
+            "Retries",
+            "A client of a gateway tries again after a timeout, 429, 503 or 500: {\"max_attempts\": 3, \"backoff_ms\": 100, \"multiplier\": 2, \"jitter\": 0.1}.",
+            Input::Json { optional: true },
+        ),
+        f(
+            "idempotency_key",
+            "Idempotency key",
+            "true: every attempt of a request carries the first attempt's id, so a dedup at the API skips repeats.",
+            Input::Json { optional: true },
+        ),
     ];
     const EXCHANGE: &[Field] = &[f(
         "type",

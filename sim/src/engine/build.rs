@@ -47,6 +47,12 @@ impl Engine {
                         rng,
                         generation: 0,
                         via_gateway: false,
+                        client: p.is_client().then(|| super::client::ClientRt {
+                            timeout: p.timeout_ms.map(ms_to_ns),
+                            retry: p.retries.clone(),
+                            idempotent: p.idempotency_key,
+                            ..Default::default()
+                        }),
                     });
                     KindRef::Producer(producers.len() as u32 - 1)
                 }
@@ -73,7 +79,9 @@ impl Engine {
                 NodeKind::Gateway(g) => {
                     // Accepted requests wait in a queue of the gateway's own (unbounded, no
                     // dead-letter link) for the services it routes to.
-                    queues.push(QueueRt::new(node));
+                    let mut q = QueueRt::new(node);
+                    q.answers = true;
+                    queues.push(q);
                     gateways.push(GatewayRt {
                         node,
                         queue: queues.len() as u32 - 1,
@@ -125,6 +133,7 @@ impl Engine {
                             g
                         },
                         wanted: s.replicas,
+                        repeated_requests: 0,
                         autoscale: s.autoscale.clone().map(|spec| AutoscaleRt {
                             spec,
                             target: s.replicas,
@@ -285,6 +294,7 @@ impl Engine {
             services,
             stores,
             gateways,
+            requests: Default::default(),
             syms,
             routes: RouteCache::default(),
             ledger: Default::default(),

@@ -138,6 +138,10 @@ impl Engine {
         match outcome {
             Outcome::Duplicate => {
                 svc.duplicates += 1;
+                // An idempotent repeat: the API answers as it did the first time.
+                if self.queues[self.msgs[m].queue as usize].answers {
+                    self.answered(m, true);
+                }
                 self.log(node, m, LogKind::Duplicate);
                 self.release(m);
                 self.end_consumed(m, Consumed::Duplicate);
@@ -152,6 +156,10 @@ impl Engine {
                     self.stores[store as usize].remember(now, s, self.msgs[m].key);
                 }
                 let published = self.publish_from(m, s, When::Success);
+                if self.queues[self.msgs[m].queue as usize].answers {
+                    self.answered(m, true);
+                }
+                self.follow_processed(s, m);
                 self.release(m);
                 self.end_consumed(m, if published > 0 { Consumed::Forwarded } else { Consumed::Completed });
             }
@@ -160,6 +168,11 @@ impl Engine {
                 self.nodes[node as usize].second.errors += 1;
                 self.log(node, m, LogKind::Failed);
                 self.publish_from(m, s, When::Failure);
+                // Rejected for good: the API answers 500 (requeues and retries keep it waiting).
+                let answers = self.queues[self.msgs[m].queue as usize].answers;
+                if answers && matches!(self.services[s as usize].on_failure, crate::topology::OnFailure::Reject) {
+                    self.answered(m, false);
+                }
                 self.fail(m, s, r);
             }
         }

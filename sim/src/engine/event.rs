@@ -38,6 +38,10 @@ pub(crate) enum Ev {
     Autoscale { service: u32 },
     /// A replica the autoscaler started is ready.
     ScaledUp { service: u32 },
+    /// A client's attempt may have waited too long (if it is still attempt `attempt`).
+    ClientTimeout { root_lo: u32, root_hi: u32, attempt: u32 },
+    /// A client tries a request again.
+    ClientRetry { root_lo: u32, root_hi: u32 },
 }
 
 /// How a processing attempt ends; drawn when it starts.

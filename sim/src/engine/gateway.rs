@@ -16,12 +16,14 @@ impl Engine {
         self.last_node = node;
         if !self.may_emit(node) {
             self.gateways[g as usize].unavailable += 1;
+            self.answered(m, false);
             self.drop_message(m, node, DropReason::Refused);
             return;
         }
         let gw = &mut self.gateways[g as usize];
         if !gw.admit(client, now) {
             gw.rejected += 1;
+            self.answered(m, false);
             self.drop_message(m, node, DropReason::Throttled);
             return;
         }

@@ -15,6 +15,7 @@ mod alarm;
 mod autoscale;
 mod build;
 mod capture;
+mod client;
 mod consumer;
 mod control;
 mod cpu;
@@ -152,6 +153,8 @@ pub struct Engine {
     services: Vec<ServiceRt>,
     stores: Vec<StoreRt>,
     gateways: Vec<GatewayRt>,
+    /// Clients' requests waiting for answers.
+    requests: client::Requests,
     syms: Interner,
     routes: RouteCache,
     ledger: Ledger,
@@ -401,6 +404,8 @@ impl Engine {
             }
             Ev::Autoscale { service } => self.on_autoscale(service),
             Ev::ScaledUp { service } => self.on_scaled_up(service),
+            Ev::ClientTimeout { root_lo, root_hi, attempt } => self.on_client_timeout(root_lo, root_hi, attempt),
+            Ev::ClientRetry { root_lo, root_hi } => self.on_client_retry(root_lo, root_hi),
         }
     }
 

@@ -60,6 +60,8 @@ impl Engine {
         msg.origin = self.now;
         msg.key = msg.id;
         msg.event = event;
+        // Waiting for its answer before it is sent: the answer may come at this very instant.
+        self.request_sent(p, m);
         self.publish_produced(m, p);
         if let Some(gap) = self.next_gap(p) {
             self.events.push(self.now.saturating_add(gap), Ev::Emit { producer: p, generation });
@@ -67,7 +69,7 @@ impl Engine {
     }
 
     /// Publishes a producer's message on each of its links that fires (a copy per extra link).
-    fn publish_produced(&mut self, m: u32, p: u32) {
+    pub(super) fn publish_produced(&mut self, m: u32, p: u32) {
         // Copies are made before anything is sent: sending may end `m` at once.
         let mut out = std::mem::take(&mut self.scratch_pairs);
         out.clear();

@@ -81,6 +81,8 @@ pub(crate) struct ProducerRt {
     /// A client of gateways only: the memory alarm does not stop it asking; the service
     /// behind the gateway answers 503.
     pub via_gateway: bool,
+    /// A client that waits for answers (timeouts, retries).
+    pub client: Option<super::client::ClientRt>,
 }
 
 /// A gateway: per-client token buckets in front of the queue of accepted requests that its
@@ -165,6 +167,8 @@ pub(crate) struct QueueRt {
     pub rejected_publish: u64,
     pub expired: u64,
     pub redelivered: u64,
+    /// The queue of a gateway's accepted requests: the service that finishes one answers it.
+    pub answers: bool,
 }
 
 impl QueueRt {
@@ -192,6 +196,7 @@ impl QueueRt {
             rejected_publish: 0,
             expired: 0,
             redelivered: 0,
+            answers: false,
         }
     }
 }
@@ -290,6 +295,9 @@ pub(crate) struct ServiceRt {
     pub cpu_use: Gauge,
     /// Replicas up, over time.
     pub up: Gauge,
+    /// Client requests it processed twice (a retried request whose first attempt went
+    /// through too: a duplicate order).
+    pub repeated_requests: u64,
     /// Replicas the service should have (the file, a live change, the autoscaler): fewer are
     /// up while some have crashed or are starting.
     pub wanted: u32,

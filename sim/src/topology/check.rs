@@ -184,6 +184,19 @@ fn check_nodes(topo: &Topology, graph: &DiGraph<usize, EdgeInfo>, problems: &mut
         };
         match &node.kind {
             NodeKind::Producer(p) => {
+                if (p.is_client() || p.idempotency_key) && (out(LinkRole::Request) == 0 || out(LinkRole::Publish) > 0) {
+                    let field = if p.timeout_ms.is_some() {
+                        "timeout_ms"
+                    } else if p.retries.is_some() {
+                        "retries"
+                    } else {
+                        "idempotency_key"
+                    };
+                    problems.push(Problem::error(
+                        format!("{path}.{field}"),
+                        format!("producer \"{id}\" waits for answers only from gateways: link it to gateways only (a broker does not answer a publish)"),
+                    ));
+                }
                 if out(LinkRole::Publish) + out(LinkRole::Request) == 0 {
                     problems.push(Problem::warning(
                         path,

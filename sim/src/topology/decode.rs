@@ -36,7 +36,8 @@ pub const MAX_LINKS: usize = 20_000;
 
 const TOP_FIELDS: &[&str] = &["version", "name", "description", "seed", "nodes", "links", "notes"];
 const NODE_COMMON: &[&str] = &["id", "kind", "label", "pos"];
-const PRODUCER_FIELDS: &[&str] = &["rate_per_s", "arrival", "event", "limit", "schedule"];
+const PRODUCER_FIELDS: &[&str] =
+    &["rate_per_s", "arrival", "event", "limit", "schedule", "timeout_ms", "retries", "idempotency_key"];
 const EXCHANGE_FIELDS: &[&str] = &["type"];
 const QUEUE_FIELDS: &[&str] = &["max_length", "overflow", "message_ttl_ms", "delivery_limit"];
 const SERVICE_FIELDS: &[&str] = &[
@@ -386,7 +387,10 @@ impl Decoder {
                 }
             }
         }
-        Producer { rate_per_s, arrival, event, limit, schedule }
+        let timeout_ms = self.number(o, "timeout_ms", limits::DURATION_MS);
+        let retries = o.get("retries").and_then(|v| self.retry_policy(v, o.at("retries")));
+        let idempotency_key = self.boolean(o, "idempotency_key");
+        Producer { rate_per_s, arrival, event, limit, schedule, timeout_ms, retries, idempotency_key }
     }
 
     /// A rate: 0 or more, and not so high that one producer floods the machine.
@@ -500,6 +504,18 @@ impl Decoder {
         })
     }
 
+    /// `{"max_attempts", "backoff_ms", "multiplier", "jitter"}`, each with its default.
+    fn retry_policy(&mut self, v: &Value, path: String) -> Option<RetryPolicy> {
+        let r = self.object(v, path, "a retry policy", &[&["max_attempts", "backoff_ms", "multiplier", "jitter"]])?;
+        let d = RetryPolicy::default();
+        Some(RetryPolicy {
+            max_attempts: self.integer(&r, "max_attempts", limits::MAX_ATTEMPTS).map_or(d.max_attempts, |n| n as u32),
+            backoff_ms: self.number(&r, "backoff_ms", limits::DURATION_MS).unwrap_or(d.backoff_ms),
+            multiplier: self.number(&r, "multiplier", limits::MULTIPLIER).unwrap_or(d.multiplier),
+            jitter: self.number(&r, "jitter", limits::PROBABILITY).unwrap_or(d.jitter),
+        })
+    }
+
     fn on_failure(&mut self, v: &Value, path: String) -> OnFailure {
         const EXPECTED: &str = "expected \"reject\", \"requeue\" or {\"retry\": {...}}";
         match v {
@@ -517,24 +533,7 @@ impl Decoder {
                     self.err(o.path.clone(), EXPECTED);
                     return OnFailure::Reject;
                 };
-                let Some(r) = self.object(
-                    r,
-                    o.at("retry"),
-                    "a retry policy",
-                    &[&["max_attempts", "backoff_ms", "multiplier", "jitter"]],
-                ) else {
-                    return OnFailure::Reject;
-                };
-                let d = RetryPolicy::default();
-                let multiplier = self.number(&r, "multiplier", limits::MULTIPLIER).unwrap_or(d.multiplier);
-                OnFailure::Retry(RetryPolicy {
-                    max_attempts: self
-                        .integer(&r, "max_attempts", limits::MAX_ATTEMPTS)
-                        .map_or(d.max_attempts, |n| n as u32),
-                    backoff_ms: self.number(&r, "backoff_ms", limits::DURATION_MS).unwrap_or(d.backoff_ms),
-                    multiplier,
-                    jitter: self.number(&r, "jitter", limits::PROBABILITY).unwrap_or(d.jitter),
-                })
+                self.retry_policy(r, o.at("retry")).map_or(OnFailure::Reject, OnFailure::Retry)
             }
             _ => {
                 self.err(path, format!("{EXPECTED}, found {}", type_name(v)));

@@ -109,7 +109,7 @@ pub fn of_field(field: &str) -> Option<Bounds> {
         "prefetch" => PREFETCH,
         "max_length" => MAX_LENGTH,
         "delivery_limit" => DELIVERY_LIMIT,
-        "message_ttl_ms" | "dedup_ttl_ms" | "backoff_ms" => DURATION_MS,
+        "message_ttl_ms" | "dedup_ttl_ms" | "backoff_ms" | "timeout_ms" => DURATION_MS,
         "failure_rate" | "probability" | "jitter" => PROBABILITY,
         "max_attempts" => MAX_ATTEMPTS,
         "average" => AVERAGE,

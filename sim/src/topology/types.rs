@@ -83,6 +83,23 @@ pub struct Producer {
     pub limit: Option<u64>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub schedule: Vec<RateStep>,
+    /// A client of a gateway (edasim extensions): it gives up on an attempt unanswered after
+    /// `timeout_ms` (the attempt goes on in the system), and tries again by `retries` after a
+    /// timeout, a 429, a 503 or a 500; with `idempotency_key` every attempt of a request
+    /// carries the first attempt's id, so a dedup at the API can skip a repeat.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timeout_ms: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retries: Option<RetryPolicy>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub idempotency_key: bool,
+}
+
+impl Producer {
+    /// Whether it waits for answers (a client with a timeout or retries).
+    pub fn is_client(&self) -> bool {
+        self.timeout_ms.is_some() || self.retries.is_some()
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]

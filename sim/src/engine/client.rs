@@ -1,0 +1,181 @@
+//! Clients of gateways that wait for answers: a request is answered when the API behind the
+//! gateway finishes it (201, or 500 when it rejects it), or at once by the gateway (429, 503).
+//! An attempt unanswered after the timeout is given up on, though it goes on in the system; a
+//! given-up or failed attempt is tried again after a back-off while attempts remain. Without an
+//! idempotency key each attempt has a fresh id, so an API that dedups on the id cannot tell a
+//! repeat: a request whose first attempt did succeed creates a second order.
+
+use rustc_hash::{FxHashMap, FxHashSet};
+
+use super::Engine;
+use super::event::Ev;
+use crate::time::{Time, ms_to_ns};
+use crate::topology::RetryPolicy;
+
+/// Retried requests followed to count the services that process one twice: at most this many
+/// (past it, new retries are not followed and counted as `untracked`).
+const MAX_FOLLOWED: usize = 1 << 20;
+
+/// A client's settings and its tallies.
+#[derive(Debug, Default)]
+pub(crate) struct ClientRt {
+    pub timeout: Option<Time>,
+    pub retry: Option<RetryPolicy>,
+    pub idempotent: bool,
+    pub requests: u64,
+    pub succeeded: u64,
+    /// Requests given up on after their last attempt.
+    pub failed: u64,
+    pub timeouts: u64,
+    pub retries: u64,
+    /// Answers that came after their attempt was given up on.
+    pub late: u64,
+}
+
+/// A request in progress: its client, the attempt it is on, and the id of that attempt's
+/// message (0 while it waits to retry).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Pending {
+    pub producer: u32,
+    pub attempt: u32,
+    pub current: u64,
+}
+
+/// The requests in progress, and the retried ones followed through the system.
+#[derive(Debug, Default)]
+pub(crate) struct Requests {
+    pub pending: FxHashMap<u64, Pending>,
+    pub followed: FxHashSet<u64>,
+    /// (service, request) processed so far, for followed requests.
+    pub processed: FxHashMap<(u32, u64), u32>,
+    pub untracked: u64,
+}
+
+fn split(root: u64) -> (u32, u32) {
+    (root as u32, (root >> 32) as u32)
+}
+
+fn join(lo: u32, hi: u32) -> u64 {
+    u64::from(lo) | (u64::from(hi) << 32)
+}
+
+impl Engine {
+    /// A client's new request (message `m`, its first attempt) starts waiting for its answer.
+    pub(super) fn request_sent(&mut self, p: u32, m: u32) {
+        let Some(c) = self.producers[p as usize].client.as_mut() else { return };
+        c.requests += 1;
+        let (root, id) = (self.msgs[m].root, self.msgs[m].id);
+        self.requests.pending.insert(root, Pending { producer: p, attempt: 1, current: id });
+        self.plan_timeout(p, root, 1);
+    }
+
+    fn plan_timeout(&mut self, p: u32, root: u64, attempt: u32) {
+        if let Some(t) = self.producers[p as usize].client.as_ref().and_then(|c| c.timeout) {
+            let (lo, hi) = split(root);
+            self.events.push(self.now.saturating_add(t), Ev::ClientTimeout { root_lo: lo, root_hi: hi, attempt });
+        }
+    }
+
+    /// Message `m` was answered: `ok` (201, or an idempotent repeat the API skipped) or not
+    /// (429, 503, 500).
+    pub(super) fn answered(&mut self, m: u32, ok: bool) {
+        let (root, id) = (self.msgs[m].root, self.msgs[m].id);
+        let Some(&p) = self.requests.pending.get(&root) else { return };
+        let Some(c) = self.producers[p.producer as usize].client.as_mut() else { return };
+        if p.current != id {
+            c.late += 1;
+            return;
+        }
+        if ok {
+            c.succeeded += 1;
+            self.requests.pending.remove(&root);
+        } else {
+            self.retry_or_give_up(root);
+        }
+    }
+
+    pub(super) fn on_client_timeout(&mut self, root_lo: u32, root_hi: u32, attempt: u32) {
+        self.n_events += 1;
+        let root = join(root_lo, root_hi);
+        let Some(p) = self.requests.pending.get(&root).copied() else { return };
+        if p.attempt != attempt || p.current == 0 {
+            return;
+        }
+        if let Some(c) = self.producers[p.producer as usize].client.as_mut() {
+            c.timeouts += 1;
+        }
+        self.retry_or_give_up(root);
+    }
+
+    /// The current attempt failed or was given up on: another after the back-off, or the end.
+    fn retry_or_give_up(&mut self, root: u64) {
+        let Some(p) = self.requests.pending.get_mut(&root) else { return };
+        p.current = 0;
+        let (producer, attempt) = (p.producer, p.attempt);
+        let pr = &mut self.producers[producer as usize];
+        let Some(c) = pr.client.as_mut() else { return };
+        match c.retry.clone() {
+            Some(r) if attempt < r.max_attempts => {
+                c.retries += 1;
+                let base = r.backoff_ms * libm::pow(r.multiplier, f64::from(attempt - 1));
+                let jitter = if r.jitter > 0.0 { 1.0 + r.jitter * (2.0 * pr.rng.uniform() - 1.0) } else { 1.0 };
+                let (lo, hi) = split(root);
+                self.events.push(
+                    self.now.saturating_add(ms_to_ns(base * jitter)),
+                    Ev::ClientRetry { root_lo: lo, root_hi: hi },
+                );
+            }
+            _ => {
+                c.failed += 1;
+                self.requests.pending.remove(&root);
+            }
+        }
+    }
+
+    pub(super) fn on_client_retry(&mut self, root_lo: u32, root_hi: u32) {
+        self.n_events += 1;
+        let root = join(root_lo, root_hi);
+        let Some(p) = self.requests.pending.get_mut(&root) else { return };
+        p.attempt += 1;
+        let (producer, attempt) = (p.producer, p.attempt);
+        let pr = &self.producers[producer as usize];
+        let (node, event, idempotent) = (pr.node, pr.event, pr.client.as_ref().is_some_and(|c| c.idempotent));
+        self.last_node = node;
+        self.nodes[node as usize].second.outflow += 1;
+        self.ledger.produced += 1;
+        let m = self.new_message();
+        let msg = &mut self.msgs[m];
+        msg.root = root;
+        msg.origin = self.now;
+        msg.key = if idempotent { root } else { msg.id };
+        msg.event = event;
+        let id = msg.id;
+        if let Some(p) = self.requests.pending.get_mut(&root) {
+            p.current = id;
+        }
+        if self.requests.followed.len() < MAX_FOLLOWED {
+            self.requests.followed.insert(root);
+        } else if !self.requests.followed.contains(&root) {
+            self.requests.untracked += 1;
+        }
+        self.plan_timeout(producer, root, attempt);
+        self.publish_produced(m, producer);
+    }
+
+    /// Service `s` processed message `m`: if `m` belongs to a retried request, counts whether
+    /// the service has now processed that request twice (two orders shipped for one click).
+    pub(super) fn follow_processed(&mut self, s: u32, m: u32) {
+        if self.requests.followed.is_empty() {
+            return;
+        }
+        let root = self.msgs[m].root;
+        if !self.requests.followed.contains(&root) {
+            return;
+        }
+        let n = self.requests.processed.entry((s, root)).or_insert(0);
+        *n += 1;
+        if *n == 2 {
+            self.services[s as usize].repeated_requests += 1;
+        }
+    }
+}
