@@ -113,3 +113,29 @@ fn the_broker_refusing_publishes_is_a_503() {
     let Some(NodeReport::Producer { blocked, .. }) = r.node("shop") else { panic!() };
     assert_eq!(*blocked, 0, "a client of a gateway is never blocked");
 }
+
+/// A closed loop: 20 users, each sending a request, waiting for its answer and thinking 900 ms
+/// before the next. Through an API taking 100 ms they send 20 a second (the interactive
+/// response-time law: X = N / (R + Z) = 20 / 1 s); through one taking 1 s, 20 / 1.9 s ≈ 10.5.
+#[test]
+fn a_closed_loop_of_users_sends_as_fast_as_answers_come() {
+    for (api_ms, expected) in [(100.0, 20.0), (1000.0, 20.0 / 1.9)] {
+        let topo = json!({"version": 1, "name": "users", "seed": 5, "nodes": [
+            {"id": "users", "kind": "producer", "users": 20, "think_ms": 900, "timeout_ms": 30000},
+            {"id": "traefik", "kind": "gateway", "average": 0},
+            {"id": "api", "kind": "service", "concurrency": "unbounded", "processing": api_ms}],
+            "links": [{"from": "users", "to": "traefik"}, {"from": "traefik", "to": "api"}]});
+        let model = Model::from_value(&topo).unwrap_or_else(|e| panic!("{e}"));
+        let mut e = Engine::new(&model, &Options::default());
+        e.step_until(101 * NS_PER_S).unwrap();
+        e.check_conservation().unwrap();
+        let r = Report::new(&e, 0.0, &[]);
+        let Some(NodeReport::Producer { client: Some(c), .. }) = r.node("users") else { panic!() };
+        let rate = c.succeeded as f64 / 100.0;
+        assert!(
+            (rate - expected).abs() / expected < 0.03,
+            "API {api_ms} ms: {rate:.2} requests/s, {expected:.2} expected"
+        );
+        assert_eq!(c.timeouts, 0);
+    }
+}

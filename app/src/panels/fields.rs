@@ -86,6 +86,13 @@ pub fn node_fields(kind: Kind) -> &'static [Field] {
             Input::Json { optional: true },
         ),
         f(
+            "users",
+            "Users",
+            "A closed loop: this many users, each sending a request, waiting for its end, then thinking before the next (the rate does not apply). Only for a client of gateways.",
+            num(limits::USERS, true),
+        ),
+        f("think_ms", "Think time", DIST, Input::Dist { optional: true }),
+        f(
             "idempotency_key",
             "Idempotency key",
             "true: every attempt of a request carries the first attempt's id, so a dedup at the API skips repeats.",

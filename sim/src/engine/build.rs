@@ -35,13 +35,18 @@ impl Engine {
                 NodeKind::Producer(p) => {
                     producers.push(ProducerRt {
                         node,
-                        rate: p.rate_per_s,
+                        // A closed loop's users send at their own pace: no rate.
+                        rate: if p.users.is_some() { 0.0 } else { p.rate_per_s },
                         arrival: p.arrival,
                         event: syms.intern(p.event.as_deref().unwrap_or(&n.id)),
                         limit: p.limit,
                         emitted: 0,
                         blocked: 0,
-                        schedule: p.schedule.iter().map(|s| (s_to_ns(s.at_s), s.rate_per_s)).collect(),
+                        schedule: if p.users.is_some() {
+                            Vec::new()
+                        } else {
+                            p.schedule.iter().map(|s| (s_to_ns(s.at_s), s.rate_per_s)).collect()
+                        },
                         next_step: 0,
                         links: Vec::new(),
                         rng,
@@ -51,6 +56,7 @@ impl Engine {
                             timeout: p.timeout_ms.map(ms_to_ns),
                             retry: p.retries.clone(),
                             idempotent: p.idempotency_key,
+                            think: p.think_ms.clone(),
                             ..Default::default()
                         }),
                     });
@@ -313,6 +319,19 @@ impl Engine {
         }
         for p in 0..engine.producers.len() as u32 {
             engine.start_producer(p);
+        }
+        for (p, n) in topo
+            .nodes
+            .iter()
+            .filter_map(|n| match &n.kind {
+                NodeKind::Producer(pr) => Some(pr.users),
+                _ => None,
+            })
+            .enumerate()
+        {
+            if let Some(users) = n {
+                engine.start_users(p as u32, users);
+            }
         }
         engine.plan_autoscalers();
         engine

@@ -30,6 +30,9 @@ pub(crate) struct ClientRt {
     pub retries: u64,
     /// Answers that came after their attempt was given up on.
     pub late: u64,
+    /// A closed loop: its users' think time (each sends its next request this long after the
+    /// last one ended).
+    pub think: Option<crate::dist::Dist>,
 }
 
 /// A request in progress: its client, the attempt it is on, and the id of that attempt's
@@ -39,7 +42,11 @@ pub(crate) struct Pending {
     pub producer: u32,
     pub attempt: u32,
     pub current: u64,
+    /// The user of a closed loop who sent it (`NO_USER`: an open loop).
+    pub user: u32,
 }
+
+pub(crate) const NO_USER: u32 = u32::MAX;
 
 /// The requests in progress, and the retried ones followed through the system.
 #[derive(Debug, Default)]
@@ -61,11 +68,11 @@ fn join(lo: u32, hi: u32) -> u64 {
 
 impl Engine {
     /// A client's new request (message `m`, its first attempt) starts waiting for its answer.
-    pub(super) fn request_sent(&mut self, p: u32, m: u32) {
+    pub(super) fn request_sent(&mut self, p: u32, m: u32, user: u32) {
         let Some(c) = self.producers[p as usize].client.as_mut() else { return };
         c.requests += 1;
         let (root, id) = (self.msgs[m].root, self.msgs[m].id);
-        self.requests.pending.insert(root, Pending { producer: p, attempt: 1, current: id });
+        self.requests.pending.insert(root, Pending { producer: p, attempt: 1, current: id, user });
         self.plan_timeout(p, root, 1);
     }
 
@@ -88,7 +95,7 @@ impl Engine {
         }
         if ok {
             c.succeeded += 1;
-            self.requests.pending.remove(&root);
+            self.request_ended(root);
         } else {
             self.retry_or_give_up(root);
         }
@@ -127,8 +134,28 @@ impl Engine {
             }
             _ => {
                 c.failed += 1;
-                self.requests.pending.remove(&root);
+                self.request_ended(root);
             }
+        }
+    }
+
+    /// A request is over: its user (in a closed loop) thinks, then sends the next.
+    fn request_ended(&mut self, root: u64) {
+        let Some(p) = self.requests.pending.remove(&root) else { return };
+        if p.user != NO_USER {
+            let pr = &mut self.producers[p.producer as usize];
+            let think = pr.client.as_ref().and_then(|c| c.think.clone()).map_or(0, |d| d.sample(&mut pr.rng));
+            self.events.push(self.now.saturating_add(think), Ev::UserSends { producer: p.producer, user: p.user });
+        }
+    }
+
+    /// Plans a closed loop's users' first requests, each after a think time (so that they do
+    /// not all start at once).
+    pub(super) fn start_users(&mut self, p: u32, users: u32) {
+        for user in 0..users {
+            let pr = &mut self.producers[p as usize];
+            let think = pr.client.as_ref().and_then(|c| c.think.clone()).map_or(0, |d| d.sample(&mut pr.rng));
+            self.events.push(think, Ev::UserSends { producer: p, user });
         }
     }
 

@@ -42,6 +42,8 @@ pub(crate) enum Ev {
     ClientTimeout { root_lo: u32, root_hi: u32, attempt: u32 },
     /// A client tries a request again.
     ClientRetry { root_lo: u32, root_hi: u32 },
+    /// A user of a closed loop sends a request.
+    UserSends { producer: u32, user: u32 },
 }
 
 /// How a processing attempt ends; drawn when it starts.

@@ -406,6 +406,7 @@ impl Engine {
             Ev::ScaledUp { service } => self.on_scaled_up(service),
             Ev::ClientTimeout { root_lo, root_hi, attempt } => self.on_client_timeout(root_lo, root_hi, attempt),
             Ev::ClientRetry { root_lo, root_hi } => self.on_client_retry(root_lo, root_hi),
+            Ev::UserSends { producer, user } => self.on_user_sends(producer, user),
         }
     }
 

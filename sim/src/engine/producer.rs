@@ -41,7 +41,7 @@ impl Engine {
         if pr.limit.is_some_and(|l| pr.emitted >= l) || !self.producing() {
             return;
         }
-        let (node, event) = (pr.node, pr.event);
+        let node = pr.node;
         self.last_node = node;
         if !self.producers[p as usize].via_gateway && !self.may_emit(node) {
             // Blocked by the memory alarm: this emission never happens; the next is planned.
@@ -51,6 +51,16 @@ impl Engine {
             }
             return;
         }
+        self.emit(p, super::client::NO_USER);
+        if let Some(gap) = self.next_gap(p) {
+            self.events.push(self.now.saturating_add(gap), Ev::Emit { producer: p, generation });
+        }
+    }
+
+    /// One emission of producer `p`: a new root message, published on its links (a request
+    /// of `user` in a closed loop).
+    fn emit(&mut self, p: u32, user: u32) {
+        let (node, event) = (self.producers[p as usize].node, self.producers[p as usize].event);
         self.producers[p as usize].emitted += 1;
         self.nodes[node as usize].second.outflow += 1;
         self.ledger.produced += 1;
@@ -61,11 +71,20 @@ impl Engine {
         msg.key = msg.id;
         msg.event = event;
         // Waiting for its answer before it is sent: the answer may come at this very instant.
-        self.request_sent(p, m);
+        self.request_sent(p, m, user);
         self.publish_produced(m, p);
-        if let Some(gap) = self.next_gap(p) {
-            self.events.push(self.now.saturating_add(gap), Ev::Emit { producer: p, generation });
+    }
+
+    /// A user of a closed loop sends its next request (it is sent whatever the memory alarm:
+    /// the users of gateways are clients, not publishers).
+    pub(super) fn on_user_sends(&mut self, p: u32, user: u32) {
+        self.n_events += 1;
+        let pr = &self.producers[p as usize];
+        if pr.limit.is_some_and(|l| pr.emitted >= l) || !self.producing() {
+            return;
         }
+        self.last_node = pr.node;
+        self.emit(p, user);
     }
 
     /// Publishes a producer's message on each of its links that fires (a copy per extra link).

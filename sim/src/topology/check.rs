@@ -185,7 +185,9 @@ fn check_nodes(topo: &Topology, graph: &DiGraph<usize, EdgeInfo>, problems: &mut
         match &node.kind {
             NodeKind::Producer(p) => {
                 if (p.is_client() || p.idempotency_key) && (out(LinkRole::Request) == 0 || out(LinkRole::Publish) > 0) {
-                    let field = if p.timeout_ms.is_some() {
+                    let field = if p.users.is_some() {
+                        "users"
+                    } else if p.timeout_ms.is_some() {
                         "timeout_ms"
                     } else if p.retries.is_some() {
                         "retries"

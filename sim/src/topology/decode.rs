@@ -36,8 +36,18 @@ pub const MAX_LINKS: usize = 20_000;
 
 const TOP_FIELDS: &[&str] = &["version", "name", "description", "seed", "nodes", "links", "notes"];
 const NODE_COMMON: &[&str] = &["id", "kind", "label", "pos"];
-const PRODUCER_FIELDS: &[&str] =
-    &["rate_per_s", "arrival", "event", "limit", "schedule", "timeout_ms", "retries", "idempotency_key"];
+const PRODUCER_FIELDS: &[&str] = &[
+    "rate_per_s",
+    "arrival",
+    "event",
+    "limit",
+    "schedule",
+    "timeout_ms",
+    "retries",
+    "idempotency_key",
+    "users",
+    "think_ms",
+];
 const EXCHANGE_FIELDS: &[&str] = &["type"];
 const QUEUE_FIELDS: &[&str] = &["max_length", "overflow", "message_ttl_ms", "delivery_limit"];
 const SERVICE_FIELDS: &[&str] = &[
@@ -344,7 +354,7 @@ impl Decoder {
 
     fn producer(&mut self, o: &Obj) -> Producer {
         let rate_per_s = self.rate(o, "rate_per_s").unwrap_or(0.0);
-        if o.get("rate_per_s").is_none() && o.get("schedule").is_none() {
+        if o.get("rate_per_s").is_none() && o.get("schedule").is_none() && o.get("users").is_none() {
             self.err(o.at("rate_per_s"), "missing; a producer needs a rate (events per second)");
         }
         let arrival = self
@@ -390,7 +400,9 @@ impl Decoder {
         let timeout_ms = self.number(o, "timeout_ms", limits::DURATION_MS);
         let retries = o.get("retries").and_then(|v| self.retry_policy(v, o.at("retries")));
         let idempotency_key = self.boolean(o, "idempotency_key");
-        Producer { rate_per_s, arrival, event, limit, schedule, timeout_ms, retries, idempotency_key }
+        let users = self.integer(o, "users", limits::USERS).map(|n| n as u32);
+        let think_ms = o.get("think_ms").and_then(|v| self.dist(v, o.at("think_ms")));
+        Producer { rate_per_s, arrival, event, limit, schedule, timeout_ms, retries, idempotency_key, users, think_ms }
     }
 
     /// A rate: 0 or more, and not so high that one producer floods the machine.

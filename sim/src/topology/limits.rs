@@ -94,6 +94,8 @@ pub const SECONDS: Bounds = Bounds::real(0.0, f64::MAX, "seconds");
 pub const MAX_ATTEMPTS: Bounds = Bounds::whole(1, 1_000, "attempts");
 /// A retry policy's back-off multiplier.
 pub const MULTIPLIER: Bounds = Bounds::real(0.0, 100.0, "");
+/// A closed loop's users.
+pub const USERS: Bounds = Bounds::whole(1, 100_000, "users");
 /// A producer's `limit`.
 pub const LIMIT: Bounds = Bounds::whole(0, u64::MAX >> 11, "events");
 
@@ -122,6 +124,7 @@ pub fn of_field(field: &str) -> Option<Bounds> {
         "burst" => BURST,
         "multiplier" => MULTIPLIER,
         "limit" => LIMIT,
+        "users" => USERS,
         "seed" => SEED,
         _ => return None,
     })

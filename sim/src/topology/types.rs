@@ -93,12 +93,19 @@ pub struct Producer {
     pub retries: Option<RetryPolicy>,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub idempotency_key: bool,
+    /// A closed loop (an edasim extension): this many users, each sending a request, waiting
+    /// for its end (an answer, or giving up), then thinking `think_ms` before the next. The
+    /// rate does not apply.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub users: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub think_ms: Option<Dist>,
 }
 
 impl Producer {
     /// Whether it waits for answers (a client with a timeout or retries).
     pub fn is_client(&self) -> bool {
-        self.timeout_ms.is_some() || self.retries.is_some()
+        self.timeout_ms.is_some() || self.retries.is_some() || self.users.is_some()
     }
 }
 
