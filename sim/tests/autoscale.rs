@@ -87,6 +87,9 @@ fn sleeping_services_do_not_scale_on_cpu_but_do_on_in_flight() {
         let (model, mut e) = engine(service, json!([{"at_s": 0, "rate_per_s": 200}]));
         e.step_until(120 * NS_PER_S).unwrap();
         let r = Report::new(&e, 0.0, &[]);
+        // The per-second series the live charts draw carries the CPU in use too.
+        let last = *e.series(model.node_index("s").unwrap()).last().unwrap();
+        assert!((f64::from(last.cpu_m) - 40.0).abs() < 4.0, "{} millicores in the last second", last.cpu_m);
         (replicas(&e, &model), r.service("s").unwrap().in_flight_mean, r.service("s").unwrap().cpu_mean_m.unwrap())
     };
     let (on_cpu, in_flight, cpu_m) = run("cpu", 0.8);

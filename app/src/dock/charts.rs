@@ -32,11 +32,12 @@ pub fn nice_max(x: f64) -> f64 {
 
 fn chart(
     id: &'static str,
-    title: &'static str,
+    title: impl Into<String>,
     unit: &'static str,
     lines: Vec<Line>,
     points: Vec<Point>,
 ) -> impl IntoView {
+    let title: String = title.into();
     let max = nice_max(points.iter().flat_map(|p| lines.iter().map(move |l| (l.value)(p))).fold(0.0, f64::max));
     let (t0, t1) = (points.first().map_or(0, |p| p.t_s), points.last().map_or(1, |p| p.t_s));
     let span = (t1.saturating_sub(t0)).max(1) as f64;
@@ -60,7 +61,7 @@ fn chart(
     view! {
         <figure class="chart" id=id data-last=last.unwrap_or_default()>
             <figcaption>{format!("{title} ({unit})")}</figcaption>
-            <svg viewBox=format!("0 0 {W} {H}") role="img" aria-label=title>
+            <svg viewBox=format!("0 0 {W} {H}") role="img" aria-label=title.clone()>
                 <line class="axis" x1=PAD_L y1=H - PAD_B x2=W - 8.0 y2=H - PAD_B />
                 <line class="axis" x1=PAD_L y1="8" x2=PAD_L y2=H - PAD_B />
                 <text class="tick" x=PAD_L - 4.0 y="14" text-anchor="end">{format!("{max}")}</text>
@@ -110,6 +111,14 @@ pub fn Charts() -> impl IntoView {
         };
         let points = live.series.with(|s| s.get(r).cloned().unwrap_or_default());
         let service = kind == Some(Kind::Service);
+        // A service with CPU work charts its CPU use too, against its request.
+        let cpu = ed.doc.with(|d| {
+            let n = d.value["nodes"].as_array()?.iter().find(|n| n["id"] == id.as_str())?;
+            n.get("cpu_ms")?;
+            Some(
+                n.get("cpu_request_m").and_then(serde_json::Value::as_f64).map_or("no".to_string(), |r| format!("{r}")),
+            )
+        });
         let level_unit = if service { "busy workers, or in flight" } else { "messages" };
         view! {
             <h2 class="dock-title">{format!("{id} · last {} s", points.len())}</h2>
@@ -122,6 +131,9 @@ pub fn Charts() -> impl IntoView {
                     Line { name: "mean", class: "level", value: |p| f64::from(p.level) },
                 ], points.clone())}
                 {latency_chart("Latency", points.clone())}
+                {cpu.map(|request| chart("chart-cpu", format!("CPU, {request}m requested a replica"), "millicores", vec![
+                    Line { name: "used", class: "cpu", value: |p| f64::from(p.cpu_m) },
+                ], points.clone()))}
                 {errors_chart(points)}
             </div>
         }

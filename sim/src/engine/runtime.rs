@@ -380,6 +380,7 @@ pub(crate) struct SecondCounters {
     /// Gauge areas at the start of the second (depth or busy; workers).
     pub area_before: u128,
     pub workers_area_before: u128,
+    pub cpu_area_before: u128,
 }
 
 /// A node's flows since the start, updated as each second closes.

@@ -24,6 +24,7 @@ impl Engine {
                 KindRef::Gateway(g) => Some(self.gateways[g as usize].queue),
                 _ => None,
             };
+            let mut cpu_m = 0.0;
             let (level, level_end) = match (node.kind, queue) {
                 (_, Some(q)) => {
                     let q = &mut self.queues[q as usize];
@@ -43,6 +44,9 @@ impl Engine {
                     let workers = (workers_area - sec.workers_area_before) as f64 / NS_PER_S as f64;
                     sec.area_before = area;
                     sec.workers_area_before = workers_area;
+                    let cpu_area = s.cpu_use.area_at(end);
+                    cpu_m = (cpu_area - sec.cpu_area_before) as f64 / NS_PER_S as f64;
+                    sec.cpu_area_before = cpu_area;
                     if measured && workers > 0.0 {
                         s.util_batches.add(busy / workers);
                     }
@@ -63,6 +67,7 @@ impl Engine {
                 errors: sec.errors,
                 dead_letters: sec.dead_letters,
                 dropped: sec.dropped,
+                cpu_m: cpu_m as f32,
             });
             let t = &mut node.totals;
             t.inflow += u64::from(sec.inflow);

@@ -22,6 +22,9 @@ pub struct Point {
     pub errors: u32,
     pub dead_letters: u32,
     pub dropped: u32,
+    /// Millicores in use, time-weighted mean over the second (services with CPU work).
+    #[serde(default)]
+    pub cpu_m: f32,
 }
 
 /// A fixed-capacity ring buffer: old points fall off, memory never grows.
