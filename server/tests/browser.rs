@@ -1148,3 +1148,34 @@ async fn keyboard_links_auto_layout_paste_and_the_failure_widget() {
     assert!(error.contains("attempts") && error.contains("1"), "0 attempts refused with the range: {error}");
     c.close().await.unwrap();
 }
+
+/// The seed system's two variants are on the scenario menu: the Kubernetes one opens with its
+/// gateway and autoscaled services; the gateway's inspector takes its rate limit, its chart
+/// shows the requests it accepted, and a service with CPU work charts its CPU use.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "browser test: needs chromium, chromedriver and dist/ (scripts/test.sh provides them and runs it)"]
+async fn the_kubernetes_variant_opens_with_its_gateway_and_cpu() {
+    let (_server, _driver, c, url, _) = start().await;
+    c.goto(&url).await.unwrap();
+    eventually("the graph is drawn", || async { node_count(&c).await == 17 }).await;
+    c.find(Locator::Css("#scenario-picker")).await.unwrap().select_by_value("order-pipeline-k8s").await.unwrap();
+    eventually("the Kubernetes variant opens", || async {
+        text(&c, ".scenario").await.contains("Kubernetes") && node_count(&c).await == 17
+    })
+    .await;
+    if let Ok(close) = c.find(Locator::Css("#about .close")).await {
+        close.click().await.unwrap();
+    }
+    assert!(text(&c, "svg#graph .node.gateway .label").await.contains("Traefik"));
+    select_node(&c, "traefik").await;
+    let average = c.find(Locator::Css("#field-average")).await.expect("the gateway's rate limit");
+    assert_eq!(average.prop("value").await.unwrap().as_deref(), Some("1000"));
+    c.find(Locator::Css("#speed")).await.unwrap().select_by_value("10").await.unwrap();
+    c.find(Locator::Css("#play")).await.unwrap().click().await.unwrap();
+    eventually("the gateway accepts requests", || async { last_of(&c, "#chart-throughput", "in").await > 0.0 }).await;
+    select_node(&c, "shipment_management").await;
+    assert!(text(&c, "#chart-cpu figcaption").await.contains("100m requested"), "the CPU chart");
+    eventually("CPU in use is charted", || async { last_of(&c, "#chart-cpu", "used").await > 0.0 }).await;
+    assert!(text(&c, "svg#graph .node[data-id='shipment_management'] .figure").await.contains("in flight"));
+    c.close().await.unwrap();
+}
