@@ -45,7 +45,7 @@ pub fn icon(kind: Kind) -> &'static str {
         Kind::Queue => "☰",
         Kind::Service => "⚙",
         Kind::Store => "⛁",
-        Kind::Gateway => "⛨",
+        Kind::Gateway => "⇉",
     }
 }
 
