@@ -9,6 +9,10 @@ use serde_json::{Value, json};
 /// Clients (producers) → a gateway (average 1000 per second, burst 200, as the seed's Traefik)
 /// → an unbounded API service that publishes into a queue.
 fn system(clients: Vec<Value>) -> (Model, Engine) {
+    system_seeded(clients, 7)
+}
+
+fn system_seeded(clients: Vec<Value>, seed: u64) -> (Model, Engine) {
     let mut nodes = vec![
         json!({"id": "traefik", "kind": "gateway", "average": 1000, "period_s": 1, "burst": 200}),
         json!({"id": "api", "kind": "service", "concurrency": "unbounded", "processing": 2}),
@@ -24,7 +28,7 @@ fn system(clients: Vec<Value>) -> (Model, Engine) {
         links.push(json!({"from": c["id"].clone(), "to": "traefik"}));
         nodes.push(c);
     }
-    let topo = json!({"version": 1, "name": "gateway", "seed": 7, "nodes": nodes, "links": links});
+    let topo = json!({"version": 1, "name": "gateway", "seed": seed, "nodes": nodes, "links": links});
     let model = Model::from_value(&topo).unwrap_or_else(|e| panic!("{e}"));
     let engine = Engine::new(&model, &Options::default());
     (model, engine)
@@ -41,26 +45,37 @@ fn gateway(r: &Report) -> (u64, u64) {
     }
 }
 
-/// 1,500 requests a second from one client: after the burst is spent, 1,000 ± 2% are accepted
-/// every second and about 500 answered 429; what is accepted reaches the queue behind the API.
+/// 1,500 requests a second from one client, at even intervals and as a Poisson stream over
+/// three seeds: after the burst is spent, 1,000 ± 2% are accepted every second of a minute and
+/// about 500 answered 429; what is accepted reaches the queue behind the API.
 #[test]
 fn one_client_over_the_average_gets_the_average() {
-    let (model, mut e) = system(vec![client("shop", 1500.0)]);
-    e.step_until(62 * NS_PER_S).unwrap();
-    e.check_conservation().unwrap();
-    let gw = model.node_index("traefik").unwrap();
-    let points: Vec<_> = e.series(gw).iter().filter(|p| p.t_s >= 2 && p.t_s <= 61).copied().collect();
-    assert_eq!(points.len(), 60, "a minute of seconds");
-    for p in &points {
-        assert!((980..=1020).contains(&p.in_per_s), "second {}: {} accepted", p.t_s, p.in_per_s);
-        assert!((480..=520).contains(&p.dropped), "second {}: {} rejected", p.t_s, p.dropped);
+    for (arrival, seed) in [("constant", 7), ("poisson", 1), ("poisson", 2), ("poisson", 3)] {
+        let mut c = client("shop", 1500.0);
+        c["arrival"] = json!(arrival);
+        let (model, mut e) = system_seeded(vec![c], seed);
+        e.step_until(62 * NS_PER_S).unwrap();
+        e.check_conservation().unwrap();
+        let gw = model.node_index("traefik").unwrap();
+        let points: Vec<_> = e.series(gw).iter().filter(|p| p.t_s >= 2 && p.t_s <= 61).copied().collect();
+        assert_eq!(points.len(), 60, "a minute of seconds");
+        let offered_spread = if arrival == "constant" { 20 } else { 150 };
+        for p in &points {
+            assert!((980..=1020).contains(&p.in_per_s), "{arrival} {seed}, second {}: {} accepted", p.t_s, p.in_per_s);
+            let rejected = i64::from(p.dropped);
+            assert!(
+                (rejected - 500).abs() <= offered_spread,
+                "{arrival} {seed}, second {}: {rejected} rejected",
+                p.t_s
+            );
+        }
+        let r = Report::new(&e, 0.0, &[]);
+        let (accepted, rejected) = gateway(&r);
+        assert_eq!(accepted + rejected, e.ledger().produced, "every request answered");
+        assert_eq!(r.messages.dropped.throttled, rejected, "429s are drops of their own kind");
+        let processed = r.service("worker").unwrap().processed;
+        assert!(accepted - processed < 10, "accepted requests go through: {accepted} accepted, {processed} processed");
     }
-    let r = Report::new(&e, 0.0, &[]);
-    let (accepted, rejected) = gateway(&r);
-    assert_eq!(accepted + rejected, e.ledger().produced, "every request answered");
-    assert_eq!(r.messages.dropped.throttled, rejected, "429s are drops of their own kind");
-    let processed = r.service("worker").unwrap().processed;
-    assert!(accepted - processed < 10, "accepted requests go through: {accepted} accepted, {processed} processed");
 }
 
 /// A burst of 200 at once after an idle second passes whole (the bucket is full); 300 at once
@@ -81,15 +96,23 @@ fn a_burst_up_to_the_bucket_passes_whole() {
 }
 
 /// Two clients each get their own bucket (Traefik's default source criterion is the remote
-/// address): both over the average, each gets the average.
+/// address): both over the average, each gets the average (Poisson arrivals, three seeds).
 #[test]
 fn each_client_has_its_own_bucket() {
-    let (_, mut e) = system(vec![client("shop", 1500.0), client("app", 1500.0)]);
-    e.step_until(31 * NS_PER_S).unwrap();
-    let (accepted, _) = gateway(&Report::new(&e, 0.0, &[]));
-    // 31 s at 1000/s each, plus each bucket's 200 of burst at the start.
-    let expected = 2.0 * (31.0 * 1000.0 + 200.0);
-    assert!((accepted as f64 - expected).abs() / expected < 0.01, "{accepted} accepted, {expected} expected");
+    for seed in 1..=3 {
+        let (mut a, mut b) = (client("shop", 1500.0), client("app", 1500.0));
+        a["arrival"] = json!("poisson");
+        b["arrival"] = json!("poisson");
+        let (_, mut e) = system_seeded(vec![a, b], seed);
+        e.step_until(31 * NS_PER_S).unwrap();
+        let (accepted, _) = gateway(&Report::new(&e, 0.0, &[]));
+        // 31 s at 1000/s each, plus each bucket's 200 of burst at the start.
+        let expected = 2.0 * (31.0 * 1000.0 + 200.0);
+        assert!(
+            (accepted as f64 - expected).abs() / expected < 0.01,
+            "seed {seed}: {accepted} accepted, {expected} expected"
+        );
+    }
 }
 
 /// While the broker's memory alarm blocks publishes, the API behind the gateway answers 503:
