@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{Proc, free_port, wait_listening};
+use common::{Group, Proc, free_port, wait_listening};
 
 use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -22,7 +22,7 @@ fn root() -> PathBuf {
 }
 
 /// The server (on the built app) and a browser session on it.
-async fn start() -> (Proc, Proc, Client, String, u16) {
+async fn start() -> (Proc, Group, Client, String, u16) {
     let dist = root().join("dist");
     assert!(
         dist.join("index.html").is_file(),
@@ -40,7 +40,7 @@ async fn start() -> (Proc, Proc, Client, String, u16) {
             .expect("edasim serve starts"),
     );
     let driver_port = free_port();
-    let driver = Proc(
+    let driver = Group(
         Command::new("chromedriver")
             .arg(format!("--port={driver_port}"))
             .process_group(0)
@@ -1151,7 +1151,8 @@ async fn keyboard_links_auto_layout_paste_and_the_failure_widget() {
 
 /// The seed system's two variants are on the scenario menu: the Kubernetes one opens with its
 /// gateway and autoscaled services; the gateway's inspector takes its rate limit, its chart
-/// shows the requests it accepted, and a service with CPU work charts its CPU use.
+/// shows the requests it accepted, a service with CPU work charts its CPU use, and a replica
+/// count that changes pulses on its node.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "browser test: needs chromium, chromedriver and dist/ (scripts/test.sh provides them and runs it)"]
 async fn the_kubernetes_variant_opens_with_its_gateway_and_cpu() {
@@ -1177,5 +1178,17 @@ async fn the_kubernetes_variant_opens_with_its_gateway_and_cpu() {
     assert!(text(&c, "#chart-cpu figcaption").await.contains("100m requested"), "the CPU chart");
     eventually("CPU in use is charted", || async { last_of(&c, "#chart-cpu", "used").await > 0.0 }).await;
     assert!(text(&c, "svg#graph .node[data-id='shipment_management'] .figure").await.contains("in flight"));
+    // A replica count that changes pulses on its node: three replicas, set while paused (so
+    // that the autoscaler does not take them back before the check).
+    key(&c, " ").await;
+    eventually("paused", || async { text(&c, "#play").await.contains("Play") }).await;
+    let replicas = c.find(Locator::Css("#field-replicas")).await.unwrap();
+    replicas.clear().await.unwrap();
+    replicas.send_keys("3\u{E007}").await.unwrap();
+    eventually("the node pulses with its new replicas", || async {
+        c.find(Locator::Css("svg#graph .node.scaling[data-id='shipment_management']")).await.is_ok()
+            && text(&c, "svg#graph .node[data-id='shipment_management'] .figure").await.contains("3 up")
+    })
+    .await;
     c.close().await.unwrap();
 }

@@ -10,9 +10,21 @@ pub struct Proc(pub Child);
 
 impl Drop for Proc {
     fn drop(&mut self) {
-        // A process started as its own group's leader (chromedriver) takes its children
-        // (the browser) along: a failed test must not leave a headless browser burning CPU.
-        let _ = Command::new("kill").args(["-KILL", &format!("-{}", self.0.id())]).stderr(Stdio::null()).status();
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A child process started as the leader of its own process group (chromedriver), killed with
+/// its whole group when dropped: a failed test must not leave a headless browser burning CPU.
+pub struct Group(pub Child);
+
+impl Drop for Group {
+    fn drop(&mut self) {
+        // Bash's own `kill`, with `--` before the negative id: procps-ng 4.0.2's kill takes
+        // `kill -KILL -PGID` for `kill -KILL -1` and kills every process it may.
+        let pgid = self.0.id();
+        let _ = Command::new("bash").args(["-c", &format!("kill -s KILL -- -{pgid}")]).stderr(Stdio::null()).status();
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
