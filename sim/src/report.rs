@@ -28,8 +28,24 @@ pub struct Report {
     /// The broker's memory alarm: absent when the run had no watermark.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub memory_alarm: Option<AlarmReport>,
+    /// The file's scheduled faults, each with the messages it affected (an edasim extension).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub faults: Vec<FaultReport>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<Problem>,
+}
+
+/// A scheduled fault and what it did.
+#[derive(Clone, Debug, Serialize)]
+pub struct FaultReport {
+    pub node: String,
+    pub kind: &'static str,
+    pub at_s: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub until_s: Option<f64>,
+    /// Messages it affected: redelivered by a crash, slowed, failed, refused by a store that
+    /// was down, held by paused consumers, emitted by a burst.
+    pub affected: u64,
 }
 
 /// What the memory alarm did in a run.
@@ -243,6 +259,7 @@ impl Report {
                     seconds_on: a.seconds_on(engine.now()),
                 })
             },
+            faults: engine.fault_reports(),
             warnings: warnings.to_vec(),
         }
     }

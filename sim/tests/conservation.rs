@@ -1,6 +1,6 @@
 //! Every message is accounted for at every event, in random topologies with failures,
 //! retries, requeues, TTLs, overflow, dedup, fan-out, crashes and dead-letter cycles, gateways,
-//! unbounded services, CPU sharing and autoscalers.
+//! unbounded services, CPU sharing, autoscalers and scheduled faults.
 
 use edasim_sim::engine::Change;
 use edasim_sim::rng::Stream;
@@ -166,10 +166,35 @@ fn random_topology(seed: u64) -> Value {
         links.push(json!({"from": format!("p{}", (x() * n_prod as f64) as usize), "to": format!("gw{g}")}));
         links.push(json!({"from": format!("gw{g}"), "to": format!("s{}", (x() * n_svc as f64) as usize)}));
     }
+    // Scheduled faults, a couple at most, on nodes they can strike.
+    let mut faults = Vec::new();
+    for _ in 0..(x() * 3.0) as usize {
+        let at = 3.0 * x();
+        let until = at + 0.1 + 2.0 * x();
+        let fault = match (x() * 6.0) as usize {
+            0 => json!({"node": format!("s{}", (x() * n_svc as f64) as usize), "kind": "crash"}),
+            1 => {
+                json!({"node": format!("s{}", (x() * n_svc as f64) as usize), "kind": "latency", "factor": 1.0 + 4.0 * x(), "add_ms": 10.0 * x()})
+            }
+            2 => json!({"node": format!("s{}", (x() * n_svc as f64) as usize), "kind": "error_rate", "rate": x()}),
+            3 => json!({"node": format!("q{}", (x() * n_q as f64) as usize), "kind": "pause_consumers"}),
+            4 => {
+                json!({"node": format!("p{}", (x() * n_prod as f64) as usize), "kind": "burst", "factor": 1.0 + 5.0 * x()})
+            }
+            _ if n_store > 0 => json!({"node": format!("db{}", (x() * n_store as f64) as usize), "kind": "store_down"}),
+            _ => continue,
+        };
+        let mut fault = fault;
+        fault["at_s"] = json!(at);
+        if x() < 0.8 {
+            fault["until_s"] = json!(until);
+        }
+        faults.push(fault);
+    }
     // One dedup store per service at most: keep the first.
     let mut has_dedup = std::collections::HashSet::new();
     links.retain(|l| l["purpose"] != "dedup" || has_dedup.insert(l["from"].as_str().unwrap_or("").to_string()));
-    json!({"version": 1, "name": format!("random {seed}"), "seed": seed, "nodes": nodes, "links": links})
+    json!({"version": 1, "name": format!("random {seed}"), "seed": seed, "nodes": nodes, "links": links, "faults": faults})
 }
 
 /// Runs `events` events of a random topology, checking the books after each, with live
@@ -227,7 +252,7 @@ proptest! {
 fn random_topologies_are_valid_and_varied() {
     // The generator must produce what the property claims to cover.
     let (mut dl, mut ttl, mut overflow, mut retry) = (0, 0, 0, 0);
-    let (mut gateway, mut cpu, mut autoscale, mut unbounded) = (0, 0, 0, 0);
+    let (mut gateway, mut cpu, mut autoscale, mut unbounded, mut faults) = (0, 0, 0, 0, 0);
     for seed in 0..200 {
         let t = random_topology(seed);
         Model::from_value(&t).unwrap_or_else(|e| panic!("seed {seed}: {e}"));
@@ -240,9 +265,11 @@ fn random_topologies_are_valid_and_varied() {
         cpu += usize::from(s.contains("cpu_limit_m"));
         autoscale += usize::from(s.contains("autoscale"));
         unbounded += usize::from(s.contains("unbounded"));
+        faults += usize::from(s.contains("\"at_s\"") && s.contains("\"faults\":[{"));
     }
     assert!(dl > 50 && ttl > 30 && overflow > 20 && retry > 30, "{dl} {ttl} {overflow} {retry}");
     assert!(gateway > 50 && cpu > 50 && autoscale > 50 && unbounded > 30, "{gateway} {cpu} {autoscale} {unbounded}");
+    assert!(faults > 80, "{faults} topologies with faults");
 }
 
 #[test]

@@ -421,6 +421,12 @@ pub fn Inspector() -> impl IntoView {
                     help: "The random seed: the same file and seed give the same run, event for event.",
                     input: Input::Number { bounds: edasim_sim::topology::limits::SEED, optional: false },
                 },
+                Field {
+                    name: "faults",
+                    label: "Faults",
+                    help: "Faults on a schedule: [{\"at_s\": 60, \"until_s\": 120, \"node\": \"payment_processing\", \"kind\": \"crash\"}]; kinds crash, latency (factor, add_ms), error_rate (rate), store_down, pause_consumers, burst (factor). A change restarts the run.",
+                    input: Input::Json { optional: true },
+                },
             ];
             let warnings = move || match ed.check.get() {
                 Checked::Valid { warnings, .. } => warnings,

@@ -52,6 +52,7 @@ impl Engine {
                         rng,
                         generation: 0,
                         via_gateway: false,
+                        burst: None,
                         client: p.is_client().then(|| super::client::ClientRt {
                             timeout: p.timeout_ms.map(ms_to_ns),
                             retry: p.retries.clone(),
@@ -140,6 +141,8 @@ impl Engine {
                         },
                         wanted: s.replicas,
                         repeated_requests: 0,
+                        slow: None,
+                        fault_failure: None,
                         autoscale: s.autoscale.clone().map(|spec| AutoscaleRt {
                             spec,
                             target: s.replicas,
@@ -166,6 +169,8 @@ impl Engine {
                         calls: 0,
                         failures: 0,
                         hits: 0,
+                        down: None,
+                        fault_failure: None,
                     });
                     KindRef::Store(stores.len() as u32 - 1)
                 }
@@ -301,6 +306,20 @@ impl Engine {
             stores,
             gateways,
             requests: Default::default(),
+            faults: topo
+                .faults
+                .iter()
+                .filter_map(|f| {
+                    Some(super::faults::FaultRt {
+                        node: model.node_index(&f.node)? as u32,
+                        kind: f.kind.clone(),
+                        at: s_to_ns(f.at_s),
+                        until: f.until_s.map(s_to_ns),
+                        affected: 0,
+                        downed: Vec::new(),
+                    })
+                })
+                .collect(),
             syms,
             routes: RouteCache::default(),
             ledger: Default::default(),
@@ -334,6 +353,7 @@ impl Engine {
             }
         }
         engine.plan_autoscalers();
+        engine.plan_faults();
         engine
     }
 

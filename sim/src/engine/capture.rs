@@ -67,6 +67,10 @@ pub enum LogKind {
     ScaledUp,
     /// The autoscaler removed replicas (`count`: how many are left).
     ScaledDown,
+    /// A scheduled fault started at the node (`count`: its index in the file's `faults`).
+    FaultStarted,
+    /// A scheduled fault ended (`count`: its index).
+    FaultEnded,
 }
 
 impl LogKind {
@@ -91,6 +95,8 @@ impl LogKind {
             LogKind::Refused => "broker refused (503)",
             LogKind::ScaledUp => "scaled up",
             LogKind::ScaledDown => "scaled down",
+            LogKind::FaultStarted => "fault started",
+            LogKind::FaultEnded => "fault ended",
         }
     }
 
@@ -102,10 +108,14 @@ impl LogKind {
             | LogKind::AlarmCleared
             | LogKind::Restarted
             | LogKind::ScaledUp
-            | LogKind::ScaledDown => Level::Info,
-            LogKind::Failed | LogKind::DeadLettered | LogKind::Expired | LogKind::Crashed | LogKind::Throttled => {
-                Level::Warn
-            }
+            | LogKind::ScaledDown
+            | LogKind::FaultEnded => Level::Info,
+            LogKind::Failed
+            | LogKind::DeadLettered
+            | LogKind::Expired
+            | LogKind::Crashed
+            | LogKind::Throttled
+            | LogKind::FaultStarted => Level::Warn,
             LogKind::Overflow
             | LogKind::Unroutable
             | LogKind::Dropped

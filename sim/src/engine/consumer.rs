@@ -75,8 +75,20 @@ impl Engine {
         }
         if outcome == Outcome::Success {
             let svc = &mut self.services[s as usize];
-            duration = duration.saturating_add(svc.processing.sample(&mut svc.rng));
-            if svc.rng.chance(svc.failure_rate) {
+            let mut took = svc.processing.sample(&mut svc.rng);
+            if let Some((factor, add, f)) = svc.slow {
+                took = ((took as f64 * factor) as Time).saturating_add(add);
+                self.faults[f as usize].affected += 1;
+            }
+            duration = duration.saturating_add(took);
+            let failure_rate = match svc.fault_failure {
+                Some((rate, f)) => {
+                    self.faults[f as usize].affected += 1;
+                    rate
+                }
+                None => svc.failure_rate,
+            };
+            if svc.rng.chance(failure_rate) {
                 outcome = Outcome::Failure;
             }
             for i in 0..self.services[s as usize].calls.len() {
@@ -109,8 +121,22 @@ impl Engine {
         let st = &mut self.stores[store as usize];
         st.calls += 1;
         self.nodes[st.node as usize].second.inflow += 1;
+        if let Some(f) = st.down {
+            // Down: the call fails at once (connection refused).
+            st.failures += 1;
+            self.nodes[st.node as usize].second.errors += 1;
+            self.faults[f as usize].affected += 1;
+            return Time::MAX;
+        }
         let t = net.saturating_add(st.latency.sample(&mut st.rng));
-        if st.rng.chance(st.failure_rate) {
+        let failure_rate = match st.fault_failure {
+            Some((rate, f)) => {
+                self.faults[f as usize].affected += 1;
+                rate
+            }
+            None => st.failure_rate,
+        };
+        if st.rng.chance(failure_rate) {
             st.failures += 1;
             self.nodes[st.node as usize].second.errors += 1;
             return Time::MAX;

@@ -44,6 +44,10 @@ pub(crate) enum Ev {
     ClientRetry { root_lo: u32, root_hi: u32 },
     /// A user of a closed loop sends a request.
     UserSends { producer: u32, user: u32 },
+    /// A scheduled fault starts.
+    FaultStart { fault: u32 },
+    /// A scheduled fault ends.
+    FaultEnd { fault: u32 },
 }
 
 /// How a processing attempt ends; drawn when it starts.

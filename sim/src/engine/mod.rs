@@ -20,6 +20,7 @@ mod consumer;
 mod control;
 mod cpu;
 mod event;
+mod faults;
 mod gateway;
 mod message;
 mod producer;
@@ -155,6 +156,7 @@ pub struct Engine {
     gateways: Vec<GatewayRt>,
     /// Clients' requests waiting for answers.
     requests: client::Requests,
+    faults: Vec<faults::FaultRt>,
     syms: Interner,
     routes: RouteCache,
     ledger: Ledger,
@@ -407,6 +409,8 @@ impl Engine {
             Ev::ClientTimeout { root_lo, root_hi, attempt } => self.on_client_timeout(root_lo, root_hi, attempt),
             Ev::ClientRetry { root_lo, root_hi } => self.on_client_retry(root_lo, root_hi),
             Ev::UserSends { producer, user } => self.on_user_sends(producer, user),
+            Ev::FaultStart { fault } => self.on_fault_start(fault),
+            Ev::FaultEnd { fault } => self.on_fault_end(fault),
         }
     }
 

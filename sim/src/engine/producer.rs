@@ -11,10 +11,11 @@ impl Engine {
     /// The gap to the next emission at the producer's current rate, or `None` at rate 0.
     fn next_gap(&mut self, p: u32) -> Option<Time> {
         let pr = &mut self.producers[p as usize];
-        if pr.rate <= 0.0 {
+        let rate = pr.rate * pr.burst.map_or(1.0, |b| b.0);
+        if rate <= 0.0 {
             return None;
         }
-        let mean_ns = NS_PER_S as f64 / pr.rate;
+        let mean_ns = NS_PER_S as f64 / rate;
         let gap = match pr.arrival {
             Arrival::Poisson => -mean_ns * libm::log(pr.rng.uniform_open0()),
             Arrival::Constant => mean_ns,
@@ -50,6 +51,9 @@ impl Engine {
                 self.events.push(self.now.saturating_add(gap), Ev::Emit { producer: p, generation });
             }
             return;
+        }
+        if let Some((_, f)) = self.producers[p as usize].burst {
+            self.faults[f as usize].affected += 1;
         }
         self.emit(p, super::client::NO_USER);
         if let Some(gap) = self.next_gap(p) {

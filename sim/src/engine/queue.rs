@@ -116,6 +116,9 @@ impl Engine {
         let node = qr.node;
         self.last_node = node;
         qr.enqueued += 1;
+        if let Some(f) = qr.paused {
+            self.faults[f as usize].affected += 1;
+        }
         self.nodes[node as usize].second.inflow += 1;
         if let Some(max) = qr.max_length {
             // A loop, not an `if`: a dropped head dead-lettered back into this very queue
@@ -163,6 +166,9 @@ impl Engine {
 
     /// Hands ready messages to consumers with free prefetch, round robin, in queue order.
     pub(super) fn dispatch(&mut self, q: u32) {
+        if self.queues[q as usize].paused.is_some() {
+            return; // its consumers are paused by a fault: messages wait
+        }
         while !self.queues[q as usize].ready.is_empty() {
             let Some((s, r, link)) = self.next_consumer(q) else { break };
             let now = self.now;

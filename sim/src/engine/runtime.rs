@@ -83,6 +83,8 @@ pub(crate) struct ProducerRt {
     pub via_gateway: bool,
     /// A client that waits for answers (timeouts, retries).
     pub client: Option<super::client::ClientRt>,
+    /// A burst fault: the rate's multiplier, and the fault.
+    pub burst: Option<(f64, u32)>,
 }
 
 /// A gateway: per-client token buckets in front of the queue of accepted requests that its
@@ -169,6 +171,8 @@ pub(crate) struct QueueRt {
     pub redelivered: u64,
     /// The queue of a gateway's accepted requests: the service that finishes one answers it.
     pub answers: bool,
+    /// A pause-consumers fault: nothing is delivered while it lasts.
+    pub paused: Option<u32>,
 }
 
 impl QueueRt {
@@ -197,6 +201,7 @@ impl QueueRt {
             expired: 0,
             redelivered: 0,
             answers: false,
+            paused: None,
         }
     }
 }
@@ -295,6 +300,10 @@ pub(crate) struct ServiceRt {
     pub cpu_use: Gauge,
     /// Replicas up, over time.
     pub up: Gauge,
+    /// A latency fault: processing times `factor`, plus `add`, and the fault.
+    pub slow: Option<(f64, Time, u32)>,
+    /// An error-rate fault: the chance of failing, and the fault.
+    pub fault_failure: Option<(f64, u32)>,
     /// Client requests it processed twice (a retried request whose first attempt went
     /// through too: a duplicate order).
     pub repeated_requests: u64,
@@ -333,6 +342,10 @@ pub(crate) struct StoreRt {
     pub calls: u64,
     pub failures: u64,
     pub hits: u64,
+    /// A store-down fault: every call fails while it lasts.
+    pub down: Option<u32>,
+    /// An error-rate fault: the chance of a call failing, and the fault.
+    pub fault_failure: Option<(f64, u32)>,
 }
 
 impl StoreRt {

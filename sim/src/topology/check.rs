@@ -47,6 +47,28 @@ pub(super) fn check(topo: &Topology) -> (DiGraph<usize, EdgeInfo>, Vec<Problem>)
         }
     }
 
+    for (i, fault) in topo.faults.iter().enumerate() {
+        let Some(&n) = ids.get(fault.node.as_str()) else {
+            problems
+                .push(Problem::error(format!("faults[{i}].node"), format!("no node has the id \"{}\"", fault.node)));
+            continue;
+        };
+        let kind = topo.nodes[n].kind.kind();
+        let fits = fault.kind.applies_to();
+        if !fits.contains(&kind) {
+            let names: Vec<&str> = fits.iter().map(|k| k.name()).collect();
+            problems.push(Problem::error(
+                format!("faults[{i}].kind"),
+                format!(
+                    "a {} fault strikes a {}, not a {kind} (\"{}\")",
+                    fault.kind.name(),
+                    names.join(" or a "),
+                    fault.node
+                ),
+            ));
+        }
+    }
+
     check_nodes(topo, &graph, &mut problems);
     check_dead_letter_cycles(topo, &graph, &mut problems);
     (graph, problems)

@@ -34,7 +34,8 @@ pub const MAX_NODES: usize = 5_000;
 /// The most links a topology may have.
 pub const MAX_LINKS: usize = 20_000;
 
-const TOP_FIELDS: &[&str] = &["version", "name", "description", "seed", "nodes", "links", "notes"];
+const TOP_FIELDS: &[&str] = &["version", "name", "description", "seed", "nodes", "links", "notes", "faults"];
+const FAULT_FIELDS: &[&str] = &["at_s", "until_s", "node", "kind", "replicas", "factor", "add_ms", "rate"];
 const NODE_COMMON: &[&str] = &["id", "kind", "label", "pos"];
 const PRODUCER_FIELDS: &[&str] = &[
     "rate_per_s",
@@ -229,6 +230,7 @@ impl Decoder {
             nodes: Vec::new(),
             links: Vec::new(),
             notes: Vec::new(),
+            faults: Vec::new(),
         };
         let Some(o) = self.object(v, String::new(), "a topology", &[TOP_FIELDS]) else {
             return topo;
@@ -254,7 +256,85 @@ impl Decoder {
         if let Some(items) = self.array(&o, "notes", MAX_NODES) {
             topo.notes = items.iter().enumerate().filter_map(|(i, v)| self.note(v, format!("notes[{i}]"))).collect();
         }
+        if let Some(items) = self.array(&o, "faults", MAX_LINKS) {
+            topo.faults = items.iter().enumerate().filter_map(|(i, v)| self.fault(v, format!("faults[{i}]"))).collect();
+        }
         topo
+    }
+
+    fn fault(&mut self, v: &Value, path: String) -> Option<Fault> {
+        let o = self.object(v, path, "a fault", &[FAULT_FIELDS])?;
+        let at_s = self.number(&o, "at_s", limits::SECONDS);
+        if o.get("at_s").is_none() {
+            self.err(o.at("at_s"), "missing; when the fault starts, in simulated seconds");
+        }
+        let until_s = self.number(&o, "until_s", limits::SECONDS);
+        if let (Some(a), Some(u)) = (at_s, until_s)
+            && u <= a
+        {
+            self.err(o.at("until_s"), format!("{u} is not after at_s {a}"));
+        }
+        let node = self.string(&o, "node");
+        if node.is_none() {
+            self.err(o.at("node"), "missing; the id of the node it strikes");
+        }
+        let name = self.string(&o, "kind");
+        let kind = match name.as_deref() {
+            Some("crash") => {
+                FaultKind::Crash { replicas: self.integer(&o, "replicas", limits::REPLICAS).map(|n| n as u32) }
+            }
+            Some("latency") => {
+                let factor = self.number(&o, "factor", limits::MULTIPLIER);
+                let add_ms = self.number(&o, "add_ms", limits::DURATION_MS);
+                if factor.is_none() && add_ms.is_none() {
+                    self.err(o.at("factor"), "a latency fault needs a factor, an add_ms or both");
+                }
+                FaultKind::Latency { factor, add_ms }
+            }
+            Some("error_rate") => {
+                let rate = self.number(&o, "rate", limits::PROBABILITY);
+                if o.get("rate").is_none() {
+                    self.err(o.at("rate"), "missing; the chance of failing while the fault lasts");
+                }
+                FaultKind::ErrorRate { rate: rate.unwrap_or(0.0) }
+            }
+            Some("store_down") => FaultKind::StoreDown,
+            Some("pause_consumers") => FaultKind::PauseConsumers,
+            Some("burst") => {
+                let factor = self.number(&o, "factor", limits::MULTIPLIER);
+                if o.get("factor").is_none() {
+                    self.err(o.at("factor"), "missing; what the producer's rate is multiplied by");
+                }
+                FaultKind::Burst { factor: factor.unwrap_or(1.0) }
+            }
+            Some(other) => {
+                self.err(
+                    o.at("kind"),
+                    format!("unknown fault \"{other}\"; expected one of {}", one_of(&FaultKind::NAMES)),
+                );
+                return None;
+            }
+            None => {
+                if o.get("kind").is_none() {
+                    self.err(o.at("kind"), format!("missing; expected one of {}", one_of(&FaultKind::NAMES)));
+                }
+                return None;
+            }
+        };
+        // Fields another kind of fault reads would be silently ignored: refuse them.
+        let reads: &[&str] = match kind {
+            FaultKind::Crash { .. } => &["replicas"],
+            FaultKind::Latency { .. } => &["factor", "add_ms"],
+            FaultKind::ErrorRate { .. } => &["rate"],
+            FaultKind::Burst { .. } => &["factor"],
+            FaultKind::StoreDown | FaultKind::PauseConsumers => &[],
+        };
+        for field in ["replicas", "factor", "add_ms", "rate"] {
+            if o.get(field).is_some() && !reads.contains(&field) {
+                self.err(o.at(field), format!("a {} fault takes no {field}", kind.name()));
+            }
+        }
+        Some(Fault { at_s: at_s?, until_s, node: node?, kind })
     }
 
     fn array<'a>(&mut self, o: &Obj<'a>, key: &str, max: usize) -> Option<&'a Vec<Value>> {

@@ -19,6 +19,72 @@ pub struct Topology {
     /// Sticky notes on the canvas (an edasim extension).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<Note>,
+    /// Faults on a schedule (an edasim extension).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub faults: Vec<Fault>,
+}
+
+/// A fault from `at_s` until `until_s` (for ever without it) on one node.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Fault {
+    pub at_s: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub until_s: Option<f64>,
+    pub node: String,
+    #[serde(flatten)]
+    pub kind: FaultKind,
+}
+
+/// What goes wrong.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum FaultKind {
+    /// Service: `replicas` of its replicas (all without it) crash, and restart at the end.
+    Crash {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        replicas: Option<u32>,
+    },
+    /// Service: processing takes `factor` times as long, plus `add_ms`.
+    Latency {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        factor: Option<f64>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        add_ms: Option<f64>,
+    },
+    /// Service or store: this chance of failing replaces its own.
+    ErrorRate { rate: f64 },
+    /// Store: every call fails.
+    StoreDown,
+    /// Queue: its consumers get nothing (messages wait).
+    PauseConsumers,
+    /// Producer: its rate times `factor`.
+    Burst { factor: f64 },
+}
+
+impl FaultKind {
+    pub const NAMES: [&'static str; 6] = ["crash", "latency", "error_rate", "store_down", "pause_consumers", "burst"];
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            FaultKind::Crash { .. } => "crash",
+            FaultKind::Latency { .. } => "latency",
+            FaultKind::ErrorRate { .. } => "error_rate",
+            FaultKind::StoreDown => "store_down",
+            FaultKind::PauseConsumers => "pause_consumers",
+            FaultKind::Burst { .. } => "burst",
+        }
+    }
+
+    /// The node kinds it applies to.
+    pub fn applies_to(&self) -> &'static [Kind] {
+        match self {
+            FaultKind::Crash { .. } | FaultKind::Latency { .. } => &[Kind::Service],
+            FaultKind::ErrorRate { .. } => &[Kind::Service, Kind::Store],
+            FaultKind::StoreDown => &[Kind::Store],
+            FaultKind::PauseConsumers => &[Kind::Queue],
+            FaultKind::Burst { .. } => &[Kind::Producer],
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]

@@ -1,0 +1,136 @@
+//! Faults on a schedule: each starts at its time and ends at its end (if it has one), striking
+//! one node. A crash takes replicas down (what they held is redelivered) and brings them back;
+//! the others set a hook on their node that the hot path reads (a service's latency or error
+//! rate, a store's outage or error rate, a queue's paused consumers, a producer's burst), and
+//! count the messages they affected.
+
+use super::Engine;
+use super::capture::LogKind;
+use super::event::Ev;
+use super::runtime::KindRef;
+use crate::time::{Time, ms_to_ns};
+use crate::topology::FaultKind;
+
+/// A scheduled fault at run time.
+pub(crate) struct FaultRt {
+    pub node: u32,
+    pub kind: FaultKind,
+    pub at: Time,
+    pub until: Option<Time>,
+    /// Messages it affected: redelivered by a crash, slowed, failed, refused, held or emitted
+    /// beyond the producer's own rate.
+    pub affected: u64,
+    /// The replicas a crash took down.
+    pub downed: Vec<u32>,
+}
+
+impl Engine {
+    /// Each scheduled fault, with the messages it affected so far.
+    pub fn fault_reports(&self) -> Vec<crate::report::FaultReport> {
+        self.faults
+            .iter()
+            .map(|f| crate::report::FaultReport {
+                node: self.node_id(f.node as usize).to_string(),
+                kind: f.kind.name(),
+                at_s: crate::time::ns_to_s(f.at),
+                until_s: f.until.map(crate::time::ns_to_s),
+                affected: f.affected,
+            })
+            .collect()
+    }
+
+    /// Plans every fault's start and end.
+    pub(super) fn plan_faults(&mut self) {
+        for f in 0..self.faults.len() {
+            let (at, until) = (self.faults[f].at, self.faults[f].until);
+            self.events.push(at, Ev::FaultStart { fault: f as u32 });
+            if let Some(until) = until {
+                self.events.push(until, Ev::FaultEnd { fault: f as u32 });
+            }
+        }
+    }
+
+    pub(super) fn on_fault_start(&mut self, f: u32) {
+        self.n_events += 1;
+        let (node, kind) = (self.faults[f as usize].node, self.faults[f as usize].kind.clone());
+        self.last_node = node;
+        match (self.nodes[node as usize].kind, kind) {
+            (KindRef::Service(s), FaultKind::Crash { replicas }) => {
+                let mut held = 0;
+                let mut downed = Vec::new();
+                let n = replicas.unwrap_or(u32::MAX);
+                while (downed.len() as u32) < n {
+                    let Some(r) = self.services[s as usize].replicas.iter().rposition(|r| r.up) else { break };
+                    held += self.replica_down(s, r as u32);
+                    downed.push(r as u32);
+                }
+                let fr = &mut self.faults[f as usize];
+                fr.affected += u64::from(held);
+                fr.downed = downed;
+                self.log_event(node, LogKind::Crashed, held);
+            }
+            (KindRef::Service(s), FaultKind::Latency { factor, add_ms }) => {
+                let add = ms_to_ns(add_ms.unwrap_or(0.0));
+                self.services[s as usize].slow = Some((factor.unwrap_or(1.0), add, f));
+            }
+            (KindRef::Service(s), FaultKind::ErrorRate { rate }) => {
+                self.services[s as usize].fault_failure = Some((rate, f))
+            }
+            (KindRef::Store(st), FaultKind::ErrorRate { rate }) => {
+                self.stores[st as usize].fault_failure = Some((rate, f))
+            }
+            (KindRef::Store(st), FaultKind::StoreDown) => self.stores[st as usize].down = Some(f),
+            (KindRef::Queue(q), FaultKind::PauseConsumers) => self.queues[q as usize].paused = Some(f),
+            (KindRef::Producer(p), FaultKind::Burst { factor }) => {
+                self.producers[p as usize].burst = Some((factor, f));
+                self.plan_emission(p);
+            }
+            _ => {} // the checker refuses a fault on a node it cannot strike
+        }
+        self.log_event(node, LogKind::FaultStarted, f);
+    }
+
+    pub(super) fn on_fault_end(&mut self, f: u32) {
+        self.n_events += 1;
+        let node = self.faults[f as usize].node;
+        self.last_node = node;
+        let mine = |hook: Option<u32>| hook == Some(f);
+        match self.nodes[node as usize].kind {
+            KindRef::Service(s) => {
+                let downed = std::mem::take(&mut self.faults[f as usize].downed);
+                for &r in &downed {
+                    self.replica_up(s, Some(r));
+                }
+                if !downed.is_empty() {
+                    self.log_event(node, LogKind::Restarted, 0);
+                }
+                let svc = &mut self.services[s as usize];
+                if mine(svc.slow.map(|x| x.2)) {
+                    svc.slow = None;
+                }
+                if mine(svc.fault_failure.map(|x| x.1)) {
+                    svc.fault_failure = None;
+                }
+            }
+            KindRef::Store(st) => {
+                let store = &mut self.stores[st as usize];
+                if mine(store.down) {
+                    store.down = None;
+                }
+                if mine(store.fault_failure.map(|x| x.1)) {
+                    store.fault_failure = None;
+                }
+            }
+            KindRef::Queue(q) if mine(self.queues[q as usize].paused) => {
+                self.queues[q as usize].paused = None;
+                self.dispatch(q);
+            }
+            KindRef::Producer(p) if mine(self.producers[p as usize].burst.map(|x| x.1)) => {
+                self.producers[p as usize].burst = None;
+                self.plan_emission(p);
+            }
+            _ => {}
+        }
+        self.log_event(node, LogKind::FaultEnded, f);
+    }
+}
