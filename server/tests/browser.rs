@@ -1071,8 +1071,11 @@ async fn keyboard_links_auto_layout_paste_and_the_failure_widget() {
     let count = links().await;
     select_node(&c, "payment_queue").await;
     key(&c, "l").await;
-    let focused = c.execute("return document.activeElement.id", vec![]).await.unwrap();
-    assert_eq!(focused, json!("link-to"), "L focuses the inspector's Link to");
+    // The focus moves on the next animation frame (the inspector may be appearing).
+    eventually("L focuses the inspector's Link to", || async {
+        c.execute("return document.activeElement.id", vec![]).await.ok() == Some(json!("link-to"))
+    })
+    .await;
     let options =
         c.execute("return [...document.querySelectorAll('#link-to option')].map(o => o.value)", vec![]).await.unwrap();
     let options: Vec<String> = options.as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_string()).collect();
