@@ -285,11 +285,6 @@ async fn broken_imports_keep_the_canvas_and_share_links_reopen_it() {
 }
 
 /// The `out` figure of the last point of a chart (`data-last="in=3 out=8"`).
-async fn last_out(c: &Client, chart: &str) -> f64 {
-    let Ok(e) = c.find(Locator::Css(chart)).await else { return -1.0 };
-    let last = e.attr("data-last").await.ok().flatten().unwrap_or_default();
-    last.split_whitespace().find_map(|kv| kv.strip_prefix("out=")).and_then(|v| v.parse().ok()).unwrap_or(-1.0)
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "browser test: needs chromium, chromedriver and dist/ (scripts/test.sh provides them and runs it)"]
@@ -305,7 +300,7 @@ async fn a_live_change_shows_in_the_charts() {
     let rate = c.find(Locator::Css("#field-rate_per_s")).await.expect("the inspector shows the rate");
     assert_eq!(rate.prop("value").await.unwrap().as_deref(), Some("8"));
     eventually("the throughput chart fills", || async {
-        (0.0..30.0).contains(&last_out(&c, "#chart-throughput").await)
+        (0.0..30.0).contains(&last_of(&c, "#chart-throughput", "out").await)
     })
     .await;
 
@@ -314,7 +309,7 @@ async fn a_live_change_shows_in_the_charts() {
     rate.send_keys("150\u{E007}").await.unwrap(); // Enter applies the field
     assert_eq!(text(&c, "#field-rate_per_s-error").await, "", "150 is a valid rate");
     eventually("the chart shows about 150/s", || async {
-        (110.0..190.0).contains(&last_out(&c, "#chart-throughput").await)
+        (110.0..190.0).contains(&last_of(&c, "#chart-throughput", "out").await)
     })
     .await;
     c.close().await.unwrap();

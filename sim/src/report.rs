@@ -132,7 +132,7 @@ pub enum NodeReport {
     },
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Default, Serialize)]
 pub struct ClientReport {
     pub requests: u64,
     pub succeeded: u64,
@@ -419,14 +419,7 @@ impl Engine {
                 NodeReport::Producer {
                     emitted: p.emitted,
                     blocked: p.blocked,
-                    client: p.client.as_ref().map(|c| ClientReport {
-                        requests: c.requests,
-                        succeeded: c.succeeded,
-                        failed: c.failed,
-                        timeouts: c.timeouts,
-                        retries: c.retries,
-                        late_answers: c.late,
-                    }),
+                    client: p.client.as_ref().map(|c| c.tally.clone()),
                 }
             }
             KindRef::Exchange(x) => {

@@ -170,8 +170,8 @@ pub fn storage() -> Option<web_sys::Storage> {
     web_sys::window().and_then(|w| w.local_storage().ok().flatten())
 }
 
-/// The routes of a graph's links, with what a drag moves drawn where it is dragged.
-fn routes_of(g: &ViewGraph, drag: Option<&DragPreview>) -> Routes {
+/// The boxes of a graph's nodes and notes as drawn, with what a drag moves where it is dragged.
+fn boxes_of(g: &ViewGraph, drag: Option<&DragPreview>) -> (Vec<Rect>, Vec<Rect>) {
     let at = |(x, y): (f64, f64), moving: bool| match drag {
         Some(d) if moving => moved_to((x, y), d.dx, d.dy, d.to_grid),
         _ => (x, y),
@@ -188,6 +188,12 @@ fn routes_of(g: &ViewGraph, drag: Option<&DragPreview>) -> Routes {
             Rect::new(x, y, NOTE_W, NOTE_H)
         })
         .collect();
+    (nodes, notes)
+}
+
+/// The routes of a graph's links, around its boxes as drawn.
+fn routes_of(g: &ViewGraph, drag: Option<&DragPreview>) -> Routes {
+    let (nodes, notes) = boxes_of(g, drag);
     let links: Vec<(usize, usize)> = g.links.iter().map(|l| (l.from, l.to)).collect();
     Routes::new(&nodes, &notes, &links)
 }
@@ -595,8 +601,9 @@ impl Editor {
         let centre = self.camera.get_untracked().to_world(w / 2.0, h / 2.0);
         let size = if item == Item::Note { (NOTE_W, NOTE_H) } else { (NODE_W, NODE_H) };
         let taken: Vec<Rect> = self.graph.with_untracked(|g| {
-            let nodes = g.nodes.iter().map(|n| Rect::new(n.x, n.y, n.w, NODE_H));
-            nodes.chain(g.notes.iter().map(|n| Rect::new(n.x, n.y, NOTE_W, NOTE_H))).collect()
+            let (mut nodes, notes) = boxes_of(g, None);
+            nodes.extend(notes);
+            nodes
         });
         self.routes.with_untracked(|r| crate::canvas::layout::free_spot(centre, size, &taken, &r.paths))
     }

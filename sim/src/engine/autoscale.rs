@@ -41,8 +41,7 @@ impl Engine {
             }
             ScaleMetric::InFlight => svc.busy.value() as f64 / ready,
             ScaleMetric::QueueReady => {
-                let inputs = svc.inputs.clone();
-                inputs.iter().map(|&q| self.queues[q as usize].ready.len() as f64).sum::<f64>() / ready
+                svc.inputs.iter().map(|&q| self.queues[q as usize].ready.len() as f64).sum::<f64>() / ready
             }
         }
     }
@@ -54,9 +53,8 @@ impl Engine {
         let sync = s_to_ns(spec.sync_s);
         let value = self.scale_value(s, now.saturating_sub(sync));
         let svc = &mut self.services[s as usize];
-        let node = svc.node;
+        let (node, current) = (svc.node, svc.wanted);
         let Some(a) = svc.autoscale.as_mut() else { return };
-        let current = a.target;
         let ratio = value / spec.target;
         let desired = if (ratio - 1.0).abs() <= TOLERANCE {
             current
@@ -74,12 +72,9 @@ impl Engine {
             // Down only as far as the highest desire within the window.
             a.history.iter().map(|&(_, d)| d).max().unwrap_or(desired).min(current)
         };
-        if next != current {
-            svc.wanted = next;
-        }
-        let Some(a) = self.services[s as usize].autoscale.as_mut() else { return };
+        svc.wanted = next;
+        let Some(a) = svc.autoscale.as_mut() else { return };
         if next > current {
-            a.target = next;
             a.scaled_up += u64::from(next - current);
             let start = s_to_ns(spec.start_s);
             for _ in current..next {
@@ -91,7 +86,6 @@ impl Engine {
             }
             self.log_event(node, LogKind::ScaledUp, next);
         } else if next < current {
-            a.target = next;
             a.scaled_down += u64::from(current - next);
             for _ in next..current {
                 let last = self.services[s as usize].replicas.iter().rposition(|r| r.up);

@@ -145,7 +145,6 @@ impl Engine {
                         fault_failure: None,
                         autoscale: s.autoscale.clone().map(|spec| AutoscaleRt {
                             spec,
-                            target: s.replicas,
                             history: VecDeque::new(),
                             cpu_area: 0,
                             lowest: u64::from(s.replicas),

@@ -9,27 +9,21 @@ use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::Engine;
 use super::event::Ev;
+use crate::report::ClientReport;
 use crate::time::{Time, ms_to_ns};
 use crate::topology::RetryPolicy;
 
 /// Retried requests followed to count the services that process one twice: at most this many
-/// (past it, new retries are not followed and counted as `untracked`).
+/// (past it, new retries are not followed).
 const MAX_FOLLOWED: usize = 1 << 20;
 
-/// A client's settings and its tallies.
+/// A client's settings and its tallies (kept as the report gives them).
 #[derive(Debug, Default)]
 pub(crate) struct ClientRt {
     pub timeout: Option<Time>,
     pub retry: Option<RetryPolicy>,
     pub idempotent: bool,
-    pub requests: u64,
-    pub succeeded: u64,
-    /// Requests given up on after their last attempt.
-    pub failed: u64,
-    pub timeouts: u64,
-    pub retries: u64,
-    /// Answers that came after their attempt was given up on.
-    pub late: u64,
+    pub tally: ClientReport,
     /// A closed loop: its users' think time (each sends its next request this long after the
     /// last one ended).
     pub think: Option<crate::dist::Dist>,
@@ -55,7 +49,6 @@ pub(crate) struct Requests {
     pub followed: FxHashSet<u64>,
     /// (service, request) processed so far, for followed requests.
     pub processed: FxHashMap<(u32, u64), u32>,
-    pub untracked: u64,
 }
 
 fn split(root: u64) -> (u32, u32) {
@@ -70,7 +63,7 @@ impl Engine {
     /// A client's new request (message `m`, its first attempt) starts waiting for its answer.
     pub(super) fn request_sent(&mut self, p: u32, m: u32, user: u32) {
         let Some(c) = self.producers[p as usize].client.as_mut() else { return };
-        c.requests += 1;
+        c.tally.requests += 1;
         let (root, id) = (self.msgs[m].root, self.msgs[m].id);
         self.requests.pending.insert(root, Pending { producer: p, attempt: 1, current: id, user });
         self.plan_timeout(p, root, 1);
@@ -90,11 +83,11 @@ impl Engine {
         let Some(&p) = self.requests.pending.get(&root) else { return };
         let Some(c) = self.producers[p.producer as usize].client.as_mut() else { return };
         if p.current != id {
-            c.late += 1;
+            c.tally.late_answers += 1;
             return;
         }
         if ok {
-            c.succeeded += 1;
+            c.tally.succeeded += 1;
             self.request_ended(root);
         } else {
             self.retry_or_give_up(root);
@@ -109,7 +102,7 @@ impl Engine {
             return;
         }
         if let Some(c) = self.producers[p.producer as usize].client.as_mut() {
-            c.timeouts += 1;
+            c.tally.timeouts += 1;
         }
         self.retry_or_give_up(root);
     }
@@ -123,7 +116,7 @@ impl Engine {
         let Some(c) = pr.client.as_mut() else { return };
         match c.retry.clone() {
             Some(r) if attempt < r.max_attempts => {
-                c.retries += 1;
+                c.tally.retries += 1;
                 let base = r.backoff_ms * libm::pow(r.multiplier, f64::from(attempt - 1));
                 let jitter = if r.jitter > 0.0 { 1.0 + r.jitter * (2.0 * pr.rng.uniform() - 1.0) } else { 1.0 };
                 let (lo, hi) = split(root);
@@ -133,7 +126,7 @@ impl Engine {
                 );
             }
             _ => {
-                c.failed += 1;
+                c.tally.failed += 1;
                 self.request_ended(root);
             }
         }
@@ -182,8 +175,6 @@ impl Engine {
         }
         if self.requests.followed.len() < MAX_FOLLOWED {
             self.requests.followed.insert(root);
-        } else if !self.requests.followed.contains(&root) {
-            self.requests.untracked += 1;
         }
         self.plan_timeout(producer, root, attempt);
         self.publish_produced(m, producer);

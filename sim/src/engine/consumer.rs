@@ -6,6 +6,7 @@ use super::Engine;
 use super::accounting::Consumed;
 use super::capture::LogKind;
 use super::event::{Ev, Outcome};
+use super::faults::failure_chance;
 use super::message::{NO_KEY, NONE, Where};
 use super::queue::DeadReason;
 use crate::time::{Time, ms_to_ns};
@@ -81,13 +82,7 @@ impl Engine {
                 self.faults[f as usize].affected += 1;
             }
             duration = duration.saturating_add(took);
-            let failure_rate = match svc.fault_failure {
-                Some((rate, f)) => {
-                    self.faults[f as usize].affected += 1;
-                    rate
-                }
-                None => svc.failure_rate,
-            };
+            let failure_rate = failure_chance(&mut self.faults, svc.fault_failure, svc.failure_rate);
             if svc.rng.chance(failure_rate) {
                 outcome = Outcome::Failure;
             }
@@ -129,13 +124,7 @@ impl Engine {
             return Time::MAX;
         }
         let t = net.saturating_add(st.latency.sample(&mut st.rng));
-        let failure_rate = match st.fault_failure {
-            Some((rate, f)) => {
-                self.faults[f as usize].affected += 1;
-                rate
-            }
-            None => st.failure_rate,
-        };
+        let failure_rate = failure_chance(&mut self.faults, st.fault_failure, st.failure_rate);
         if st.rng.chance(failure_rate) {
             st.failures += 1;
             self.nodes[st.node as usize].second.errors += 1;
@@ -161,11 +150,13 @@ impl Engine {
             svc.processing_stat.record(took);
             self.nodes[node as usize].second.latency.add(crate::time::ns_to_ms(took) as f32);
         }
+        // A request from a gateway's queue is answered when it is settled.
+        let answers = self.queues[self.msgs[m].queue as usize].answers;
         match outcome {
             Outcome::Duplicate => {
                 svc.duplicates += 1;
                 // An idempotent repeat: the API answers as it did the first time.
-                if self.queues[self.msgs[m].queue as usize].answers {
+                if answers {
                     self.answered(m, true);
                 }
                 self.log(node, m, LogKind::Duplicate);
@@ -182,7 +173,7 @@ impl Engine {
                     self.stores[store as usize].remember(now, s, self.msgs[m].key);
                 }
                 let published = self.publish_from(m, s, When::Success);
-                if self.queues[self.msgs[m].queue as usize].answers {
+                if answers {
                     self.answered(m, true);
                 }
                 self.follow_processed(s, m);
@@ -195,7 +186,6 @@ impl Engine {
                 self.log(node, m, LogKind::Failed);
                 self.publish_from(m, s, When::Failure);
                 // Rejected for good: the API answers 500 (requeues and retries keep it waiting).
-                let answers = self.queues[self.msgs[m].queue as usize].answers;
                 if answers && matches!(self.services[s as usize].on_failure, crate::topology::OnFailure::Reject) {
                     self.answered(m, false);
                 }

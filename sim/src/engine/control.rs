@@ -90,10 +90,8 @@ impl Engine {
             }
             (KindRef::Service(s), Change::Replicas(n)) => {
                 within(param, limits::REPLICAS, f64::from(n))?;
+                // The count an autoscaler starts from too.
                 self.services[s as usize].wanted = n;
-                if let Some(a) = self.services[s as usize].autoscale.as_mut() {
-                    a.target = n;
-                }
                 loop {
                     let up = self.services[s as usize].replicas_up();
                     if up < n {

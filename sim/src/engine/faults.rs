@@ -24,6 +24,18 @@ pub(crate) struct FaultRt {
     pub downed: Vec<u32>,
 }
 
+/// The chance of failing for a node whose error-rate hook is `hook`: the fault's (counting
+/// the attempt or call it affects) while one is on, else the node's `own`.
+pub(super) fn failure_chance(faults: &mut [FaultRt], hook: Option<(f64, u32)>, own: f64) -> f64 {
+    match hook {
+        Some((rate, f)) => {
+            faults[f as usize].affected += 1;
+            rate
+        }
+        None => own,
+    }
+}
+
 impl Engine {
     /// Each scheduled fault, with the messages it affected so far.
     pub fn fault_reports(&self) -> Vec<crate::report::FaultReport> {

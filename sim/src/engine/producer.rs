@@ -39,7 +39,7 @@ impl Engine {
         if pr.generation != generation {
             return; // superseded by a rate change
         }
-        if pr.limit.is_some_and(|l| pr.emitted >= l) || !self.producing() {
+        if self.done_emitting(p) {
             return;
         }
         let node = pr.node;
@@ -59,6 +59,12 @@ impl Engine {
         if let Some(gap) = self.next_gap(p) {
             self.events.push(self.now.saturating_add(gap), Ev::Emit { producer: p, generation });
         }
+    }
+
+    /// Whether producer `p` has emitted its limit, or the run its budget.
+    fn done_emitting(&self, p: u32) -> bool {
+        let pr = &self.producers[p as usize];
+        pr.limit.is_some_and(|l| pr.emitted >= l) || !self.producing()
     }
 
     /// One emission of producer `p`: a new root message, published on its links (a request
@@ -83,11 +89,10 @@ impl Engine {
     /// the users of gateways are clients, not publishers).
     pub(super) fn on_user_sends(&mut self, p: u32, user: u32) {
         self.n_events += 1;
-        let pr = &self.producers[p as usize];
-        if pr.limit.is_some_and(|l| pr.emitted >= l) || !self.producing() {
+        if self.done_emitting(p) {
             return;
         }
-        self.last_node = pr.node;
+        self.last_node = self.producers[p as usize].node;
         self.emit(p, user);
     }
 

@@ -252,8 +252,6 @@ pub(crate) struct CpuTask {
 /// A service's autoscaler at run time.
 pub(crate) struct AutoscaleRt {
     pub spec: crate::topology::Autoscale,
-    /// Replicas asked for (ready or starting).
-    pub target: u32,
     /// (when, desired replicas) of the syncs within the stabilization window.
     pub history: VecDeque<(Time, u32)>,
     /// CPU gauge area at the last sync.
