@@ -1,9 +1,10 @@
 //! The inspector's widget for a service's `on_failure`: reject, requeue, or retry with its
-//! attempts, back-off, multiplier and jitter, each a number checked against the engine's range
-//! (`edasim_sim::topology::limits`), in place of JSON text.
+//! attempts, immediate retries, back-off, multiplier and jitter, each a number checked against
+//! the engine's range (`edasim_sim::topology::limits`), in place of JSON text. A retry budget
+//! the file sets is kept as it is.
 
-use edasim_sim::topology::RetryPolicy;
 use edasim_sim::topology::limits::{self, Bounds};
+use edasim_sim::topology::{RetryBudget, RetryPolicy};
 use leptos::prelude::*;
 use serde_json::{Value, json};
 
@@ -17,11 +18,22 @@ pub fn policy(v: Option<&Value>) -> (&'static str, RetryPolicy) {
         Some(Value::Object(o)) => {
             let r = o.get("retry");
             let num = |k: &str, default: f64| r.and_then(|r| r.get(k)).and_then(Value::as_f64).unwrap_or(default);
+            let budget = r.and_then(|r| r.get("budget")).map(|b| {
+                let bd = RetryBudget::default();
+                let f = |k: &str, default: f64| b.get(k).and_then(Value::as_f64).unwrap_or(default);
+                RetryBudget {
+                    ratio: f("ratio", bd.ratio),
+                    min_per_s: f("min_per_s", bd.min_per_s),
+                    burst: f("burst", bd.burst),
+                }
+            });
             let retry = RetryPolicy {
                 max_attempts: num("max_attempts", f64::from(d.max_attempts)) as u32,
                 backoff_ms: num("backoff_ms", d.backoff_ms),
                 multiplier: num("multiplier", d.multiplier),
                 jitter: num("jitter", d.jitter),
+                immediate: num("immediate", 0.0) as u32,
+                budget,
             };
             ("retry", retry)
         }
@@ -33,16 +45,15 @@ pub fn policy(v: Option<&Value>) -> (&'static str, RetryPolicy) {
 pub fn value_of(choice: &str, r: &RetryPolicy) -> Option<Value> {
     match choice {
         "reject" | "requeue" => Some(json!(choice)),
-        "retry" => Some(json!({"retry": {
-            "max_attempts": r.max_attempts, "backoff_ms": r.backoff_ms, "multiplier": r.multiplier, "jitter": r.jitter
-        }})),
+        "retry" => Some(json!({ "retry": serde_json::to_value(r).unwrap_or(Value::Null) })),
         _ => None,
     }
 }
 
 /// The retry's parameters: (key, label, range).
-const PARAMS: [(&str, &str, Bounds); 4] = [
+const PARAMS: [(&str, &str, Bounds); 5] = [
     ("max_attempts", "attempts", limits::MAX_ATTEMPTS),
+    ("immediate", "at once", limits::MAX_ATTEMPTS),
     ("backoff_ms", "back-off ms", limits::DURATION_MS),
     ("multiplier", "multiplier", limits::MULTIPLIER),
     ("jitter", "jitter", limits::PROBABILITY),
@@ -51,6 +62,7 @@ const PARAMS: [(&str, &str, Bounds); 4] = [
 fn set_param(r: &mut RetryPolicy, key: &str, x: f64) {
     match key {
         "max_attempts" => r.max_attempts = x as u32,
+        "immediate" => r.immediate = x as u32,
         "backoff_ms" => r.backoff_ms = x,
         "multiplier" => r.multiplier = x,
         _ => r.jitter = x,
@@ -60,6 +72,7 @@ fn set_param(r: &mut RetryPolicy, key: &str, x: f64) {
 fn param(r: &RetryPolicy, key: &str) -> f64 {
     match key {
         "max_attempts" => f64::from(r.max_attempts),
+        "immediate" => f64::from(r.immediate),
         "backoff_ms" => r.backoff_ms,
         "multiplier" => r.multiplier,
         _ => r.jitter,
@@ -133,6 +146,11 @@ mod tests {
         assert_eq!(written["retry"]["max_attempts"], json!(5));
         assert_eq!(policy(Some(&written)), (choice, r.clone()), "what is written reads back the same");
         assert_eq!(value_of("", &r), None, "the default leaves the field out");
+        // Immediate retries and a budget read back too.
+        let v = json!({"retry": {"max_attempts": 4, "immediate": 1, "budget": {"ratio": 0.2}}});
+        let (_, r) = policy(Some(&v));
+        assert_eq!((r.immediate, r.budget.as_ref().map(|b| b.ratio)), (1, Some(0.2)));
+        assert_eq!(policy(value_of("retry", &r).as_ref()).1, r);
         // Every value written is one the engine accepts.
         for choice in ["reject", "requeue", "retry"] {
             let t = json!({"version": 1, "name": "t", "nodes": [

@@ -27,6 +27,9 @@ pub struct Drops {
     /// The broker refused publishes (memory alarm): the API behind a gateway answered 503.
     #[serde(skip_serializing_if = "is_zero")]
     pub refused: u64,
+    /// Shed by its consumer: older than its deadline when a worker took it.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub shed: u64,
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -35,7 +38,7 @@ fn is_zero(n: &u64) -> bool {
 
 impl Drops {
     pub fn total(&self) -> u64 {
-        self.overflow + self.unroutable + self.rejected + self.expired + self.throttled + self.refused
+        self.overflow + self.unroutable + self.rejected + self.expired + self.throttled + self.refused + self.shed
     }
 }
 
@@ -52,6 +55,8 @@ pub(crate) enum DropReason {
     Throttled,
     /// The broker refuses publishes: 503.
     Refused,
+    /// Past its deadline when a worker took it.
+    Shed,
 }
 
 /// Dead letters after they were dead-lettered.
@@ -157,6 +162,7 @@ impl Engine {
                 DropReason::Expired => d.expired += 1,
                 DropReason::Throttled => d.throttled += 1,
                 DropReason::Refused => d.refused += 1,
+                DropReason::Shed => d.shed += 1,
             }
         }
         self.nodes[node as usize].second.dropped += 1;
@@ -168,6 +174,7 @@ impl Engine {
             DropReason::Cycle => LogKind::Cycle,
             DropReason::Throttled => LogKind::Throttled,
             DropReason::Refused => LogKind::Refused,
+            DropReason::Shed => LogKind::Shed,
         };
         self.log(node, m, kind);
         self.msgs.free(m);
@@ -214,7 +221,7 @@ impl Engine {
                 Where::Ready => {
                     *ready.get_mut(m.queue as usize).ok_or("a ready message names no queue")? += 1;
                 }
-                Where::Delivering | Where::Prefetched | Where::Processing | Where::Backoff => {
+                Where::Delivering | Where::Prefetched | Where::Processing | Where::Backoff | Where::Acking => {
                     if m.service == NONE {
                         return Err(format!("message {} is held by no service", m.id));
                     }

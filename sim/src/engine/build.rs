@@ -56,6 +56,7 @@ impl Engine {
                         client: p.is_client().then(|| super::client::ClientRt {
                             timeout: p.timeout_ms.map(ms_to_ns),
                             retry: p.retries.clone(),
+                            budget: p.retries.as_ref().and_then(|r| r.budget.clone()).map(super::retry::Bucket::new),
                             idempotent: p.idempotency_key,
                             think: p.think_ms.clone(),
                             ..Default::default()
@@ -143,6 +144,17 @@ impl Engine {
                         repeated_requests: 0,
                         slow: None,
                         fault_failure: None,
+                        patterns: super::runtime::Patterns {
+                            budget: match &s.on_failure {
+                                crate::topology::OnFailure::Retry(r) => r.budget.clone().map(super::retry::Bucket::new),
+                                _ => None,
+                            },
+                            deadline: s.deadline_ms.map(ms_to_ns),
+                            shed_late: s.shed_late,
+                            ack: s.ack_ms.map_or(0, ms_to_ns),
+                            redrive: s.redrive.as_ref().map(|r| r.max),
+                            ..Default::default()
+                        },
                         autoscale: s.autoscale.clone().map(|spec| AutoscaleRt {
                             spec,
                             history: VecDeque::new(),
@@ -169,6 +181,7 @@ impl Engine {
                         failures: 0,
                         hits: 0,
                         down: None,
+                        slow: None,
                         fault_failure: None,
                     });
                     KindRef::Store(stores.len() as u32 - 1)
@@ -205,6 +218,10 @@ impl Engine {
                 binding_key: l.binding_key.clone().unwrap_or_default(),
                 headers: l.headers.clone().unwrap_or_default(),
                 match_: l.match_.unwrap_or(HeadersMatch::All),
+                timeout: l.timeout_ms.map(ms_to_ns),
+                breaker: l.breaker.clone().map(super::breaker::BreakerRt::new),
+                timeouts: 0,
+                late_answers: 0,
             })
             .collect();
         for e in edges {
@@ -233,7 +250,12 @@ impl Engine {
                 }
                 (LinkRole::Publish, KindRef::Service(s), _) => {
                     l.target = target;
-                    services[s as usize].publishes.push(link);
+                    let svc = &mut services[s as usize];
+                    if l.when == When::Retry {
+                        svc.patterns.retry_link.get_or_insert(link);
+                    } else {
+                        svc.publishes.push(link);
+                    }
                 }
                 (LinkRole::Bind | LinkRole::ExchangeBind, KindRef::Exchange(x), _) => {
                     exchanges[x as usize].bindings.push(link)

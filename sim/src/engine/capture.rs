@@ -71,6 +71,20 @@ pub enum LogKind {
     FaultStarted,
     /// A scheduled fault ended (`count`: its index).
     FaultEnded,
+    /// A retry refused by the retry budget: the message goes to the error queue.
+    BudgetRefused,
+    /// Older than its deadline when a worker took it: dropped unprocessed.
+    Shed,
+    /// Processed again after its effects were done once (redelivered before its ack).
+    DuplicateProcessed,
+    /// A dead-letter handler parked a message past its redrive bound.
+    Parked,
+    /// A circuit breaker opened (`count`: the failed calls in its window).
+    BreakerOpened,
+    /// A circuit breaker lets probes through.
+    BreakerHalfOpen,
+    /// A circuit breaker closed again.
+    BreakerClosed,
 }
 
 impl LogKind {
@@ -97,6 +111,13 @@ impl LogKind {
             LogKind::ScaledDown => "scaled down",
             LogKind::FaultStarted => "fault started",
             LogKind::FaultEnded => "fault ended",
+            LogKind::BudgetRefused => "retry budget spent: not retried",
+            LogKind::Shed => "shed: past its deadline",
+            LogKind::DuplicateProcessed => "processed twice",
+            LogKind::Parked => "parked",
+            LogKind::BreakerOpened => "circuit breaker opened",
+            LogKind::BreakerHalfOpen => "circuit breaker half-open",
+            LogKind::BreakerClosed => "circuit breaker closed",
         }
     }
 
@@ -109,19 +130,26 @@ impl LogKind {
             | LogKind::Restarted
             | LogKind::ScaledUp
             | LogKind::ScaledDown
-            | LogKind::FaultEnded => Level::Info,
+            | LogKind::FaultEnded
+            | LogKind::BreakerHalfOpen
+            | LogKind::BreakerClosed => Level::Info,
             LogKind::Failed
             | LogKind::DeadLettered
             | LogKind::Expired
             | LogKind::Crashed
             | LogKind::Throttled
-            | LogKind::FaultStarted => Level::Warn,
+            | LogKind::FaultStarted
+            | LogKind::BudgetRefused
+            | LogKind::Shed
+            | LogKind::Parked
+            | LogKind::BreakerOpened => Level::Warn,
             LogKind::Overflow
             | LogKind::Unroutable
             | LogKind::Dropped
             | LogKind::Cycle
             | LogKind::MemoryAlarm
-            | LogKind::Refused => Level::Error,
+            | LogKind::Refused
+            | LogKind::DuplicateProcessed => Level::Error,
         }
     }
 }

@@ -8,9 +8,11 @@
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::Engine;
+use super::capture::LogKind;
 use super::event::Ev;
+use super::retry::{self, Next};
 use crate::report::ClientReport;
-use crate::time::{Time, ms_to_ns};
+use crate::time::Time;
 use crate::topology::RetryPolicy;
 
 /// Retried requests followed to count the services that process one twice: at most this many
@@ -22,6 +24,7 @@ const MAX_FOLLOWED: usize = 1 << 20;
 pub(crate) struct ClientRt {
     pub timeout: Option<Time>,
     pub retry: Option<RetryPolicy>,
+    pub budget: Option<super::retry::Bucket>,
     pub idempotent: bool,
     pub tally: ClientReport,
     /// A closed loop: its users' think time (each sends its next request this long after the
@@ -64,6 +67,9 @@ impl Engine {
     pub(super) fn request_sent(&mut self, p: u32, m: u32, user: u32) {
         let Some(c) = self.producers[p as usize].client.as_mut() else { return };
         c.tally.requests += 1;
+        if let Some(b) = c.budget.as_mut() {
+            b.deposit();
+        }
         let (root, id) = (self.msgs[m].root, self.msgs[m].id);
         self.requests.pending.insert(root, Pending { producer: p, attempt: 1, current: id, user });
         self.plan_timeout(p, root, 1);
@@ -112,24 +118,33 @@ impl Engine {
         let Some(p) = self.requests.pending.get_mut(&root) else { return };
         p.current = 0;
         let (producer, attempt) = (p.producer, p.attempt);
+        let now = self.now;
         let pr = &mut self.producers[producer as usize];
+        let node = pr.node;
         let Some(c) = pr.client.as_mut() else { return };
-        match c.retry.clone() {
-            Some(r) if attempt < r.max_attempts => {
-                c.tally.retries += 1;
-                let base = r.backoff_ms * libm::pow(r.multiplier, f64::from(attempt - 1));
-                let jitter = if r.jitter > 0.0 { 1.0 + r.jitter * (2.0 * pr.rng.uniform() - 1.0) } else { 1.0 };
-                let (lo, hi) = split(root);
-                self.events.push(
-                    self.now.saturating_add(ms_to_ns(base * jitter)),
-                    Ev::ClientRetry { root_lo: lo, root_hi: hi },
-                );
-            }
-            _ => {
-                c.tally.failed += 1;
+        let next = match &c.retry {
+            Some(r) => retry::next(r, attempt, c.budget.as_mut(), now, &mut pr.rng),
+            None => Next::GiveUp,
+        };
+        let wait = match next {
+            Next::Immediate => 0,
+            Next::After(wait) => wait,
+            Next::GiveUp | Next::Refused => {
+                if next == Next::Refused {
+                    c.tally.budget_refused += 1;
+                    self.log_event(node, LogKind::BudgetRefused, 0);
+                }
+                if let Some(c) = self.producers[producer as usize].client.as_mut() {
+                    c.tally.failed += 1;
+                }
                 self.request_ended(root);
+                return;
             }
-        }
+        };
+        c.tally.retries += 1;
+        self.nodes[node as usize].second.retries += 1;
+        let (lo, hi) = split(root);
+        self.events.push(now.saturating_add(wait), Ev::ClientRetry { root_lo: lo, root_hi: hi });
     }
 
     /// A request is over: its user (in a closed loop) thinks, then sends the next.

@@ -9,8 +9,14 @@ use super::event::{Ev, Outcome};
 use super::faults::failure_chance;
 use super::message::{NO_KEY, NONE, Where};
 use super::queue::DeadReason;
-use crate::time::{Time, ms_to_ns};
+use super::retry::{self, Next};
+use super::runtime::KindRef;
+use crate::time::{NS_PER_S, Time};
 use crate::topology::{MessageId, OnFailure, When};
+
+/// How long a call to a host that does not answer waits without a timeout of its own: Linux's
+/// default TCP connect timeout (six SYN retries, 127 s).
+const HANG: Time = 127 * NS_PER_S;
 
 impl Engine {
     /// A delivered message reaches its replica: a free worker takes it, or it waits there.
@@ -26,13 +32,25 @@ impl Engine {
         self.work_or_hold(m, s, r, false);
     }
 
+    /// A delivered message reached its replica after crossing its consume link (an event, not
+    /// inside a queue's dispatch loop): if it was shed, its queue may deliver the next.
+    pub(super) fn on_at_replica(&mut self, m: u32, s: u32, r: u32, epoch: u32) {
+        let (q, shed) = (self.msgs[m].queue, self.services[s as usize].patterns.shed);
+        self.at_replica(m, s, r, epoch);
+        if self.services[s as usize].patterns.shed != shed {
+            self.dispatch(q);
+        }
+    }
+
     /// A free worker of (s, r) takes `m`, or `m` waits at the replica (a retry ahead of what
     /// was merely prefetched).
     fn work_or_hold(&mut self, m: u32, s: u32, r: u32, retry: bool) {
         let svc = &mut self.services[s as usize];
         let rep = &mut svc.replicas[r as usize];
         if rep.busy < svc.concurrency {
-            self.start(m, s, r);
+            if !self.shed_if_late(m, s) {
+                self.start(m, s, r);
+            }
             return;
         }
         if retry {
@@ -43,12 +61,35 @@ impl Engine {
         self.msgs[m].at = Where::Prefetched;
     }
 
+    /// Load shedding: a message older than the service's deadline when a worker would take it is
+    /// acknowledged and dropped unprocessed. Returns whether it was.
+    fn shed_if_late(&mut self, m: u32, s: u32) -> bool {
+        let p = &self.services[s as usize].patterns;
+        let late = p.shed_late && p.deadline.is_some_and(|d| self.now.saturating_sub(self.msgs[m].origin) > d);
+        if late {
+            self.services[s as usize].patterns.shed += 1;
+            let node = self.services[s as usize].node;
+            self.release(m);
+            self.drop_message(m, node, super::accounting::DropReason::Shed);
+        }
+        late
+    }
+
     /// Starts a processing attempt. Its outcome and duration are drawn now: a dedup check,
-    /// then the processing time, then each store call, in the service's own random stream.
+    /// then the processing time, then each store call (the first that fails ends the attempt),
+    /// in the service's own random stream.
     fn start(&mut self, m: u32, s: u32, r: u32) {
         let now = self.now;
         let svc = &mut self.services[s as usize];
         svc.started += 1;
+        if self.msgs[m].attempts == 0
+            && let Some(b) = svc.patterns.budget.as_mut()
+        {
+            b.deposit();
+        }
+        if let Some(f) = svc.patterns.poison_next.take() {
+            self.msgs[m].poison = f;
+        }
         svc.busy.add(now, 1);
         let rep = &mut svc.replicas[r as usize];
         rep.busy += 1;
@@ -64,11 +105,11 @@ impl Engine {
         let mut duration: Time = 0;
         let mut outcome = Outcome::Success;
         if let Some((store, link)) = svc.dedup {
-            duration += self.store_call(store, link);
+            let (took, ok) = self.store_call(store, link);
+            duration += took;
             let st = &mut self.stores[store as usize];
-            if duration == Time::MAX {
+            if !ok {
                 outcome = Outcome::Failure;
-                duration = 0;
             } else if st.has_seen(now, s, key) {
                 st.hits += 1;
                 outcome = Outcome::Duplicate;
@@ -86,13 +127,19 @@ impl Engine {
             if svc.rng.chance(failure_rate) {
                 outcome = Outcome::Failure;
             }
+            let poison = self.msgs[m].poison;
+            if poison != NONE && self.nodes[self.faults[poison as usize].node as usize].kind == KindRef::Service(s) {
+                // A poison message: it fails here, every time.
+                self.faults[poison as usize].affected += 1;
+                outcome = Outcome::Failure;
+            }
             for i in 0..self.services[s as usize].calls.len() {
                 let (store, link) = self.services[s as usize].calls[i];
-                let t = self.store_call(store, link);
-                if t == Time::MAX {
+                let (took, ok) = self.store_call(store, link);
+                duration = duration.saturating_add(took);
+                if !ok {
                     outcome = Outcome::Failure;
-                } else {
-                    duration = duration.saturating_add(t);
+                    break;
                 }
             }
         }
@@ -109,28 +156,53 @@ impl Engine {
         }
     }
 
-    /// One call to a store: its latency (link plus store), or `Time::MAX` if the call fails.
-    fn store_call(&mut self, store: u32, link: u32) -> Time {
+    /// One call to a store over `link`: how long the caller waits, and whether the call
+    /// succeeded. An open breaker fails it at once; a store that is down refuses it at once, or
+    /// lets it hang; the caller's timeout cuts a wait short (an answer after it comes too late).
+    fn store_call(&mut self, store: u32, link: u32) -> (Time, bool) {
         let l = &mut self.links[link as usize];
+        if let Some(b) = l.breaker.as_mut()
+            && !b.admit()
+        {
+            return (0, false);
+        }
         let net = l.latency.as_ref().map_or(0, |d| d.sample(&mut l.rng));
         let st = &mut self.stores[store as usize];
         st.calls += 1;
         self.nodes[st.node as usize].second.inflow += 1;
-        if let Some(f) = st.down {
-            // Down: the call fails at once (connection refused).
+        // (time to the answer, whether it succeeds, whether an answer comes at all)
+        let (mut took, mut ok, answers) = match st.down {
+            Some((f, hang)) => {
+                self.faults[f as usize].affected += 1;
+                if hang { (HANG, false, false) } else { (net, false, true) }
+            }
+            None => {
+                let mut t = st.latency.sample(&mut st.rng);
+                if let Some((factor, add, f)) = st.slow {
+                    t = ((t as f64 * factor) as Time).saturating_add(add);
+                    self.faults[f as usize].affected += 1;
+                }
+                let failure_rate = failure_chance(&mut self.faults, st.fault_failure, st.failure_rate);
+                (net.saturating_add(t), !st.rng.chance(failure_rate), true)
+            }
+        };
+        let l = &mut self.links[link as usize];
+        if let Some(timeout) = l.timeout
+            && took > timeout
+        {
+            l.timeouts += 1;
+            l.late_answers += u64::from(answers);
+            took = timeout;
+            ok = false;
+        }
+        if !ok {
             st.failures += 1;
             self.nodes[st.node as usize].second.errors += 1;
-            self.faults[f as usize].affected += 1;
-            return Time::MAX;
         }
-        let t = net.saturating_add(st.latency.sample(&mut st.rng));
-        let failure_rate = failure_chance(&mut self.faults, st.fault_failure, st.failure_rate);
-        if st.rng.chance(failure_rate) {
-            st.failures += 1;
-            self.nodes[st.node as usize].second.errors += 1;
-            return Time::MAX;
+        if l.breaker.is_some() {
+            self.events.push(self.now.saturating_add(took), Ev::CallEnded { link, ok });
         }
-        t
+        (took, ok)
     }
 
     pub(super) fn on_done(&mut self, m: u32, s: u32, r: u32, epoch: u32, outcome: Outcome) {
@@ -165,20 +237,46 @@ impl Engine {
             }
             Outcome::Success => {
                 svc.processed += 1;
+                let since = now - self.msgs[m].origin;
                 if counted {
-                    svc.since_origin.record(now - self.msgs[m].origin);
+                    svc.since_origin.record(since);
                 }
+                if let Some(d) = svc.patterns.deadline {
+                    if since <= d {
+                        svc.patterns.in_time += 1;
+                    } else {
+                        svc.patterns.late += 1;
+                    }
+                }
+                let again = self.msgs[m].effects_done;
+                if again {
+                    svc.patterns.duplicates_processed += 1;
+                }
+                let dedup = svc.dedup;
+                if again {
+                    self.log(node, m, LogKind::DuplicateProcessed);
+                }
+                self.msgs[m].effects_done = true;
                 self.nodes[node as usize].second.outflow += 1;
-                if let Some((store, _)) = svc.dedup {
+                if let Some((store, _)) = dedup {
                     self.stores[store as usize].remember(now, s, self.msgs[m].key);
                 }
-                let published = self.publish_from(m, s, When::Success);
+                let published = self.publish_onwards(m, s);
                 if answers {
                     self.answered(m, true);
                 }
                 self.follow_processed(s, m);
-                self.release(m);
-                self.end_consumed(m, if published > 0 { Consumed::Forwarded } else { Consumed::Completed });
+                let ack = self.services[s as usize].patterns.ack;
+                if ack > 0 {
+                    // The effects are done; the ack is on its way. A crash now redelivers it.
+                    self.msgs[m].at = Where::Acking;
+                    let (service, replica, forwarded) = (s, r, published > 0);
+                    let at = now.saturating_add(ack);
+                    self.events.push(at, Ev::Acked { msg: m, service, replica, epoch, forwarded });
+                } else {
+                    self.release(m);
+                    self.end_consumed(m, if published > 0 { Consumed::Forwarded } else { Consumed::Completed });
+                }
             }
             Outcome::Failure => {
                 svc.failed += 1;
@@ -195,6 +293,35 @@ impl Engine {
         self.next_work(s, r);
     }
 
+    /// A handler's ack reached the broker: the message is settled.
+    pub(super) fn on_acked(&mut self, m: u32, s: u32, r: u32, epoch: u32, forwarded: bool) {
+        self.n_events += 1;
+        if self.services[s as usize].replicas[r as usize].epoch != epoch {
+            return; // the replica crashed first: the message was redelivered
+        }
+        self.last_node = self.services[s as usize].node;
+        self.release(m);
+        self.end_consumed(m, if forwarded { Consumed::Forwarded } else { Consumed::Completed });
+    }
+
+    /// Publishes what a success leads to: its success links, or for a redrive-bounded handler
+    /// its parked links once the message has been redriven `max` times.
+    fn publish_onwards(&mut self, m: u32, s: u32) -> u32 {
+        let Some(max) = self.services[s as usize].patterns.redrive else {
+            return self.publish_from(m, s, When::Success);
+        };
+        let p = &mut self.services[s as usize].patterns;
+        if self.msgs[m].redrives >= max {
+            p.parked += 1;
+            let node = self.services[s as usize].node;
+            self.log(node, m, LogKind::Parked);
+            self.publish_from(m, s, When::Parked)
+        } else {
+            p.redriven += 1;
+            self.publish_from(m, s, When::Success)
+        }
+    }
+
     /// What a failed attempt leads to, by the service's policy.
     fn fail(&mut self, m: u32, s: u32, r: u32) {
         let policy = self.services[s as usize].on_failure.clone();
@@ -208,24 +335,52 @@ impl Engine {
                 self.requeue(m);
             }
             OnFailure::Retry(p) => {
+                let now = self.now;
                 let svc = &mut self.services[s as usize];
-                let msg = &mut self.msgs[m];
-                msg.attempts += 1;
-                if msg.attempts >= p.max_attempts {
-                    self.release(m);
-                    self.dead_letter(m, self.msgs[m].queue, DeadReason::Rejected);
-                    return;
-                }
-                let base = p.backoff_ms * libm::pow(p.multiplier, f64::from(msg.attempts - 1));
-                let jitter = if p.jitter > 0.0 { 1.0 + p.jitter * (2.0 * svc.rng.uniform() - 1.0) } else { 1.0 };
-                let wait = ms_to_ns(base * jitter);
-                svc.retries += 1;
-                msg.at = Where::Backoff;
-                let epoch = svc.replicas[r as usize].epoch;
                 let node = svc.node;
+                self.msgs[m].attempts += 1;
+                let next = retry::next(&p, self.msgs[m].attempts, svc.patterns.budget.as_mut(), now, &mut svc.rng);
+                let wait = match next {
+                    Next::GiveUp | Next::Refused => {
+                        if next == Next::Refused {
+                            svc.patterns.budget_refused += 1;
+                            self.log(node, m, LogKind::BudgetRefused);
+                        }
+                        self.release(m);
+                        self.dead_letter(m, self.msgs[m].queue, DeadReason::Rejected);
+                        return;
+                    }
+                    Next::Immediate => None,
+                    Next::After(wait) => Some(wait),
+                };
+                svc.retries += 1;
+                let retry_link = svc.patterns.retry_link;
+                match wait {
+                    None => svc.patterns.retries_immediate += 1,
+                    Some(_) => svc.patterns.retries_delayed += 1,
+                }
+                self.nodes[node as usize].second.retries += 1;
                 self.log(node, m, LogKind::Retry);
-                self.events
-                    .push(self.now.saturating_add(wait), Ev::RetryReady { msg: m, service: s, replica: r, epoch });
+                match (wait, retry_link) {
+                    (None, _) => {
+                        self.work_or_hold(m, s, r, true);
+                    }
+                    (Some(wait), Some(link)) => {
+                        // Acked here, republished to the delay queue with the back-off as its
+                        // expiration; the delay queue dead-letters it back to the work queue.
+                        self.release(m);
+                        let msg = &mut self.msgs[m];
+                        msg.ttl = wait;
+                        msg.retrying = true;
+                        self.send(m, link);
+                    }
+                    (Some(wait), None) => {
+                        self.msgs[m].at = Where::Backoff;
+                        let epoch = self.services[s as usize].replicas[r as usize].epoch;
+                        let at = now.saturating_add(wait);
+                        self.events.push(at, Ev::RetryReady { msg: m, service: s, replica: r, epoch });
+                    }
+                }
             }
         }
     }
@@ -256,7 +411,9 @@ impl Engine {
                 return;
             }
             let Some(next) = rep.prefetched.pop_front() else { return };
-            self.start(next, s, r);
+            if !self.shed_if_late(next, s) {
+                self.start(next, s, r);
+            }
         }
     }
 
@@ -277,6 +434,7 @@ impl Engine {
     /// Publishes on the service's links for `when`; returns how many messages went out.
     fn publish_from(&mut self, m: u32, s: u32, when: When) -> u32 {
         let mut n = 0;
+        let redrives = self.services[s as usize].patterns.redrive.is_some();
         for i in 0..self.services[s as usize].publishes.len() {
             let link = self.services[s as usize].publishes[i];
             let l = &self.links[link as usize];
@@ -303,6 +461,10 @@ impl Engine {
             msg.event = event.unwrap_or(src.event);
             msg.routing_key = rk.unwrap_or(0);
             msg.headers = if self.links[link as usize].headers.is_empty() { NONE } else { link };
+            // The body and headers it carries on: a poison body stays poison; a redrive
+            // count goes up at each redrive.
+            msg.poison = src.poison;
+            msg.redrives = src.redrives + u32::from(when == When::Success && redrives);
             self.send(out, link);
             n += 1;
         }
@@ -338,7 +500,7 @@ impl Engine {
             .filter(|(_, msg)| {
                 msg.service == s
                     && msg.replica == r
-                    && matches!(msg.at, Where::Prefetched | Where::Processing | Where::Backoff)
+                    && matches!(msg.at, Where::Prefetched | Where::Processing | Where::Backoff | Where::Acking)
             })
             .map(|(i, msg)| (msg.id, i))
             .collect();

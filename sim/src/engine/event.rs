@@ -48,6 +48,12 @@ pub(crate) enum Ev {
     FaultStart { fault: u32 },
     /// A scheduled fault ends.
     FaultEnd { fault: u32 },
+    /// A handler's acknowledgement reaches the broker (`forwarded`: it published onwards).
+    Acked { msg: u32, service: u32, replica: u32, epoch: u32, forwarded: bool },
+    /// A call on a link with a circuit breaker ends: the breaker learns how.
+    CallEnded { link: u32, ok: bool },
+    /// An open breaker's open time is over (if it is still open generation `generation`).
+    BreakerHalfOpen { link: u32, generation: u32 },
 }
 
 /// How a processing attempt ends; drawn when it starts.

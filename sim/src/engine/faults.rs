@@ -91,7 +91,12 @@ impl Engine {
             (KindRef::Store(st), FaultKind::ErrorRate { rate }) => {
                 self.stores[st as usize].fault_failure = Some((rate, f))
             }
-            (KindRef::Store(st), FaultKind::StoreDown) => self.stores[st as usize].down = Some(f),
+            (KindRef::Store(st), FaultKind::StoreDown { hang }) => self.stores[st as usize].down = Some((f, hang)),
+            (KindRef::Store(st), FaultKind::Latency { factor, add_ms }) => {
+                let add = ms_to_ns(add_ms.unwrap_or(0.0));
+                self.stores[st as usize].slow = Some((factor.unwrap_or(1.0), add, f));
+            }
+            (KindRef::Service(s), FaultKind::Poison) => self.services[s as usize].patterns.poison_next = Some(f),
             (KindRef::Queue(q), FaultKind::PauseConsumers) => self.queues[q as usize].paused = Some(f),
             (KindRef::Producer(p), FaultKind::Burst { factor }) => {
                 self.producers[p as usize].burst = Some((factor, f));
@@ -123,11 +128,18 @@ impl Engine {
                 if mine(svc.fault_failure.map(|x| x.1)) {
                     svc.fault_failure = None;
                 }
+                // A poison message never taken stays unmade; one taken fails on.
+                if mine(svc.patterns.poison_next) {
+                    svc.patterns.poison_next = None;
+                }
             }
             KindRef::Store(st) => {
                 let store = &mut self.stores[st as usize];
-                if mine(store.down) {
+                if mine(store.down.map(|x| x.0)) {
                     store.down = None;
+                }
+                if mine(store.slow.map(|x| x.2)) {
+                    store.slow = None;
                 }
                 if mine(store.fault_failure.map(|x| x.1)) {
                     store.fault_failure = None;

@@ -22,6 +22,8 @@ pub(crate) enum Where {
     Processing,
     /// Failed, waiting out a retry back-off at its replica.
     Backoff,
+    /// Processed, its effects done, its acknowledgement on the way to the broker.
+    Acking,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -53,8 +55,21 @@ pub(crate) struct Msg {
     /// list in [`Slab`]'s death lists (`NONE`: none): RabbitMQ's `x-death`, which its
     /// dead-letter cycle guard reads.
     pub deaths: u32,
+    /// Its own expiration (RabbitMQ's per-message TTL), `Time::MAX` for none: a delayed retry's
+    /// back-off in a delay queue.
+    pub ttl: Time,
+    /// The poison fault it carries (`NONE`: none): it always fails at that fault's service.
+    pub poison: u32,
+    /// Times a redrive-bounded dead-letter handler republished it (the `x-death` count it carries).
+    pub redrives: u32,
     pub at: Where,
     pub redelivered: bool,
+    /// Waiting out a delayed retry in a delay queue: its failed attempts carry over when it is
+    /// delivered again.
+    pub retrying: bool,
+    /// Its processing succeeded once already (its effects are done): processing it again, after
+    /// a redelivery, does them twice.
+    pub effects_done: bool,
     /// Has been dead-lettered: it no longer counts as in the system (see docs/accounting.md).
     pub dead: bool,
 }
@@ -78,8 +93,13 @@ impl Msg {
             returns: 0,
             attempts: 0,
             deaths: NONE,
+            ttl: Time::MAX,
+            poison: NONE,
+            redrives: 0,
             at: Where::Free,
             redelivered: false,
+            retrying: false,
+            effects_done: false,
             dead: false,
         }
     }

@@ -13,6 +13,7 @@
 mod accounting;
 mod alarm;
 mod autoscale;
+mod breaker;
 mod build;
 mod capture;
 mod client;
@@ -25,6 +26,7 @@ mod gateway;
 mod message;
 mod producer;
 mod queue;
+mod retry;
 mod routing;
 mod run;
 mod runtime;
@@ -32,6 +34,7 @@ mod tick;
 
 pub use accounting::{DeadLedger, Drops, Ledger};
 pub use alarm::MemoryAlarm;
+pub use breaker::BreakerState;
 pub use capture::{Hop, Level, LogEvent, LogKind};
 pub use control::{Change, ChangeError};
 pub use runtime::{KindRef, NodeTotals};
@@ -387,6 +390,9 @@ impl Engine {
     pub(crate) fn store_rt(&self, i: u32) -> &StoreRt {
         &self.stores[i as usize]
     }
+    pub(crate) fn link_rt(&self, i: u32) -> &LinkRt {
+        &self.links[i as usize]
+    }
 
     fn handle(&mut self, ev: Ev) {
         match ev {
@@ -395,7 +401,7 @@ impl Engine {
             Ev::AtExchange { msg, exchange } => self.at_exchange(msg, exchange),
             Ev::AtQueue { msg, queue } => self.enqueue(msg, queue),
             Ev::AtGateway { msg, gateway, client } => self.at_gateway(msg, gateway, client),
-            Ev::AtReplica { msg, service, replica, epoch } => self.at_replica(msg, service, replica, epoch),
+            Ev::AtReplica { msg, service, replica, epoch } => self.on_at_replica(msg, service, replica, epoch),
             Ev::Done { msg, service, replica, epoch, outcome } => self.on_done(msg, service, replica, epoch, outcome),
             Ev::RetryReady { msg, service, replica, epoch } => self.on_retry_ready(msg, service, replica, epoch),
             Ev::Expire { queue } => self.on_expire(queue),
@@ -411,6 +417,11 @@ impl Engine {
             Ev::UserSends { producer, user } => self.on_user_sends(producer, user),
             Ev::FaultStart { fault } => self.on_fault_start(fault),
             Ev::FaultEnd { fault } => self.on_fault_end(fault),
+            Ev::Acked { msg, service, replica, epoch, forwarded } => {
+                self.on_acked(msg, service, replica, epoch, forwarded)
+            }
+            Ev::CallEnded { link, ok } => self.on_call_ended(link, ok),
+            Ev::BreakerHalfOpen { link, generation } => self.on_breaker_half_open(link, generation),
         }
     }
 

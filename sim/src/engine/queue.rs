@@ -157,7 +157,9 @@ impl Engine {
         msg.service = NONE;
         msg.at = Where::Ready;
         msg.enqueued = now;
-        msg.expires = qr.ttl.map_or(Time::MAX, |ttl| now.saturating_add(ttl));
+        // The sooner of the queue's TTL and the message's own expiration.
+        let own = if msg.ttl == Time::MAX { Time::MAX } else { now.saturating_add(msg.ttl) };
+        msg.expires = qr.ttl.map_or(Time::MAX, |ttl| now.saturating_add(ttl)).min(own);
         qr.ready.push_back(m);
         qr.depth.set(now, qr.ready.len() as u64);
         self.arm_expiry(q);
@@ -187,7 +189,11 @@ impl Engine {
             self.nodes[node].second.outflow += 1;
             msg.service = s;
             msg.replica = r;
-            msg.attempts = 0;
+            // A delayed retry back from its delay queue keeps its count of failed attempts.
+            if !msg.retrying {
+                msg.attempts = 0;
+            }
+            msg.retrying = false;
             msg.at = Where::Delivering;
             self.msgs.clear_deaths(m);
             let rep = &mut self.services[s as usize].replicas[r as usize];
@@ -238,7 +244,12 @@ impl Engine {
                 qr.dead_lettered += 1;
                 self.nodes[node as usize].second.dead_letters += 1;
                 self.log(node, m, LogKind::DeadLettered);
-                self.mark_dead(m);
+                // A delayed retry leaving its delay queue is live work going back, not a dead
+                // letter; either way RabbitMQ drops the message's own expiration on the way.
+                if !self.msgs[m].retrying {
+                    self.mark_dead(m);
+                }
+                self.msgs[m].ttl = Time::MAX;
                 if let Some(rk) = self.links[link as usize].routing_key {
                     self.msgs[m].routing_key = rk;
                 }

@@ -61,6 +61,12 @@ pub(crate) struct LinkRt {
     pub binding_key: String,
     pub headers: BTreeMap<String, serde_json::Value>,
     pub match_: HeadersMatch,
+    /// Call links: the caller's timeout, its breaker, and what they did.
+    pub timeout: Option<Time>,
+    pub breaker: Option<super::breaker::BreakerRt>,
+    pub timeouts: u64,
+    /// Answers that came after the caller had given up (the store did the work anyway).
+    pub late_answers: u64,
 }
 
 pub(crate) struct ProducerRt {
@@ -309,6 +315,35 @@ pub(crate) struct ServiceRt {
     /// up while some have crashed or are starting.
     pub wanted: u32,
     pub autoscale: Option<AutoscaleRt>,
+    pub patterns: Patterns,
+}
+
+/// A service's resilience patterns (from the file) and what they did.
+#[derive(Debug, Default)]
+pub(crate) struct Patterns {
+    /// The retry policy's budget.
+    pub budget: Option<super::retry::Bucket>,
+    /// A `when: "retry"` link: delayed retries wait in a delay queue behind it.
+    pub retry_link: Option<u32>,
+    pub deadline: Option<Time>,
+    pub shed_late: bool,
+    /// From effects to acknowledgement (0: at once).
+    pub ack: Time,
+    /// Redrives before a message is parked.
+    pub redrive: Option<u32>,
+    /// A poison fault waiting for the next message to take (the fault).
+    pub poison_next: Option<u32>,
+    pub retries_immediate: u64,
+    pub retries_delayed: u64,
+    pub budget_refused: u64,
+    /// Completions within the deadline, and after it.
+    pub in_time: u64,
+    pub late: u64,
+    pub shed: u64,
+    /// Successes of messages whose effects were done once already.
+    pub duplicates_processed: u64,
+    pub redriven: u64,
+    pub parked: u64,
 }
 
 impl ServiceRt {
@@ -340,8 +375,10 @@ pub(crate) struct StoreRt {
     pub calls: u64,
     pub failures: u64,
     pub hits: u64,
-    /// A store-down fault: every call fails while it lasts.
-    pub down: Option<u32>,
+    /// A store-down fault: every call fails while it lasts (the fault, and whether calls hang).
+    pub down: Option<(u32, bool)>,
+    /// A latency fault: calls take `factor` times as long, plus `add`, and the fault.
+    pub slow: Option<(f64, Time, u32)>,
     /// An error-rate fault: the chance of a call failing, and the fault.
     pub fault_failure: Option<(f64, u32)>,
 }
@@ -387,6 +424,7 @@ pub(crate) struct SecondCounters {
     pub errors: u32,
     pub dead_letters: u32,
     pub dropped: u32,
+    pub retries: u32,
     pub latency: SecondSamples,
     /// Gauge areas at the start of the second (depth or busy; workers).
     pub area_before: u128,

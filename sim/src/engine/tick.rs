@@ -68,6 +68,7 @@ impl Engine {
                 dead_letters: sec.dead_letters,
                 dropped: sec.dropped,
                 cpu_m: cpu_m as f32,
+                retries: sec.retries,
             });
             let t = &mut node.totals;
             t.inflow += u64::from(sec.inflow);
@@ -80,6 +81,7 @@ impl Engine {
             sec.errors = 0;
             sec.dead_letters = 0;
             sec.dropped = 0;
+            sec.retries = 0;
         }
     }
 }

@@ -25,6 +25,9 @@ pub struct Point {
     /// Millicores in use, time-weighted mean over the second (services with CPU work).
     #[serde(default)]
     pub cpu_m: f32,
+    /// Retries made per second (services and clients).
+    #[serde(default)]
+    pub retries: u32,
 }
 
 /// A fixed-capacity ring buffer: old points fall off, memory never grows.

@@ -156,6 +156,8 @@ fn present_fields(link: &Link) -> Vec<&'static str> {
     add("headers", link.headers.is_some());
     add("match", link.match_.is_some());
     add("message_id", link.message_id.is_some());
+    add("timeout_ms", link.timeout_ms.is_some());
+    add("breaker", link.breaker.is_some());
     v
 }
 
@@ -168,7 +170,7 @@ fn check_fields(link: &Link, role: LinkRole, from: &NodeKind, path: &str, proble
         (LinkRole::Alternate | LinkRole::Consume, _) => &[],
         (LinkRole::Request, _) => &["event", "probability"],
         (LinkRole::DeadLetter, _) => &["routing_key"],
-        (LinkRole::Call | LinkRole::Dedup, _) => &["purpose"],
+        (LinkRole::Call | LinkRole::Dedup, _) => &["purpose", "timeout_ms", "breaker"],
     };
     for field in present_fields(link) {
         if !allowed.contains(&field) {
@@ -254,8 +256,25 @@ fn check_nodes(topo: &Topology, graph: &DiGraph<usize, EdgeInfo>, problems: &mut
                     problems.push(Problem::warning(format!("{path}.overflow"), format!("queue \"{id}\" overflows with reject-publish-dlx but has no dead-letter link: rejected messages are dropped")));
                 }
             }
-            NodeKind::Service(_) => {
+            NodeKind::Service(svc) => {
                 too_many(LinkRole::Dedup, "a dedup store", problems);
+                let publishes_when = |when: When| {
+                    graph
+                        .edges(n)
+                        .any(|e| e.weight().role == LinkRole::Publish && topo.links[e.weight().link].when == Some(when))
+                };
+                if publishes_when(When::Retry) && !matches!(svc.on_failure, OnFailure::Retry(_)) {
+                    problems.push(Problem::warning(
+                        format!("{path}.on_failure"),
+                        format!("service \"{id}\" has a retry link but does not retry: its on_failure is not {{\"retry\": ...}}"),
+                    ));
+                }
+                if publishes_when(When::Parked) && svc.redrive.is_none() {
+                    problems.push(Problem::warning(
+                        format!("{path}.redrive"),
+                        format!("service \"{id}\" has a parked link but no redrive bound: nothing is ever parked"),
+                    ));
+                }
                 if inc(LinkRole::Consume) == 0 {
                     problems.push(Problem::warning(path, format!("service \"{id}\" consumes no queue and never runs")));
                 }

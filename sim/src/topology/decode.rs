@@ -35,7 +35,7 @@ pub const MAX_NODES: usize = 5_000;
 pub const MAX_LINKS: usize = 20_000;
 
 const TOP_FIELDS: &[&str] = &["version", "name", "description", "seed", "nodes", "links", "notes", "faults"];
-const FAULT_FIELDS: &[&str] = &["at_s", "until_s", "node", "kind", "replicas", "factor", "add_ms", "rate"];
+const FAULT_FIELDS: &[&str] = &["at_s", "until_s", "node", "kind", "replicas", "factor", "add_ms", "rate", "hang"];
 const NODE_COMMON: &[&str] = &["id", "kind", "label", "pos"];
 const PRODUCER_FIELDS: &[&str] = &[
     "rate_per_s",
@@ -62,6 +62,10 @@ const SERVICE_FIELDS: &[&str] = &[
     "cpu_request_m",
     "cpu_limit_m",
     "autoscale",
+    "deadline_ms",
+    "shed_late",
+    "ack_ms",
+    "redrive",
 ];
 const AUTOSCALE_FIELDS: &[&str] = &["metric", "target", "min", "max", "sync_s", "stabilization_s", "start_s"];
 const STORE_FIELDS: &[&str] = &["latency", "failure_rate", "dedup_ttl_ms"];
@@ -81,6 +85,8 @@ pub(super) const LINK_FIELDS: &[&str] = &[
     "match",
     "alternate",
     "message_id",
+    "timeout_ms",
+    "breaker",
 ];
 
 /// Decodes `value`; returns the topology (with defaults where a field was bad) and the
@@ -298,7 +304,8 @@ impl Decoder {
                 }
                 FaultKind::ErrorRate { rate: rate.unwrap_or(0.0) }
             }
-            Some("store_down") => FaultKind::StoreDown,
+            Some("store_down") => FaultKind::StoreDown { hang: self.boolean(&o, "hang") },
+            Some("poison") => FaultKind::Poison,
             Some("pause_consumers") => FaultKind::PauseConsumers,
             Some("burst") => {
                 let factor = self.number(&o, "factor", limits::MULTIPLIER);
@@ -327,9 +334,10 @@ impl Decoder {
             FaultKind::Latency { .. } => &["factor", "add_ms"],
             FaultKind::ErrorRate { .. } => &["rate"],
             FaultKind::Burst { .. } => &["factor"],
-            FaultKind::StoreDown | FaultKind::PauseConsumers => &[],
+            FaultKind::StoreDown { .. } => &["hang"],
+            FaultKind::PauseConsumers | FaultKind::Poison => &[],
         };
-        for field in ["replicas", "factor", "add_ms", "rate"] {
+        for field in ["replicas", "factor", "add_ms", "rate", "hang"] {
             if o.get(field).is_some() && !reads.contains(&field) {
                 self.err(o.at(field), format!("a {} fault takes no {field}", kind.name()));
             }
@@ -550,6 +558,18 @@ impl Decoder {
         if autoscale.as_ref().is_some_and(|a| a.metric == ScaleMetric::Cpu) && cpu_request_m.is_none() {
             self.err(o.at("autoscale.metric"), "cpu autoscaling measures against the CPU request: set cpu_request_m");
         }
+        let deadline_ms = self.number(o, "deadline_ms", limits::DURATION_MS);
+        let shed_late = self.boolean(o, "shed_late");
+        if shed_late && deadline_ms.is_none() {
+            self.err(o.at("shed_late"), "sheds work older than deadline_ms: set deadline_ms");
+        }
+        let redrive = o.get("redrive").and_then(|v| {
+            let r = self.object(v, o.at("redrive"), "a redrive bound", &[&["max"]])?;
+            if r.get("max").is_none() {
+                self.err(r.at("max"), "missing; the redrives after which a message is parked");
+            }
+            Some(Redrive { max: self.integer(&r, "max", limits::REDRIVES)? as u32 })
+        });
         Service {
             replicas,
             concurrency,
@@ -561,6 +581,10 @@ impl Decoder {
             cpu_request_m,
             cpu_limit_m,
             autoscale,
+            deadline_ms,
+            shed_late,
+            ack_ms: self.number(o, "ack_ms", limits::DURATION_MS),
+            redrive,
         }
     }
 
@@ -596,15 +620,56 @@ impl Decoder {
         })
     }
 
-    /// `{"max_attempts", "backoff_ms", "multiplier", "jitter"}`, each with its default.
+    /// `{"max_attempts", "backoff_ms", "multiplier", "jitter", "immediate", "budget"}`, each
+    /// with its default.
     fn retry_policy(&mut self, v: &Value, path: String) -> Option<RetryPolicy> {
-        let r = self.object(v, path, "a retry policy", &[&["max_attempts", "backoff_ms", "multiplier", "jitter"]])?;
+        const FIELDS: &[&str] = &["max_attempts", "backoff_ms", "multiplier", "jitter", "immediate", "budget"];
+        let r = self.object(v, path, "a retry policy", &[FIELDS])?;
         let d = RetryPolicy::default();
+        let max_attempts = self.integer(&r, "max_attempts", limits::MAX_ATTEMPTS).map_or(d.max_attempts, |n| n as u32);
+        let immediate = self.integer(&r, "immediate", limits::MAX_ATTEMPTS).map_or(0, |n| n as u32);
+        if immediate >= max_attempts {
+            self.err(
+                r.at("immediate"),
+                format!(
+                    "{immediate} immediate retries leave none of max_attempts {max_attempts} for back-off: at most {}",
+                    max_attempts - 1
+                ),
+            );
+        }
         Some(RetryPolicy {
-            max_attempts: self.integer(&r, "max_attempts", limits::MAX_ATTEMPTS).map_or(d.max_attempts, |n| n as u32),
+            max_attempts,
             backoff_ms: self.number(&r, "backoff_ms", limits::DURATION_MS).unwrap_or(d.backoff_ms),
             multiplier: self.number(&r, "multiplier", limits::MULTIPLIER).unwrap_or(d.multiplier),
             jitter: self.number(&r, "jitter", limits::PROBABILITY).unwrap_or(d.jitter),
+            immediate: immediate.min(max_attempts - 1),
+            budget: r.get("budget").and_then(|v| self.retry_budget(v, r.at("budget"))),
+        })
+    }
+
+    fn retry_budget(&mut self, v: &Value, path: String) -> Option<RetryBudget> {
+        let b = self.object(v, path, "a retry budget", &[&["ratio", "min_per_s", "burst"]])?;
+        let d = RetryBudget::default();
+        if b.get("ratio").is_none() {
+            self.err(b.at("ratio"), "missing; the retries allowed per first attempt (0.1: one in ten)");
+        }
+        Some(RetryBudget {
+            ratio: self.number(&b, "ratio", limits::BUDGET_RATIO).unwrap_or(d.ratio),
+            min_per_s: self.number(&b, "min_per_s", limits::RATE_PER_S).unwrap_or(d.min_per_s),
+            burst: self.number(&b, "burst", limits::BUDGET_BURST).unwrap_or(d.burst),
+        })
+    }
+
+    fn breaker(&mut self, v: &Value, path: String) -> Option<Breaker> {
+        const FIELDS: &[&str] = &["failure_rate", "window_s", "min_calls", "open_s", "probes"];
+        let b = self.object(v, path, "a circuit breaker", &[FIELDS])?;
+        let d = Breaker::default();
+        Some(Breaker {
+            failure_rate: self.number(&b, "failure_rate", limits::PROBABILITY).unwrap_or(d.failure_rate),
+            window_s: self.number(&b, "window_s", limits::WINDOW_S).unwrap_or(d.window_s),
+            min_calls: self.integer(&b, "min_calls", limits::CALLS).map_or(d.min_calls, |n| n as u32),
+            open_s: self.number(&b, "open_s", limits::SECONDS).unwrap_or(d.open_s),
+            probes: self.integer(&b, "probes", limits::CALLS).map_or(d.probes, |n| n as u32),
         })
     }
 
@@ -733,11 +798,7 @@ impl Decoder {
         }
         link.routing_key = self.string(&o, "routing_key");
         link.event = self.string(&o, "event");
-        link.when = self.choice(&o, "when", "condition", &["success", "failure"], |s| match s {
-            "success" => Some(When::Success),
-            "failure" => Some(When::Failure),
-            _ => None,
-        });
+        link.when = self.choice(&o, "when", "condition", &When::NAMES, When::from_name);
         link.probability = self.number(&o, "probability", limits::PROBABILITY);
         link.binding_key = self.string(&o, "binding_key");
         link.dead_letter = self.boolean(&o, "dead_letter");
@@ -756,6 +817,8 @@ impl Decoder {
             "none" => Some(MessageId::None),
             _ => None,
         });
+        link.timeout_ms = self.number(&o, "timeout_ms", limits::DURATION_MS);
+        link.breaker = o.get("breaker").and_then(|v| self.breaker(v, o.at("breaker")));
         Some(link)
     }
 

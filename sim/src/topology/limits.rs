@@ -95,6 +95,17 @@ pub const MAX_ATTEMPTS: Bounds = Bounds::whole(1, 1_000, "attempts");
 /// A retry policy's back-off multiplier.
 pub const MULTIPLIER: Bounds = Bounds::real(0.0, 100.0, "");
 /// A closed loop's users.
+/// Retry-budget tokens per first attempt.
+pub const BUDGET_RATIO: Bounds = Bounds::real(0.0, 10.0, "tokens per first attempt");
+/// Retry-budget tokens a bucket holds.
+pub const BUDGET_BURST: Bounds = Bounds::real(1.0, 1_000_000.0, "tokens");
+/// A circuit breaker's window.
+pub const WINDOW_S: Bounds = Bounds::real(1.0, 3_600.0, "seconds");
+/// Calls a breaker needs in its window, or probes it lets through half-open.
+pub const CALLS: Bounds = Bounds::whole(1, 100_000, "calls");
+/// Redrives a dead-letter handler makes at most.
+pub const REDRIVES: Bounds = Bounds::whole(0, 1_000_000, "redrives");
+/// Users of a closed loop.
 pub const USERS: Bounds = Bounds::whole(1, 100_000, "users");
 /// A producer's `limit`.
 pub const LIMIT: Bounds = Bounds::whole(0, u64::MAX >> 11, "events");

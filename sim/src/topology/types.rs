@@ -44,7 +44,7 @@ pub enum FaultKind {
         #[serde(skip_serializing_if = "Option::is_none")]
         replicas: Option<u32>,
     },
-    /// Service: processing takes `factor` times as long, plus `add_ms`.
+    /// Service or store: processing (a call) takes `factor` times as long, plus `add_ms`.
     Latency {
         #[serde(skip_serializing_if = "Option::is_none")]
         factor: Option<f64>,
@@ -53,34 +53,43 @@ pub enum FaultKind {
     },
     /// Service or store: this chance of failing replaces its own.
     ErrorRate { rate: f64 },
-    /// Store: every call fails.
-    StoreDown,
+    /// Store: every call fails, at once (refused), or with `hang` when the caller's timeout ends
+    /// (a host that does not answer; without a timeout, after Linux's 127 s connect timeout).
+    StoreDown {
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        hang: bool,
+    },
     /// Queue: its consumers get nothing (messages wait).
     PauseConsumers,
     /// Producer: its rate times `factor`.
     Burst { factor: f64 },
+    /// Service: the next message it takes always fails there, wherever it goes next.
+    Poison,
 }
 
 impl FaultKind {
-    pub const NAMES: [&'static str; 6] = ["crash", "latency", "error_rate", "store_down", "pause_consumers", "burst"];
+    pub const NAMES: [&'static str; 7] =
+        ["crash", "latency", "error_rate", "store_down", "pause_consumers", "burst", "poison"];
 
     pub fn name(&self) -> &'static str {
         match self {
             FaultKind::Crash { .. } => "crash",
             FaultKind::Latency { .. } => "latency",
             FaultKind::ErrorRate { .. } => "error_rate",
-            FaultKind::StoreDown => "store_down",
+            FaultKind::StoreDown { .. } => "store_down",
             FaultKind::PauseConsumers => "pause_consumers",
             FaultKind::Burst { .. } => "burst",
+            FaultKind::Poison => "poison",
         }
     }
 
     /// The node kinds it applies to.
     pub fn applies_to(&self) -> &'static [Kind] {
         match self {
-            FaultKind::Crash { .. } | FaultKind::Latency { .. } => &[Kind::Service],
+            FaultKind::Crash { .. } | FaultKind::Poison => &[Kind::Service],
+            FaultKind::Latency { .. } => &[Kind::Service, Kind::Store],
             FaultKind::ErrorRate { .. } => &[Kind::Service, Kind::Store],
-            FaultKind::StoreDown => &[Kind::Store],
+            FaultKind::StoreDown { .. } => &[Kind::Store],
             FaultKind::PauseConsumers => &[Kind::Queue],
             FaultKind::Burst { .. } => &[Kind::Producer],
         }
@@ -279,6 +288,20 @@ pub struct Service {
     pub cpu_limit_m: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub autoscale: Option<Autoscale>,
+    /// How long work stays worth doing, from its origin (the requester's timeout): completions
+    /// within it are goodput, later ones are late.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deadline_ms: Option<f64>,
+    /// Load shedding: work older than `deadline_ms` when a worker takes it is dropped unprocessed.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub shed_late: bool,
+    /// Time from a handler's last effect (its publishes, its dedup write) to its acknowledgement
+    /// reaching the broker: a crash within it redelivers work already done.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ack_ms: Option<f64>,
+    /// A dead-letter handler that bounds its redrives.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub redrive: Option<Redrive>,
 }
 
 /// What an autoscaler measures.
@@ -334,18 +357,75 @@ pub enum OnFailure {
     Retry(RetryPolicy),
 }
 
+/// Retries: `max_attempts` in all (the first included); the first `immediate` retries at once,
+/// the rest after an exponential back-off (`backoff_ms × multiplier^k`, spread by ± `jitter`),
+/// held by the consumer or, for a service with a `when: "retry"` link, waiting in a delay queue;
+/// then the error queue (the queue's dead-letter link). A `budget` caps retries to a fraction of
+/// first attempts.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct RetryPolicy {
     pub max_attempts: u32,
     pub backoff_ms: f64,
     pub multiplier: f64,
     pub jitter: f64,
+    #[serde(skip_serializing_if = "is_zero")]
+    pub immediate: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub budget: Option<RetryBudget>,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 impl Default for RetryPolicy {
     fn default() -> Self {
-        RetryPolicy { max_attempts: 3, backoff_ms: 100.0, multiplier: 2.0, jitter: 0.0 }
+        RetryPolicy { max_attempts: 3, backoff_ms: 100.0, multiplier: 2.0, jitter: 0.0, immediate: 0, budget: None }
     }
+}
+
+/// A retry budget (Finagle's and Linkerd's): a token bucket that every first attempt fills by
+/// `ratio` and every retry empties by one, also filled by `min_per_s` each second (so that a
+/// quiet service may still retry), holding at most `burst`. A retry that finds no token is not
+/// made: the message goes to the error queue (a client gives up).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RetryBudget {
+    pub ratio: f64,
+    pub min_per_s: f64,
+    pub burst: f64,
+}
+
+impl Default for RetryBudget {
+    fn default() -> Self {
+        RetryBudget { ratio: 0.1, min_per_s: 1.0, burst: 10.0 }
+    }
+}
+
+/// A circuit breaker on a call link (Resilience4j's, time-based): over the last `window_s`
+/// seconds, once at least `min_calls` calls ended and the share that failed reaches
+/// `failure_rate`, it opens; open, every call fails at once, without reaching the store; after
+/// `open_s` it lets `probes` calls through (half-open): all succeeding close it, one failing
+/// opens it again.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Breaker {
+    pub failure_rate: f64,
+    pub window_s: f64,
+    pub min_calls: u32,
+    pub open_s: f64,
+    pub probes: u32,
+}
+
+impl Default for Breaker {
+    fn default() -> Self {
+        Breaker { failure_rate: 0.5, window_s: 10.0, min_calls: 10, open_s: 5.0, probes: 1 }
+    }
+}
+
+/// A dead-letter handler's redrive bound: it republishes a message with a count of its redrives
+/// (as `x-death`'s count), and after `max` publishes it on its `when: "parked"` links instead.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Redrive {
+    pub max: u32,
 }
 
 /// An HTTP gateway (an edasim extension), as Traefik's `rateLimit` middleware limits: a token
@@ -404,6 +484,12 @@ pub struct Link {
     pub alternate: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message_id: Option<MessageId>,
+    /// A call link: the caller gives up on a call unanswered after this long.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timeout_ms: Option<f64>,
+    /// A call link: a circuit breaker on the calls.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub breaker: Option<Breaker>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -411,6 +497,25 @@ pub struct Link {
 pub enum When {
     Success,
     Failure,
+    /// A failed message waiting out its back-off: published here (to a delay queue) with the
+    /// back-off as its expiration.
+    Retry,
+    /// A redrive-bounded handler's message past its bound (to a parking-lot queue).
+    Parked,
+}
+
+impl When {
+    pub const NAMES: [&'static str; 4] = ["success", "failure", "retry", "parked"];
+
+    pub fn from_name(name: &str) -> Option<When> {
+        Some(match name {
+            "success" => When::Success,
+            "failure" => When::Failure,
+            "retry" => When::Retry,
+            "parked" => When::Parked,
+            _ => return None,
+        })
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]

@@ -6,6 +6,10 @@ use std::fmt::Write as _;
 use serde::Serialize;
 use serde::ser::SerializeMap;
 
+mod patterns;
+
+pub use patterns::{BreakerReport, CallsReport, DeadlineReport, RedriveReport, Resilience, ServicePatterns};
+
 use crate::engine::{Engine, KindRef, Ledger};
 use crate::problem::Problem;
 use crate::stats::Summary;
@@ -31,6 +35,8 @@ pub struct Report {
     /// The file's scheduled faults, each with the messages it affected (an edasim extension).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub faults: Vec<FaultReport>,
+    /// What the resilience patterns did, summed over the run (an edasim extension).
+    pub resilience: Resilience,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<Problem>,
 }
@@ -142,6 +148,9 @@ pub struct ClientReport {
     pub retries: u64,
     /// Answers that came after their attempt was given up on.
     pub late_answers: u64,
+    /// Retries the retry budget refused (the request was given up on).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub budget_refused: u64,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -199,6 +208,9 @@ pub struct ServiceReport {
     pub autoscale: Option<AutoscaleReport>,
     pub processing_ms: Option<Summary>,
     pub since_origin_ms: Option<Summary>,
+    /// Its resilience patterns (an edasim extension; fields only for what it uses).
+    #[serde(flatten)]
+    pub patterns: Box<ServicePatterns>,
 }
 
 impl Report {
@@ -226,7 +238,7 @@ impl Report {
     /// The report of `engine` as it stands; `wall_s` is the caller's measurement.
     pub fn new(engine: &Engine, wall_s: f64, warnings: &[Problem]) -> Report {
         let l = engine.ledger();
-        Report {
+        let mut report = Report {
             topology: engine.name().to_string(),
             seed: engine.seed(),
             sim_time_s: ns_to_s(engine.now()),
@@ -260,8 +272,11 @@ impl Report {
                 })
             },
             faults: engine.fault_reports(),
+            resilience: Resilience::default(),
             warnings: warnings.to_vec(),
-        }
+        };
+        report.resilience = Resilience::of(&report);
+        report
     }
 
     /// A readable table.
@@ -458,8 +473,8 @@ impl Engine {
                     redelivered: q.redelivered,
                 })
             }
-            KindRef::Service(s) => {
-                let s = self.service_rt(s);
+            KindRef::Service(si) => {
+                let s = self.service_rt(si);
                 let busy = s.busy.mean(now).unwrap_or(0.0);
                 let workers = s.workers.mean(now).unwrap_or(0.0);
                 NodeReport::Service(ServiceReport {
@@ -483,6 +498,7 @@ impl Engine {
                     }),
                     processing_ms: s.processing_stat.summary(),
                     since_origin_ms: s.since_origin.summary(),
+                    patterns: Box::new(self.service_patterns(si)),
                 })
             }
         }
