@@ -142,7 +142,6 @@ impl Engine {
             }
         };
         c.tally.retries += 1;
-        self.nodes[node as usize].second.retries += 1;
         let (lo, hi) = split(root);
         self.events.push(now.saturating_add(wait), Ev::ClientRetry { root_lo: lo, root_hi: hi });
     }
@@ -177,6 +176,7 @@ impl Engine {
         let (node, event, idempotent) = (pr.node, pr.event, pr.client.as_ref().is_some_and(|c| c.idempotent));
         self.last_node = node;
         self.nodes[node as usize].second.outflow += 1;
+        self.nodes[node as usize].second.retries += 1;
         self.ledger.produced += 1;
         let m = self.new_message();
         let msg = &mut self.msgs[m];

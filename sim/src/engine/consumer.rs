@@ -82,9 +82,10 @@ impl Engine {
         let now = self.now;
         let svc = &mut self.services[s as usize];
         svc.started += 1;
-        if self.msgs[m].attempts == 0
-            && let Some(b) = svc.patterns.budget.as_mut()
-        {
+        if self.msgs[m].attempts > 0 {
+            // A retry made now: what the charts count (when it hits, not when it was planned).
+            self.nodes[svc.node as usize].second.retries += 1;
+        } else if let Some(b) = svc.patterns.budget.as_mut() {
             b.deposit();
         }
         if let Some(f) = svc.patterns.poison_next.take() {
@@ -359,7 +360,6 @@ impl Engine {
                     None => svc.patterns.retries_immediate += 1,
                     Some(_) => svc.patterns.retries_delayed += 1,
                 }
-                self.nodes[node as usize].second.retries += 1;
                 self.log(node, m, LogKind::Retry);
                 match (wait, retry_link) {
                     (None, _) => {

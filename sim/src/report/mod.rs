@@ -235,6 +235,14 @@ impl Report {
         }
     }
 
+    /// The client tallies of the producer `id`, if it is a client.
+    pub fn producer_client(&self, id: &str) -> Option<&ClientReport> {
+        match self.node(id)? {
+            NodeReport::Producer { client, .. } => client.as_ref(),
+            _ => None,
+        }
+    }
+
     /// The report of `engine` as it stands; `wall_s` is the caller's measurement.
     pub fn new(engine: &Engine, wall_s: f64, warnings: &[Problem]) -> Report {
         let l = engine.ledger();

@@ -301,12 +301,19 @@ fn check_nodes(topo: &Topology, graph: &DiGraph<usize, EdgeInfo>, problems: &mut
 
 /// A dead-letter link whose target leads back to its queue lets a message that keeps failing
 /// loop for ever (the seed system's failed-order handler does exactly that). Paths follow
-/// routing keys, so a direct exchange that would not route a key back is not a cycle.
+/// routing keys, so a direct exchange that would not route a key back is not a cycle; a path
+/// through a handler with a redrive bound is bounded, and not warned about.
 fn check_dead_letter_cycles(topo: &Topology, graph: &DiGraph<usize, EdgeInfo>, problems: &mut Vec<Problem>) {
     for edge in graph.edge_references().filter(|e| e.weight().role == LinkRole::DeadLetter) {
         let (queue, target) = (edge.source(), edge.target());
         let key = topo.links[edge.weight().link].routing_key.clone();
         if let Some(path) = message_path(topo, graph, (target, key), queue) {
+            let bounded = path
+                .iter()
+                .any(|n| matches!(&topo.nodes[n.index()].kind, NodeKind::Service(s) if s.redrive.is_some()));
+            if bounded {
+                continue;
+            }
             let names: Vec<&str> =
                 std::iter::once(queue).chain(path).map(|n| topo.nodes[n.index()].id.as_str()).collect();
             problems.push(Problem::warning(
