@@ -191,6 +191,62 @@ fn random_topology(seed: u64) -> Value {
         }
         faults.push(fault);
     }
+    // The resilience patterns, from a stream of their own: immediate retries and budgets, delayed
+    // retries through a queue, acks that lag, deadlines and shedding, bounded redrives, timeouts
+    // and breakers on calls, poison messages and hanging stores.
+    let mut r = Stream::new(seed, "patterns");
+    let mut y = move || r.uniform();
+    let queue_ids: Vec<String> = (0..n_q).map(|q| format!("q{q}")).collect();
+    for node in nodes.iter_mut().filter(|n| n["kind"] == "service") {
+        let id = node["id"].as_str().unwrap_or("").to_string();
+        if let Some(retry) = node["on_failure"].get_mut("retry") {
+            let max = retry["max_attempts"].as_u64().unwrap_or(1);
+            if max > 1 && y() < 0.5 {
+                retry["immediate"] = json!((y() * (max - 1) as f64) as u64);
+            }
+            if y() < 0.4 {
+                retry["budget"] = json!({"ratio": y(), "min_per_s": 2.0 * y(), "burst": 1.0 + 5.0 * y()});
+            }
+            if y() < 0.5 && !queue_ids.is_empty() {
+                links.push(json!({"from": id, "to": queue_ids[(y() * n_q as f64) as usize], "when": "retry"}));
+            }
+        }
+        if y() < 0.3 {
+            node["ack_ms"] = json!(30.0 * y());
+        }
+        if y() < 0.3 {
+            node["deadline_ms"] = json!(500.0 * y());
+        }
+        if y() < 0.3 {
+            node["shed_after_ms"] = json!(500.0 * y());
+        }
+        if y() < 0.2 {
+            node["redrive"] = json!({"max": (y() * 3.0) as u64});
+            if !queue_ids.is_empty() {
+                links.push(json!({"from": id, "to": queue_ids[(y() * n_q as f64) as usize], "when": "parked"}));
+            }
+        }
+    }
+    for l in links.iter_mut().filter(|l| l["purpose"] == "call" || l["purpose"] == "dedup") {
+        if y() < 0.5 {
+            l["timeout_ms"] = json!(1.0 + 20.0 * y());
+        }
+        if y() < 0.5 {
+            l["breaker"] = json!({"failure_rate": y(), "window_s": 1.0 + 3.0 * y(), "min_calls": 1 + (y() * 5.0) as u64,
+                                  "open_s": 0.5 * y(), "probes": 1 + (y() * 3.0) as u64});
+        }
+    }
+    for _ in 0..(y() * 3.0) as usize {
+        let at = 3.0 * y();
+        let mut fault = if y() < 0.5 || n_store == 0 {
+            json!({"node": format!("s{}", (y() * n_svc as f64) as usize), "kind": "poison"})
+        } else {
+            json!({"node": format!("db{}", (y() * n_store as f64) as usize), "kind": "store_down", "hang": true,
+                   "until_s": at + 0.1 + 2.0 * y()})
+        };
+        fault["at_s"] = json!(at);
+        faults.push(fault);
+    }
     // One dedup store per service at most: keep the first.
     let mut has_dedup = std::collections::HashSet::new();
     links.retain(|l| l["purpose"] != "dedup" || has_dedup.insert(l["from"].as_str().unwrap_or("").to_string()));

@@ -85,7 +85,6 @@ fn jitter_spreads_the_waves_of_retries() {
     }
 }
 
-
 /// One poison payment at 10 s in each of three pipelines. With a delivery limit of 3 it is
 /// delivered 4 times, then waits in the dead-letter queue; with the seed's handler it keeps
 /// looping, its attempts growing with time; with a bounded redrive of 3 it is tried 4 times and
@@ -111,5 +110,117 @@ fn a_poison_message_is_dead_lettered_loops_or_is_parked() {
         // Nothing else fails there (the poison's last attempt may be under way).
         let failed = r.service("payment_seed").unwrap().failed;
         assert!((seed_loop - 1..=seed_loop).contains(&failed), "seed {seed}: {failed} failed, {seed_loop} attempts");
+    }
+}
+
+/// The inventory database hangs from 60 s to 90 s. A hung call is known to have failed only at
+/// its 2 s timeout, so the breaker learns of the outage 2 s late throughout. With the breaker:
+/// open within its 10 s window (plus those 2 s) of the outage's start, calls failing fast while
+/// open, closed again within its open time (plus the 2 s of probes sent just before the
+/// database came back, plus a probe's call) after the database is back, and the work queue
+/// short throughout. Without it: the workers sit on timeouts and the queue grows by thousands.
+#[test]
+fn a_breaker_fails_fast_through_an_outage_and_closes_after_it() {
+    use edasim_sim::engine::BreakerState;
+    let m = model("circuit-breaker");
+    for seed in SEEDS {
+        let mut e = engine(&m, seed);
+        let svc = node(&e, "orders_service_b");
+        let (queue, queue_b) = (node(&e, "order_queue"), node(&e, "order_queue_b"));
+        let mut states = Vec::new();
+        let mut depths_at_85 = (0, 0);
+        for tenth in 1..=1500u64 {
+            e.step_until(tenth * NS_PER_S / 10).unwrap();
+            if tenth == 850 {
+                depths_at_85 = (e.node_state(queue).depth, e.node_state(queue_b).depth);
+            }
+            let state = e.breakers().find(|b| b.0 == svc).map(|b| b.2).unwrap();
+            states.push((tenth as f64 / 10.0, state));
+        }
+        let opened = states.iter().find(|(_, s)| *s == BreakerState::Open).map(|(t, _)| *t);
+        assert!(opened.is_some_and(|t| t > 60.0 && t <= 60.0 + 10.0 + 2.0), "seed {seed}: opened at {opened:?} s");
+        let closed = states.iter().find(|(t, s)| *t > 90.0 && *s == BreakerState::Closed).map(|(t, _)| *t);
+        assert!(closed.is_some_and(|t| t <= 90.0 + 2.0 + 5.0 + 0.5), "seed {seed}: closed again at {closed:?} s");
+        assert!(states.iter().filter(|(t, _)| *t > 100.0).all(|(_, s)| *s == BreakerState::Closed), "seed {seed}");
+        println!("seed {seed}: opened at {opened:?} s, closed again at {closed:?} s");
+        let r = Report::new(&e, 0.0, &[]);
+        let with = r.service("orders_service_b").unwrap();
+        let breaker = with.patterns.calls[0].breaker.as_ref().unwrap();
+        assert!(breaker.failed_fast > 1000, "seed {seed}: {} calls failed fast", breaker.failed_fast);
+        assert!(breaker.open_s > 20.0 && breaker.open_s < 36.0, "seed {seed}: open {} s", breaker.open_s);
+        // Until it opens the queue grows on both sides; once open, the breaker's side drains
+        // while the outage lasts.
+        let (plain, with_breaker) = depths_at_85;
+        assert!(with_breaker < 100, "seed {seed}: with the breaker {with_breaker} wait at 85 s");
+        assert!(plain > 2000, "seed {seed}: without it {plain} wait at 85 s");
+        let without = r.service("orders_service").unwrap();
+        assert!(
+            without.patterns.calls[0].timeouts > 100,
+            "seed {seed}: {} timeouts",
+            without.patterns.calls[0].timeouts
+        );
+    }
+}
+
+/// A burst triples the requests from 60 s to 80 s. Without a deadline the service then completes
+/// work at full rate for minutes, almost none of it within the callers' 2 s; shedding work
+/// older than 1.5 s keeps it answering in time at nearly full rate through the burst, and at
+/// the offered rate from the burst's end.
+#[test]
+fn shedding_late_work_saves_goodput_after_a_burst() {
+    let m = model("goodput-collapse");
+    for seed in SEEDS {
+        let mut e = engine(&m, seed);
+        let counts = sampled(&mut e, 10, 200, |r| {
+            let d = |id: &str| {
+                let s = r.service(id).unwrap();
+                (s.processed, s.patterns.deadline.as_ref().unwrap().in_time)
+            };
+            (d("quotes"), d("quotes_s"))
+        });
+        // (processed, in time) of each side, sampled.
+        type Counts = ((u64, u64), (u64, u64));
+        let series = |f: fn(&Counts) -> u64| rates(&counts.iter().map(|(t, c)| (*t, f(c))).collect::<Vec<_>>());
+        let (done, good) = (series(|c| c.0.0), series(|c| c.0.1));
+        let good_shed = series(|c| c.1.1);
+        for ((t, d), (_, g)) in done.iter().zip(&good).filter(|((t, _), _)| (100..=200).contains(t)) {
+            assert!(*d > 90.0, "seed {seed}: without a deadline, {d} done a second at {t} s (full rate)");
+            assert!(*g < 8.0, "seed {seed}: without a deadline, {g} in time a second at {t} s");
+        }
+        for &(t, g) in good_shed.iter().filter(|(t, _)| (70..=80).contains(t)) {
+            assert!(g > 90.0, "seed {seed}: shedding, {g} in time a second in the burst (to {t} s)");
+        }
+        for &(t, g) in good_shed.iter().filter(|(t, _)| (90..=200).contains(t)) {
+            assert!(g > 72.0, "seed {seed}: shedding, {g} in time a second at {t} s");
+        }
+        let r = Report::new(&e, 0.0, &[]);
+        let shed = r.service("quotes_s").unwrap().patterns.deadline.as_ref().unwrap().shed;
+        assert!(shed > 500, "seed {seed}: {shed} shed");
+        assert_eq!(r.messages.dropped.shed, shed, "seed {seed}: shed work is dropped in the books");
+    }
+}
+
+/// A replica crashes every 20 s. What it held is redelivered, including orders already passed
+/// on to shipping but not yet acknowledged: without a dedup store those are processed (and
+/// shipped) twice; with one, none is, and the repeats are skipped.
+#[test]
+fn a_dedup_store_makes_crash_redeliveries_harmless() {
+    let m = model("idempotent-consumer");
+    for seed in SEEDS {
+        let mut e = engine(&m, seed);
+        e.step_until(200 * NS_PER_S).unwrap();
+        let r = Report::new(&e, 0.0, &[]);
+        let (plain, dedup) = (r.service("orders_service").unwrap(), r.service("orders_service_d").unwrap());
+        let twice = plain.patterns.duplicates_processed;
+        assert!(twice >= 5, "seed {seed}: {twice} orders processed twice without dedup");
+        // Each of them was passed on twice: shipping got more than the orders emitted.
+        let emitted = r.producer_emitted("orders").unwrap();
+        let shipped = r.queue("shipping_queue").unwrap().enqueued;
+        assert_eq!(shipped, plain.processed, "seed {seed}: one shipment per success");
+        assert!(shipped > emitted - 100 + twice / 2, "seed {seed}: {shipped} shipments for {emitted} orders");
+        assert_eq!(dedup.patterns.duplicates_processed, 0, "seed {seed}: none processed twice with dedup");
+        assert!(dedup.duplicates_skipped >= 5, "seed {seed}: {} repeats skipped", dedup.duplicates_skipped);
+        assert!(r.resilience.redeliveries > 2 * 9, "seed {seed}: {} redeliveries", r.resilience.redeliveries);
+        e.check_conservation().unwrap();
     }
 }

@@ -53,7 +53,7 @@ pub fn value_of(choice: &str, r: &RetryPolicy) -> Option<Value> {
 /// The retry's parameters: (key, label, range).
 const PARAMS: [(&str, &str, Bounds); 5] = [
     ("max_attempts", "attempts", limits::MAX_ATTEMPTS),
-    ("immediate", "at once", limits::MAX_ATTEMPTS),
+    ("immediate", "at once", limits::IMMEDIATE),
     ("backoff_ms", "back-off ms", limits::DURATION_MS),
     ("multiplier", "multiplier", limits::MULTIPLIER),
     ("jitter", "jitter", limits::PROBABILITY),

@@ -109,7 +109,8 @@ impl BreakerRt {
     }
 
     fn open(&mut self, now: Time) -> BreakerState {
-        if self.state != BreakerState::Open {
+        // Time open counts from leaving closed: half-open is not closed either.
+        if self.state == BreakerState::Closed {
             self.opened_at = now;
         }
         self.state = BreakerState::Open;
@@ -223,5 +224,11 @@ mod tests {
         b.half_open();
         assert!(b.admit());
         assert_eq!(b.record(25 * s, false), Some(BreakerState::Open));
+        b.half_open();
+        assert!(b.admit());
+        assert_eq!(b.record(31 * s, true), None, "one of two probes");
+        assert!(b.admit());
+        assert_eq!(b.record(31 * s, true), Some(BreakerState::Closed));
+        assert_eq!(b.time_open(40 * s), 12 * s, "open and half-open from 19 s to 31 s");
     }
 }

@@ -150,7 +150,7 @@ impl Engine {
                                 _ => None,
                             },
                             deadline: s.deadline_ms.map(ms_to_ns),
-                            shed_late: s.shed_late,
+                            shed_after: s.shed_after_ms.map(ms_to_ns),
                             ack: s.ack_ms.map_or(0, ms_to_ns),
                             redrive: s.redrive.as_ref().map(|r| r.max),
                             ..Default::default()

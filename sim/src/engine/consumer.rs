@@ -61,11 +61,11 @@ impl Engine {
         self.msgs[m].at = Where::Prefetched;
     }
 
-    /// Load shedding: a message older than the service's deadline when a worker would take it is
-    /// acknowledged and dropped unprocessed. Returns whether it was.
+    /// Load shedding: a message older than the service's `shed_after` when a worker would take
+    /// it is acknowledged and dropped unprocessed. Returns whether it was.
     fn shed_if_late(&mut self, m: u32, s: u32) -> bool {
         let p = &self.services[s as usize].patterns;
-        let late = p.shed_late && p.deadline.is_some_and(|d| self.now.saturating_sub(self.msgs[m].origin) > d);
+        let late = p.shed_after.is_some_and(|d| self.now.saturating_sub(self.msgs[m].origin) > d);
         if late {
             self.services[s as usize].patterns.shed += 1;
             let node = self.services[s as usize].node;

@@ -326,7 +326,8 @@ pub(crate) struct Patterns {
     /// A `when: "retry"` link: delayed retries wait in a delay queue behind it.
     pub retry_link: Option<u32>,
     pub deadline: Option<Time>,
-    pub shed_late: bool,
+    /// Work older than this is shed.
+    pub shed_after: Option<Time>,
     /// From effects to acknowledgement (0: at once).
     pub ack: Time,
     /// Redrives before a message is parked.

@@ -235,6 +235,14 @@ impl Report {
         }
     }
 
+    /// What the producer `id` emitted.
+    pub fn producer_emitted(&self, id: &str) -> Option<u64> {
+        match self.node(id)? {
+            NodeReport::Producer { emitted, .. } => Some(*emitted),
+            _ => None,
+        }
+    }
+
     /// The client tallies of the producer `id`, if it is a client.
     pub fn producer_client(&self, id: &str) -> Option<&ClientReport> {
         match self.node(id)? {

@@ -22,7 +22,8 @@ pub struct ServicePatterns {
     /// before their ack, and processed again.
     #[serde(skip_serializing_if = "is_zero")]
     pub duplicates_processed: u64,
-    /// Services with `deadline_ms`: completions within it (goodput) and after it, and work shed.
+    /// Services with `deadline_ms` or `shed_after_ms`: completions within the deadline (goodput)
+    /// and after it, and work shed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub deadline: Option<DeadlineReport>,
     /// Redrive-bounded handlers: messages republished, and parked past the bound.
@@ -106,7 +107,7 @@ impl Engine {
             retries_delayed: p.retries_delayed,
             budget_refused: p.budget_refused,
             duplicates_processed: p.duplicates_processed,
-            deadline: p.deadline.map(|_| DeadlineReport {
+            deadline: (p.deadline.is_some() || p.shed_after.is_some()).then(|| DeadlineReport {
                 in_time: p.in_time,
                 late: p.late,
                 shed: p.shed,

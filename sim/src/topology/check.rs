@@ -308,9 +308,8 @@ fn check_dead_letter_cycles(topo: &Topology, graph: &DiGraph<usize, EdgeInfo>, p
         let (queue, target) = (edge.source(), edge.target());
         let key = topo.links[edge.weight().link].routing_key.clone();
         if let Some(path) = message_path(topo, graph, (target, key), queue) {
-            let bounded = path
-                .iter()
-                .any(|n| matches!(&topo.nodes[n.index()].kind, NodeKind::Service(s) if s.redrive.is_some()));
+            let bounded =
+                path.iter().any(|n| matches!(&topo.nodes[n.index()].kind, NodeKind::Service(s) if s.redrive.is_some()));
             if bounded {
                 continue;
             }

@@ -63,7 +63,7 @@ const SERVICE_FIELDS: &[&str] = &[
     "cpu_limit_m",
     "autoscale",
     "deadline_ms",
-    "shed_late",
+    "shed_after_ms",
     "ack_ms",
     "redrive",
 ];
@@ -559,10 +559,7 @@ impl Decoder {
             self.err(o.at("autoscale.metric"), "cpu autoscaling measures against the CPU request: set cpu_request_m");
         }
         let deadline_ms = self.number(o, "deadline_ms", limits::DURATION_MS);
-        let shed_late = self.boolean(o, "shed_late");
-        if shed_late && deadline_ms.is_none() {
-            self.err(o.at("shed_late"), "sheds work older than deadline_ms: set deadline_ms");
-        }
+        let shed_after_ms = self.number(o, "shed_after_ms", limits::DURATION_MS);
         let redrive = o.get("redrive").and_then(|v| {
             let r = self.object(v, o.at("redrive"), "a redrive bound", &[&["max"]])?;
             if r.get("max").is_none() {
@@ -582,7 +579,7 @@ impl Decoder {
             cpu_limit_m,
             autoscale,
             deadline_ms,
-            shed_late,
+            shed_after_ms,
             ack_ms: self.number(o, "ack_ms", limits::DURATION_MS),
             redrive,
         }
@@ -627,7 +624,7 @@ impl Decoder {
         let r = self.object(v, path, "a retry policy", &[FIELDS])?;
         let d = RetryPolicy::default();
         let max_attempts = self.integer(&r, "max_attempts", limits::MAX_ATTEMPTS).map_or(d.max_attempts, |n| n as u32);
-        let immediate = self.integer(&r, "immediate", limits::MAX_ATTEMPTS).map_or(0, |n| n as u32);
+        let immediate = self.integer(&r, "immediate", limits::IMMEDIATE).map_or(0, |n| n as u32);
         if immediate >= max_attempts {
             self.err(
                 r.at("immediate"),

@@ -95,6 +95,8 @@ pub const MAX_ATTEMPTS: Bounds = Bounds::whole(1, 1_000, "attempts");
 /// A retry policy's back-off multiplier.
 pub const MULTIPLIER: Bounds = Bounds::real(0.0, 100.0, "");
 /// A closed loop's users.
+/// Retries made at once, before any back-off.
+pub const IMMEDIATE: Bounds = Bounds::whole(0, 999, "retries");
 /// Retry-budget tokens per first attempt.
 pub const BUDGET_RATIO: Bounds = Bounds::real(0.0, 10.0, "tokens per first attempt");
 /// Retry-budget tokens a bucket holds.

@@ -292,9 +292,11 @@ pub struct Service {
     /// within it are goodput, later ones are late.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub deadline_ms: Option<f64>,
-    /// Load shedding: work older than `deadline_ms` when a worker takes it is dropped unprocessed.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    pub shed_late: bool,
+    /// Load shedding: work older than this (from its origin) when a worker takes it is dropped
+    /// unprocessed. Set it below `deadline_ms` by the processing time, or what is taken just
+    /// in time finishes late.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shed_after_ms: Option<f64>,
     /// Time from a handler's last effect (its publishes, its dedup write) to its acknowledgement
     /// reaching the broker: a crash within it redelivers work already done.
     #[serde(skip_serializing_if = "Option::is_none")]
