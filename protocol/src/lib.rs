@@ -1,8 +1,9 @@
 //! The websocket protocol of edasim: JSON messages with a `type` tag (see `docs/protocol.md`).
 
 use edasim_sim::Problem;
-use edasim_sim::engine::{Change, Level, LogKind};
+use edasim_sim::engine::{BreakerState, Change, Level, LogKind};
 use edasim_sim::stats::Point;
+use edasim_sim::topology::FaultKind;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -54,6 +55,14 @@ pub enum ClientMsg {
     InjectFault {
         node: String,
         fault: Fault,
+    },
+    /// Starts a fault of any kind the file's `faults` schedule, on a node, now, for `for_s`
+    /// seconds (for ever without).
+    StartFault {
+        node: String,
+        fault: FaultKind,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        for_s: Option<f64>,
     },
     /// Asks for the hops of a message (or of its whole chain, by root id) seen so far.
     Trace {
@@ -162,12 +171,13 @@ impl ClientMsg {
             ClientMsg::SetSeed { .. } => "set_seed",
             ClientMsg::SetParam { .. } => "set_param",
             ClientMsg::InjectFault { .. } => "inject_fault",
+            ClientMsg::StartFault { .. } => "start_fault",
             ClientMsg::Trace { .. } => "trace",
         }
     }
 }
 
-/// A fault a user can inject. More kinds come with the resilience patterns.
+/// A replica crash a user can inject (every other kind: [`ClientMsg::StartFault`]).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Fault {
@@ -301,6 +311,22 @@ pub struct NodeLive {
     /// A producer whose publishes the broker's memory alarm blocks.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub blocked: bool,
+    /// The faults striking it now.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub faults: Vec<ActiveFault>,
+    /// A service with circuit breakers on its calls: the least closed of them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub breaker: Option<BreakerState>,
+}
+
+/// A fault striking a node now.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ActiveFault {
+    /// Its kind, as the file names it (`crash`, `store_down`...).
+    pub kind: String,
+    /// Simulated seconds left (none: until the run ends).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub left_s: Option<f64>,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]

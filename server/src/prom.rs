@@ -71,6 +71,12 @@ fn describe(name: &str) -> (&'static str, &'static str) {
         "edasim_commands_refused_total" => ("Client commands refused (bad fields or values).", "counter"),
         "edasim_memory_alarm" => ("1 while the session's memory alarm blocks its producers.", "gauge"),
         "edasim_publishes_blocked_total" => ("Emissions the memory alarm refused.", "counter"),
+        "edasim_messages_shed_total" => ("Messages shed by consumers past their deadline.", "counter"),
+        "edasim_node_retries_total" => {
+            ("Retries made, up to the last whole simulated second (services and clients).", "counter")
+        }
+        "edasim_node_faults_active" => ("Faults striking the node now.", "gauge"),
+        "edasim_breaker_state" => ("A call link's circuit breaker: 0 closed, 1 half-open, 2 open.", "gauge"),
         "edasim_achieved_speed" => ("Simulated seconds per wall second kept over the last second.", "gauge"),
         _ => ("", "untyped"),
     }

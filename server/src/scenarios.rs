@@ -7,6 +7,12 @@ use edasim_sim::Model;
 const SHIPPED: &[(&str, &str)] = &[
     ("order-pipeline", include_str!("../../scenarios/order-pipeline.json")),
     ("order-pipeline-k8s", include_str!("../../scenarios/order-pipeline-k8s.json")),
+    ("retry-storm", include_str!("../../scenarios/retry-storm.json")),
+    ("retry-jitter", include_str!("../../scenarios/retry-jitter.json")),
+    ("poison-message", include_str!("../../scenarios/poison-message.json")),
+    ("circuit-breaker", include_str!("../../scenarios/circuit-breaker.json")),
+    ("goodput-collapse", include_str!("../../scenarios/goodput-collapse.json")),
+    ("idempotent-consumer", include_str!("../../scenarios/idempotent-consumer.json")),
 ];
 
 /// The name of the scenario a new session starts with.

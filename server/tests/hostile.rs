@@ -141,7 +141,8 @@ fn hostile(rng: &mut Rng) -> Message {
     let params =
         ["rate_per_s", "replicas", "concurrency", "failure_rate", "max_length", "message_ttl_ms", "processing", "warp"];
     let deep = |n: usize| "[".repeat(n) + &"]".repeat(n);
-    let text = match rng.next() % 16 {
+    let faults = ["crash", "latency", "error_rate", "store_down", "pause_consumers", "burst", "poison", "meteor"];
+    let text = match rng.next() % 17 {
         0 => json!({"type": "set_param", "node": rng.pick(&nodes), "change": {"param": rng.pick(&params), "value": rng.pick(&numbers)}}).to_string(),
         1 => json!({"type": "step", "ms": rng.pick(&numbers)}).to_string(),
         2 => json!({"type": "set_speed", "speed": rng.pick(&numbers)}).to_string(),
@@ -169,6 +170,15 @@ fn hostile(rng: &mut Rng) -> Message {
         12 => return Message::Binary(vec![0xff, 0xfe, 0x00, 0x80].into()),
         13 => "{\"type\": \"play\"".to_string(),
         14 => json!({"type": "load_topology", "topology": {"version": 1, "nodes": "many"}}).to_string(),
+        15 => {
+            // A fault of any kind, with at most one of the fields some kinds read.
+            let mut fault = json!({"kind": rng.pick(&faults)});
+            let field = rng.pick(&["factor", "rate", "replicas", "add_ms", "hang", "none"]);
+            if field != "none" {
+                fault[field] = rng.pick(&numbers);
+            }
+            json!({"type": "start_fault", "node": rng.pick(&nodes), "for_s": rng.pick(&numbers), "fault": fault}).to_string()
+        }
         _ => json!({"type": rng.pick(&["fly", "PLAY", "set_param"]), "extra": rng.pick(&numbers)}).to_string(),
     };
     Message::Text(text.into())

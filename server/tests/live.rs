@@ -369,3 +369,65 @@ async fn live_rates_are_limited_in_total() {
     };
     assert_eq!((node.as_deref(), param.as_deref()), (Some("a"), Some("rate_per_s")));
 }
+
+/// Every fault kind the file schedules can be started live: the node's frame carries its badge
+/// with the time left, a wrong node or value is refused with the reason, the breaker's state
+/// reaches the frame and `/metrics`, and the effect shows (a store that is down fails calls).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn faults_start_live_and_show_on_their_nodes() {
+    let addr = start_server().await;
+    let mut ws = connect(addr, None).await;
+    send(&mut ws, json!({"type": "load_scenario", "name": "circuit-breaker"})).await;
+    let _ = until(&mut ws, "loaded", |m| matches!(m, ServerMsg::Loaded { .. })).await;
+    send(&mut ws, json!({"type": "set_speed", "speed": 20})).await;
+    send(&mut ws, json!({"type": "play"})).await;
+    let _ = collect(&mut ws, Duration::from_millis(500)).await;
+    send(&mut ws, json!({"type": "start_fault", "node": "inventory", "fault": {"kind": "store_down"}, "for_s": 30}))
+        .await;
+    let ServerMsg::Frame(f) = until(
+        &mut ws,
+        "a frame with the fault",
+        |m| matches!(m, ServerMsg::Frame(f) if f.nodes.iter().any(|n| n.id == "inventory" && !n.faults.is_empty())),
+    )
+    .await
+    else {
+        unreachable!()
+    };
+    let store = f.nodes.iter().find(|n| n.id == "inventory").unwrap();
+    assert_eq!(store.faults[0].kind, "store_down");
+    let left = store.faults[0].left_s.unwrap();
+    assert!(left > 0.0 && left <= 30.0, "{left} s left");
+    // Refused: a burst on a store, a rate above 1, an unknown kind; the session goes on.
+    for (fault, expected) in [
+        (json!({"kind": "burst", "factor": 2}), "strikes a producer"),
+        (json!({"kind": "error_rate", "rate": 2}), "rate"),
+        (json!({"kind": "meteor"}), "unknown variant"),
+    ] {
+        send(&mut ws, json!({"type": "start_fault", "node": "inventory", "fault": fault})).await;
+        let ServerMsg::Error { message, .. } = until(&mut ws, "error", |m| matches!(m, ServerMsg::Error { .. })).await
+        else {
+            unreachable!()
+        };
+        assert!(message.contains(expected), "{expected} in: {message}");
+    }
+    // The breaker opens on the failing calls (fast failures: the store refuses at once).
+    let ServerMsg::Frame(f) = until(&mut ws, "an open breaker", |m| {
+        matches!(m, ServerMsg::Frame(f) if f.nodes.iter().any(|n| n.id == "orders_service_b"
+            && n.breaker == Some(edasim_sim::engine::BreakerState::Open)))
+    })
+    .await
+    else {
+        unreachable!()
+    };
+    assert!(f.nodes.iter().any(|n| n.id == "orders_service" && n.breaker.is_none()), "no breaker there");
+    let (_, body) = http(addr, "GET", "/metrics", "").await;
+    let lines = body.lines().map(|l| Ok(l.to_string()));
+    let scrape = prometheus_parse::Scrape::parse(lines).expect("valid exposition format");
+    let active = scrape
+        .samples
+        .iter()
+        .find(|s| s.metric == "edasim_node_faults_active" && s.labels.get("node") == Some("inventory"))
+        .expect("faults active on inventory");
+    assert!(matches!(active.value, prometheus_parse::Value::Gauge(v) if v == 1.0), "{:?}", active.value);
+    assert!(scrape.samples.iter().any(|s| s.metric == "edasim_breaker_state"), "breaker states are exported");
+}

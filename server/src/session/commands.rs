@@ -7,7 +7,7 @@ use edasim_protocol::{ClientMsg, CommandError, DEFAULT_RESTART_MS, Fault, HopOut
 use edasim_sim::Model;
 use edasim_sim::engine::Change;
 use edasim_sim::time::ms_to_ns;
-use edasim_sim::topology::NodeKind;
+use edasim_sim::topology::{FaultKind, NodeKind};
 
 use super::{Motion, Pace, Session, SessionCmd, TRACE_HISTORY, new_engine};
 use crate::state::ServerStats;
@@ -132,6 +132,25 @@ impl Session {
                     }
                 };
                 self.engine_mut().apply(i, change).map_err(|e| CommandError::at("fault", e.to_string()))?;
+                self.send_frame(false);
+            }
+            ClientMsg::StartFault { node, fault, for_s } => {
+                let i = self.node(&node)?;
+                if let FaultKind::Burst { factor } = fault {
+                    // A burst is a rate too: it counts against the session's limit.
+                    let others: f64 = self.rates.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, r)| r).sum();
+                    let (rate, limit) = (self.rates[i] * factor, self.app.limits.max_total_rate);
+                    if others + rate > limit {
+                        return Err(CommandError::at(
+                            "fault.factor",
+                            format!(
+                                "a burst to {rate} events a second would make {} in all; a live session allows {limit}",
+                                others + rate
+                            ),
+                        ));
+                    }
+                }
+                self.engine_mut().inject(i, fault, for_s).map_err(|e| CommandError::at("fault", e.to_string()))?;
                 self.send_frame(false);
             }
             ClientMsg::Trace { msg } => {

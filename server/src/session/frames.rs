@@ -4,13 +4,54 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 
-use edasim_protocol::{Frame, Health, HopOut, Log, LogLine, Metrics, NodeLive, NodePoints, ServerMsg, Totals};
-use edasim_sim::engine::{Hop, KindRef};
-use edasim_sim::time::ns_to_ms;
+use edasim_protocol::{
+    ActiveFault, Frame, Health, HopOut, Log, LogLine, Metrics, NodeLive, NodePoints, ServerMsg, Totals,
+};
+use edasim_sim::Engine;
+use edasim_sim::engine::{BreakerState, Hop, KindRef};
+use edasim_sim::time::{ns_to_ms, ns_to_s};
 use edasim_sim::topology::NodeKind;
 
 use super::{FRAME_RATE, HOPS_PER_FRAME, LOG_HISTORY, LOGS_PER_FRAME, LogRecord, Motion, Session, TRACE_HISTORY};
 use crate::state::ServerStats;
+
+/// What a frame marks on nodes: the faults striking each, and each service's least closed
+/// breaker; worked out once a frame (empty when there is none of either).
+#[derive(Default)]
+struct Marks {
+    faults: Vec<Vec<ActiveFault>>,
+    breakers: Vec<Option<BreakerState>>,
+}
+
+impl Marks {
+    fn of(engine: &Engine) -> Marks {
+        let mut marks = Marks::default();
+        let now = engine.now();
+        for (node, kind, until) in engine.active_faults() {
+            if marks.faults.is_empty() {
+                marks.faults = vec![Vec::new(); engine.node_count()];
+            }
+            marks.faults[node]
+                .push(ActiveFault { kind: kind.to_string(), left_s: until.map(|u| ns_to_s(u.saturating_sub(now))) });
+        }
+        // Open beats half-open beats closed.
+        let rank = |s: BreakerState| match s {
+            BreakerState::Closed => 0,
+            BreakerState::HalfOpen => 1,
+            BreakerState::Open => 2,
+        };
+        for (node, _, state) in engine.breakers() {
+            if marks.breakers.is_empty() {
+                marks.breakers = vec![None; engine.node_count()];
+            }
+            let slot = &mut marks.breakers[node];
+            if slot.is_none_or(|s| rank(state) > rank(s)) {
+                *slot = Some(state);
+            }
+        }
+        marks
+    }
+}
 
 impl Session {
     /// Sends a frame, and with it the log lines and (at most once a wall second, or every
@@ -37,7 +78,10 @@ impl Session {
             speed: self.speed,
             hops,
             hops_omitted,
-            nodes: (0..engine.node_count()).map(|i| self.node_live(i)).collect(),
+            nodes: {
+                let marks = Marks::of(engine);
+                (0..engine.node_count()).map(|i| self.node_live(i, &marks)).collect()
+            },
             totals: self.totals(),
             links: engine.link_crossings().to_vec(),
             achieved_speed: self.pace.achieved,
@@ -68,7 +112,7 @@ impl Session {
         }
     }
 
-    fn node_live(&self, i: usize) -> NodeLive {
+    fn node_live(&self, i: usize, marks: &Marks) -> NodeLive {
         let engine = self.engine();
         let st = engine.node_state(i);
         let last = engine.series(i).last().copied().unwrap_or_default();
@@ -86,6 +130,11 @@ impl Session {
             NodeKind::Producer(_) if blocked => health = Health::Error,
             _ => {}
         }
+        let faults = marks.faults.get(i).cloned().unwrap_or_default();
+        let breaker = marks.breakers.get(i).copied().flatten();
+        if !faults.is_empty() && health == Health::Ok {
+            health = Health::Warning;
+        }
         NodeLive {
             id: engine.node_id(i).to_string(),
             depth: st.depth,
@@ -96,6 +145,8 @@ impl Session {
             replicas: st.replicas,
             health,
             blocked,
+            faults,
+            breaker,
         }
     }
 

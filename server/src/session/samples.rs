@@ -1,7 +1,7 @@
 //! A session's Prometheus samples, for `/metrics`: its totals, and per node its flows, queue
 //! depths, workers and latency quantiles (labels `session`, `node`, `kind`).
 
-use edasim_sim::engine::KindRef;
+use edasim_sim::engine::{BreakerState, KindRef};
 use edasim_sim::time::NS_PER_S;
 
 use super::Session;
@@ -23,6 +23,11 @@ impl Session {
         out.push(session("edasim_memory_alarm", f64::from(u8::from(engine.memory_alarm().on))));
         out.push(session("edasim_publishes_blocked_total", engine.memory_alarm().blocked as f64));
         out.push(session("edasim_achieved_speed", self.pace.achieved));
+        out.push(session("edasim_messages_shed_total", l.dropped.shed as f64));
+        let mut faults = vec![0u32; engine.node_count()];
+        for (n, _, _) in engine.active_faults() {
+            faults[n] += 1;
+        }
         for i in 0..engine.node_count() {
             let kind = engine.node_kind(i);
             let labels = vec![
@@ -37,6 +42,8 @@ impl Session {
             out.push(node("edasim_node_errors_total", t.errors as f64));
             out.push(node("edasim_node_dead_lettered_total", t.dead_letters as f64));
             out.push(node("edasim_node_dropped_total", t.dropped as f64));
+            out.push(node("edasim_node_retries_total", t.retries as f64));
+            out.push(node("edasim_node_faults_active", f64::from(faults[i])));
             let st = engine.node_state(i);
             match kind {
                 KindRef::Queue(_) => {
@@ -49,6 +56,16 @@ impl Session {
                     out.push(node("edasim_service_workers", st.workers as f64));
                     out.push(node("edasim_service_replicas_up", f64::from(st.replicas_up)));
                     out.push(node("edasim_service_cpu_millicores", st.cpu_m as f64));
+                    for (_, store, state) in engine.breakers().filter(|b| b.0 == i) {
+                        let mut l = labels.clone();
+                        l.push(("store", engine.node_id(store).to_string()));
+                        let value = match state {
+                            BreakerState::Closed => 0.0,
+                            BreakerState::HalfOpen => 1.0,
+                            BreakerState::Open => 2.0,
+                        };
+                        out.push(Sample::new("edasim_breaker_state", l, value));
+                    }
                 }
                 _ => {}
             }

@@ -9,7 +9,7 @@ use super::capture::LogKind;
 use super::event::Ev;
 use super::runtime::KindRef;
 use crate::time::{Time, ms_to_ns};
-use crate::topology::FaultKind;
+use crate::topology::{FaultKind, Kind};
 
 /// A scheduled fault at run time.
 pub(crate) struct FaultRt {
@@ -36,7 +36,66 @@ pub(super) fn failure_chance(faults: &mut [FaultRt], hook: Option<(f64, u32)>, o
     }
 }
 
+/// Faults a run may have at most (its file's and those injected live): each is a few words of
+/// memory, but a tab injecting without end must not grow a session without end.
+pub const MAX_FAULTS: usize = 1024;
+
+/// Why a live fault is refused.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum FaultError {
+    #[error("no node {0}")]
+    NoNode(usize),
+    #[error("a {kind} fault cannot strike a {node}; it strikes a {}", .applies.join(" or a "))]
+    WrongKind { kind: &'static str, node: Kind, applies: Vec<&'static str> },
+    #[error("{0}: {1}")]
+    OutOfRange(&'static str, String),
+    #[error("for_s: {0}")]
+    Duration(String),
+    #[error("this run has {MAX_FAULTS} faults already, the most it may have")]
+    TooMany,
+}
+
 impl Engine {
+    /// Starts a fault on `node` now, lasting `for_s` seconds (for ever without); returns its
+    /// index among the run's faults (the report lists it with the file's).
+    pub fn inject(&mut self, node: usize, kind: FaultKind, for_s: Option<f64>) -> Result<usize, FaultError> {
+        let on = self.nodes.get(node).ok_or(FaultError::NoNode(node))?.kind.kind();
+        if !kind.applies_to().contains(&on) {
+            let applies = kind.applies_to().iter().map(|k| k.name()).collect();
+            return Err(FaultError::WrongKind { kind: kind.name(), node: on, applies });
+        }
+        if let Some((field, why)) = kind.out_of_range() {
+            return Err(FaultError::OutOfRange(field, why));
+        }
+        if let Some(s) = for_s {
+            crate::topology::limits::SECONDS.check(s).map_err(FaultError::Duration)?;
+            if s <= 0.0 {
+                return Err(FaultError::Duration("expected more than 0 seconds".to_string()));
+            }
+        }
+        if self.faults.len() >= MAX_FAULTS {
+            return Err(FaultError::TooMany);
+        }
+        let now = self.now;
+        let until = for_s.map(|s| now.saturating_add(crate::time::s_to_ns(s)));
+        let f = self.faults.len() as u32;
+        self.faults.push(FaultRt { node: node as u32, kind, at: now, until, affected: 0, downed: Vec::new() });
+        if let Some(until) = until {
+            self.events.push(until, Ev::FaultEnd { fault: f });
+        }
+        self.on_fault_start(f);
+        Ok(f as usize)
+    }
+
+    /// The faults striking now: (node, kind, when it ends if it does).
+    pub fn active_faults(&self) -> impl Iterator<Item = (usize, &'static str, Option<Time>)> + '_ {
+        let now = self.now;
+        self.faults
+            .iter()
+            .filter(move |f| f.at <= now && f.until.is_none_or(|u| u > now))
+            .map(|f| (f.node as usize, f.kind.name(), f.until))
+    }
+
     /// Each scheduled fault, with the messages it affected so far.
     pub fn fault_reports(&self) -> Vec<crate::report::FaultReport> {
         self.faults

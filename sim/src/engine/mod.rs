@@ -37,6 +37,7 @@ pub use alarm::MemoryAlarm;
 pub use breaker::BreakerState;
 pub use capture::{Hop, Level, LogEvent, LogKind};
 pub use control::{Change, ChangeError};
+pub use faults::{FaultError, MAX_FAULTS};
 pub use runtime::{KindRef, NodeTotals};
 
 use capture::Capture;

@@ -445,6 +445,8 @@ pub struct NodeTotals {
     pub errors: u64,
     pub dead_letters: u64,
     pub dropped: u64,
+    /// Retries made (services and clients).
+    pub retries: u64,
 }
 
 pub(crate) struct NodeRt {

@@ -76,6 +76,7 @@ impl Engine {
             t.errors += u64::from(sec.errors);
             t.dead_letters += u64::from(sec.dead_letters);
             t.dropped += u64::from(sec.dropped);
+            t.retries += u64::from(sec.retries);
             sec.inflow = 0;
             sec.outflow = 0;
             sec.errors = 0;

@@ -35,20 +35,21 @@ pub struct Fault {
     pub kind: FaultKind,
 }
 
-/// What goes wrong.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+/// What goes wrong. (Deserialised as-is only from live commands; the file's faults go through
+/// the decoder, which reports each problem with its path.)
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum FaultKind {
     /// Service: `replicas` of its replicas (all without it) crash, and restart at the end.
     Crash {
-        #[serde(skip_serializing_if = "Option::is_none")]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         replicas: Option<u32>,
     },
     /// Service or store: processing (a call) takes `factor` times as long, plus `add_ms`.
     Latency {
-        #[serde(skip_serializing_if = "Option::is_none")]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         factor: Option<f64>,
-        #[serde(skip_serializing_if = "Option::is_none")]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         add_ms: Option<f64>,
     },
     /// Service or store: this chance of failing replaces its own.
@@ -56,7 +57,7 @@ pub enum FaultKind {
     /// Store: every call fails, at once (refused), or with `hang` when the caller's timeout ends
     /// (a host that does not answer; without a timeout, after Linux's 127 s connect timeout).
     StoreDown {
-        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         hang: bool,
     },
     /// Queue: its consumers get nothing (messages wait).
@@ -80,6 +81,27 @@ impl FaultKind {
             FaultKind::PauseConsumers => "pause_consumers",
             FaultKind::Burst { .. } => "burst",
             FaultKind::Poison => "poison",
+        }
+    }
+
+    /// Its numbers out of their ranges (the same the file's decoder checks), as
+    /// `(field, why)`.
+    pub fn out_of_range(&self) -> Option<(&'static str, String)> {
+        use super::limits;
+        let check = |field: &'static str, b: limits::Bounds, x: Option<f64>| {
+            x.and_then(|x| b.check(x).err()).map(|why| (field, why))
+        };
+        match self {
+            FaultKind::Crash { replicas } => check("replicas", limits::REPLICAS, replicas.map(f64::from)),
+            FaultKind::Latency { factor: None, add_ms: None } => {
+                Some(("factor", "a latency fault needs a factor, an add_ms or both".to_string()))
+            }
+            FaultKind::Latency { factor, add_ms } => {
+                check("factor", limits::MULTIPLIER, *factor).or_else(|| check("add_ms", limits::DURATION_MS, *add_ms))
+            }
+            FaultKind::ErrorRate { rate } => check("rate", limits::PROBABILITY, Some(*rate)),
+            FaultKind::Burst { factor } => check("factor", limits::MULTIPLIER, Some(*factor)),
+            FaultKind::StoreDown { .. } | FaultKind::PauseConsumers | FaultKind::Poison => None,
         }
     }
 
