@@ -28,7 +28,7 @@ impl Session {
         for (n, _, _) in engine.active_faults() {
             faults[n] += 1;
         }
-        for i in 0..engine.node_count() {
+        for (i, &active) in faults.iter().enumerate() {
             let kind = engine.node_kind(i);
             let labels = vec![
                 ("session", s.clone()),
@@ -43,7 +43,7 @@ impl Session {
             out.push(node("edasim_node_dead_lettered_total", t.dead_letters as f64));
             out.push(node("edasim_node_dropped_total", t.dropped as f64));
             out.push(node("edasim_node_retries_total", t.retries as f64));
-            out.push(node("edasim_node_faults_active", f64::from(faults[i])));
+            out.push(node("edasim_node_faults_active", f64::from(active)));
             let st = engine.node_state(i);
             match kind {
                 KindRef::Queue(_) => {
