@@ -1190,3 +1190,54 @@ async fn the_kubernetes_variant_opens_with_its_gateway_and_cpu() {
     .await;
     c.close().await.unwrap();
 }
+
+/// A fault started from the inspector: Redis down for 60 s. Its badge shows on the node with
+/// the seconds left, its chart shades the seconds it struck and charts the failed calls.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "browser test: needs chromium, chromedriver and dist/ (scripts/test.sh provides them and runs it)"]
+async fn a_fault_from_the_inspector_shows_its_badge_and_its_effect() {
+    let (_server, _driver, c, url, _) = start().await;
+    c.goto(&url).await.unwrap();
+    eventually("the graph is drawn", || async { node_count(&c).await == 17 }).await;
+    if let Ok(close) = c.find(Locator::Css("#about .close")).await {
+        close.click().await.unwrap();
+    }
+    c.find(Locator::Css("#speed")).await.unwrap().select_by_value("10").await.unwrap();
+    c.find(Locator::Css("#play")).await.unwrap().click().await.unwrap();
+    select_node(&c, "redis").await;
+    let kinds = c.find(Locator::Css("#fault-kind")).await.expect("the inspector offers faults");
+    let offered: Vec<String> = {
+        let mut v = Vec::new();
+        for o in c.find_all(Locator::Css("#fault-kind option")).await.unwrap() {
+            v.push(o.attr("value").await.unwrap().unwrap_or_default());
+        }
+        v
+    };
+    assert_eq!(offered, ["latency", "error_rate", "store_down"], "the faults a store can have");
+    kinds.select_by_value("store_down").await.unwrap();
+    let for_s = c.find(Locator::Css("#fault-for")).await.unwrap();
+    for_s.clear().await.unwrap();
+    for_s.send_keys("60").await.unwrap();
+    c.find(Locator::Css("#fault-go")).await.unwrap().click().await.unwrap();
+    let badge = "svg#graph .node[data-id='redis'] .badge.fault";
+    eventually("the badge shows with the time left", || async {
+        let t = text(&c, badge).await;
+        t.contains("store down")
+            && t.trim_end_matches('s').rsplit(' ').next().and_then(|n| n.parse::<u32>().ok()).is_some_and(|n| n <= 60)
+    })
+    .await;
+    eventually("the chart shades the fault and charts the failed calls", || async {
+        let shaded = c
+            .find(Locator::Css("#chart-errors"))
+            .await
+            .ok()
+            .map(|e| async move { e.attr("data-fault-seconds").await.ok().flatten() });
+        let shaded = match shaded {
+            Some(f) => f.await.and_then(|s| s.parse::<u32>().ok()).unwrap_or(0),
+            None => 0,
+        };
+        shaded > 0 && last_of(&c, "#chart-errors", "errors").await > 0.0
+    })
+    .await;
+    c.close().await.unwrap();
+}

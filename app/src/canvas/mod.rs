@@ -11,6 +11,7 @@
 //! - `dots.rs`: messages in flight, on a `<canvas>` over the graph; `bench.rs`: the
 //!   `?bench=dots` frame-rate benchmark.
 
+pub mod badge;
 pub mod bench;
 pub mod camera;
 pub mod dots;

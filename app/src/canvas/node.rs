@@ -144,6 +144,24 @@ pub fn NodeView(i: usize, id: String, kind: Kind, live: Live) -> impl IntoView {
         }
     };
     let title = move || format!("{} ({kind})", label.get());
+    // Faults and the breaker, in a row above the node.
+    let marks = move || {
+        let list = node_live().map(|l| super::badge::badges(&l)).unwrap_or_default();
+        let mut x = 0.0;
+        list.into_iter()
+            .map(|b| {
+                let w = super::badge::width(&b);
+                let at = x;
+                x += w + 4.0;
+                view! {
+                    <g class=format!("badge {}", b.class) transform=format!("translate({at} -26)")>
+                        <rect width=w height="22" rx="10" />
+                        <text x="7" y="16">{b.text}</text>
+                    </g>
+                }
+            })
+            .collect_view()
+    };
     view! {
         <g class=format!("node {kind}") class:warning=move || health() == Health::Warning
             class:error=move || health() == Health::Error class:selected=move || selected.get()
@@ -158,6 +176,7 @@ pub fn NodeView(i: usize, id: String, kind: Kind, live: Live) -> impl IntoView {
             <text class="icon" x="12" y="25">{icon(kind)}</text>
             <text class="label" x="32" y="25">{move || label.get()}</text>
             <text class="figure" x="12" y="45">{move || figure(kind, node_live().as_ref())}</text>
+            <g class="badges">{marks}</g>
             <circle class="port" cx=move || w.get() cy=NODE_H / 2.0 r="7" on:pointerdown=port_down>
                 <title>"Drag to another node to link"</title>
             </circle>

@@ -1,7 +1,8 @@
 //! Charts of the selected node (or, with none, of the whole system) over the last simulated
 //! minutes, from the per-second series:
-//! throughput in and out, level (queue depth or busy workers), latency percentiles, errors and
-//! dead letters. Plain SVG polylines with labelled axes.
+//! throughput in and out, level (queue depth or busy workers), latency percentiles, errors,
+//! retries and dead letters, with the seconds a fault struck the node shaded. Plain SVG
+//! polylines with labelled axes.
 
 use edasim_sim::stats::Point;
 use edasim_sim::topology::Kind;
@@ -53,14 +54,30 @@ fn chart(
             view! { <polyline class=format!("series {}", l.class) points=pts.join(" ") /> }
         })
         .collect_view();
+    // Seconds a fault struck the node: shaded bands behind the lines.
+    let step = (W - PAD_L - 8.0) / span;
+    let faulted: Vec<u64> = points.iter().filter(|p| p.faults > 0).map(|p| p.t_s).collect();
+    let bands = faulted
+        .iter()
+        .map(|&t| {
+            let x0 = (x(t) - step).max(PAD_L);
+            view! { <rect class="fault-band" x=x0 y="8" width=x(t) - x0 height=H - PAD_B - 8.0 /> }
+        })
+        .collect_view();
+    let fault_seconds = faulted.len();
+    // Legends spread over the width, 90 apart at most.
+    let gap = ((W - PAD_L - 16.0) / lines.len().max(1) as f64).min(90.0);
     let legend = lines
         .iter()
         .enumerate()
-        .map(|(i, l)| view! { <text class=format!("legend {}", l.class) x=PAD_L + 8.0 + 90.0 * i as f64 y="12">{l.name}</text> })
+        .map(|(i, l)| view! { <text class=format!("legend {}", l.class) x=PAD_L + 8.0 + gap * i as f64 y="12">{l.name}</text> })
         .collect_view();
     view! {
-        <figure class="chart" id=id data-last=last.unwrap_or_default()>
-            <figcaption>{format!("{title} ({unit})")}</figcaption>
+        <figure class="chart" id=id data-last=last.unwrap_or_default() data-fault-seconds=fault_seconds>
+            <figcaption>
+                {format!("{title} ({unit})")}
+                {(fault_seconds > 0).then(|| view! { <span class="fault-key">" · ⚡ shaded: a fault struck"</span> })}
+            </figcaption>
             <svg viewBox=format!("0 0 {W} {H}") role="img" aria-label=title.clone()>
                 <line class="axis" x1=PAD_L y1=H - PAD_B x2=W - 8.0 y2=H - PAD_B />
                 <line class="axis" x1=PAD_L y1="8" x2=PAD_L y2=H - PAD_B />
@@ -68,6 +85,7 @@ fn chart(
                 <text class="tick" x=PAD_L - 4.0 y=H - PAD_B text-anchor="end">"0"</text>
                 <text class="tick" x=PAD_L y=H - 6.0>{format!("{t0} s")}</text>
                 <text class="tick" x=W - 8.0 y=H - 6.0 text-anchor="end">{format!("{t1} s")}</text>
+                {bands}
                 {legend}
                 {paths}
             </svg>
@@ -87,10 +105,11 @@ fn latency_chart(title: &'static str, points: Vec<Point>) -> impl IntoView {
 fn errors_chart(points: Vec<Point>) -> impl IntoView {
     let lines = vec![
         Line { name: "errors", class: "errors", value: |p| f64::from(p.errors) },
+        Line { name: "retries", class: "retries", value: |p| f64::from(p.retries) },
         Line { name: "dead letters", class: "dead", value: |p| f64::from(p.dead_letters) },
         Line { name: "dropped", class: "dropped", value: |p| f64::from(p.dropped) },
     ];
-    chart("chart-errors", "Errors and dead letters", "per s", lines, points)
+    chart("chart-errors", "Errors, retries and dead letters", "per s", lines, points)
 }
 
 #[component]

@@ -489,6 +489,7 @@ pub fn Inspector() -> impl IntoView {
                     {rows(at, node_fields(kind))}
                 </div>
                 {crash}
+                <crate::panels::fault_start::FaultStart id=id.clone() kind=kind />
                 <LinkTo from=id.clone() />
                 <details>
                     <summary>"As JSON"</summary>
@@ -587,6 +588,8 @@ mod tests {
             replicas: 1,
             health,
             blocked: false,
+            faults: vec![],
+            breaker: None,
         };
         let point = |dropped, errors| Point { dropped, errors, ..Point::default() };
         let (level, why) = health_reason(Kind::Exchange, &node(Health::Error), &point(7, 0)).unwrap();

@@ -9,6 +9,7 @@
 //! - `files.rs`: export and import (dialog, paste, drop).
 //! - `keys.rs`: keyboard shortcuts and the `?` overlay.
 
+pub mod fault_start;
 pub mod fields;
 pub mod files;
 pub mod inspector;

@@ -193,6 +193,7 @@ impl Engine {
                 second: SecondCounters::default(),
                 totals: NodeTotals::default(),
                 series: Ring::new(opts.series_capacity),
+                faults_on: 0,
             });
         }
 

@@ -163,6 +163,9 @@ impl Engine {
             }
             _ => {} // the checker refuses a fault on a node it cannot strike
         }
+        let n = &mut self.nodes[node as usize];
+        n.faults_on += 1;
+        n.second.faults_started += 1;
         self.log_event(node, LogKind::FaultStarted, f);
     }
 
@@ -214,6 +217,8 @@ impl Engine {
             }
             _ => {}
         }
+        let n = &mut self.nodes[node as usize];
+        n.faults_on = n.faults_on.saturating_sub(1);
         self.log_event(node, LogKind::FaultEnded, f);
     }
 }

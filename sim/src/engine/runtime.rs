@@ -426,6 +426,8 @@ pub(crate) struct SecondCounters {
     pub dead_letters: u32,
     pub dropped: u32,
     pub retries: u32,
+    /// Faults that struck the node at some time in the second (started in it, or on at its end).
+    pub faults_started: u32,
     pub latency: SecondSamples,
     /// Gauge areas at the start of the second (depth or busy; workers).
     pub area_before: u128,
@@ -455,6 +457,8 @@ pub(crate) struct NodeRt {
     pub second: SecondCounters,
     pub totals: NodeTotals,
     pub series: Ring<Point>,
+    /// Faults striking it now.
+    pub faults_on: u32,
 }
 
 /// Interned strings (event types, routing keys): the hot loop moves `u32`s, not `String`s.

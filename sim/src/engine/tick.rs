@@ -69,6 +69,7 @@ impl Engine {
                 dropped: sec.dropped,
                 cpu_m: cpu_m as f32,
                 retries: sec.retries,
+                faults: node.faults_on.max(sec.faults_started),
             });
             let t = &mut node.totals;
             t.inflow += u64::from(sec.inflow);
@@ -83,6 +84,7 @@ impl Engine {
             sec.dead_letters = 0;
             sec.dropped = 0;
             sec.retries = 0;
+            sec.faults_started = 0;
         }
     }
 }

@@ -28,6 +28,9 @@ pub struct Point {
     /// Retries made per second (services and clients).
     #[serde(default)]
     pub retries: u32,
+    /// Faults that struck the node during the second.
+    #[serde(default)]
+    pub faults: u32,
 }
 
 /// A fixed-capacity ring buffer: old points fall off, memory never grows.

@@ -84,6 +84,19 @@ impl FaultKind {
         }
     }
 
+    /// Each kind in a plain form: what a user starting one live begins from.
+    pub fn examples() -> [FaultKind; 7] {
+        [
+            FaultKind::Crash { replicas: Some(1) },
+            FaultKind::Latency { factor: Some(3.0), add_ms: None },
+            FaultKind::ErrorRate { rate: 0.5 },
+            FaultKind::StoreDown { hang: false },
+            FaultKind::PauseConsumers,
+            FaultKind::Burst { factor: 3.0 },
+            FaultKind::Poison,
+        ]
+    }
+
     /// Its numbers out of their ranges (the same the file's decoder checks), as
     /// `(field, why)`.
     pub fn out_of_range(&self) -> Option<(&'static str, String)> {
