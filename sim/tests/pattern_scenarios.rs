@@ -59,6 +59,10 @@ fn a_retry_storm_stays_without_a_budget_and_passes_with_one() {
             assert!(r < 35.0, "seed {seed}: without a budget, {r} good answers a second at {t} s");
         }
         let back = budget.iter().find(|(t, r)| *t > 90 && *r > 63.0).map(|(t, _)| *t);
+        let worst = plain.iter().filter(|(t, _)| (100..=390).contains(t)).map(|(_, r)| *r).fold(0.0, f64::max);
+        println!(
+            "seed {seed}: without a budget at most {worst} good answers a second after the crash; with it back by {back:?} s"
+        );
         assert!(back.is_some_and(|t| t <= 150), "seed {seed}: with the budget, good throughput back at {back:?} s");
         let r = Report::new(&e, 0.0, &[]);
         assert!(r.producer_client("clients_budget").unwrap().budget_refused > 0, "seed {seed}: the budget refused");
@@ -76,6 +80,7 @@ fn jitter_spreads_the_waves_of_retries() {
         e.step_until(120 * NS_PER_S).unwrap();
         let peak = |id: &str| e.series(node(&e, id)).iter().map(|p| p.retries).max().unwrap_or(0);
         let (plain, jittered) = (peak("consumer"), peak("consumer_j"));
+        println!("seed {seed}: peak retries a second {plain} without jitter, {jittered} with");
         assert!(plain >= 500, "seed {seed}: a wave of {plain} retries a second without jitter");
         assert!(
             f64::from(jittered) <= 0.7 * f64::from(plain),
@@ -100,6 +105,9 @@ fn a_poison_message_is_dead_lettered_loops_or_is_parked() {
         });
         let r = Report::new(&e, 0.0, &[]);
         let (limited, seed_loop, bounded) = attempts.last().unwrap().1;
+        println!(
+            "seed {seed}: poison attempts {limited} (delivery limit), {seed_loop} (seed, 170 s), {bounded} (bounded)"
+        );
         assert_eq!(limited, 4, "seed {seed}: delivered once and redelivered 3 times");
         assert_eq!(r.queue("dead_letter_queue").unwrap().depth_end, 1, "seed {seed}: then dead-lettered");
         assert_eq!(bounded, 4, "seed {seed}: tried once and redriven 3 times");
@@ -195,6 +203,11 @@ fn shedding_late_work_saves_goodput_after_a_burst() {
         }
         let r = Report::new(&e, 0.0, &[]);
         let shed = r.service("quotes_s").unwrap().patterns.deadline.as_ref().unwrap().shed;
+        let worst = good.iter().filter(|(t, _)| (100..=200).contains(t)).map(|(_, g)| *g).fold(0.0, f64::max);
+        let least = good_shed.iter().filter(|(t, _)| (90..=200).contains(t)).map(|(_, g)| *g).fold(f64::MAX, f64::min);
+        println!(
+            "seed {seed}: after the burst at most {worst} in time a second without shedding, at least {least} with; {shed} shed"
+        );
         assert!(shed > 500, "seed {seed}: {shed} shed");
         assert_eq!(r.messages.dropped.shed, shed, "seed {seed}: shed work is dropped in the books");
     }
@@ -218,6 +231,7 @@ fn a_dedup_store_makes_crash_redeliveries_harmless() {
         let shipped = r.queue("shipping_queue").unwrap().enqueued;
         assert_eq!(shipped, plain.processed, "seed {seed}: one shipment per success");
         assert!(shipped > emitted - 100 + twice / 2, "seed {seed}: {shipped} shipments for {emitted} orders");
+        println!("seed {seed}: {twice} processed twice without dedup, {} skipped with it", dedup.duplicates_skipped);
         assert_eq!(dedup.patterns.duplicates_processed, 0, "seed {seed}: none processed twice with dedup");
         assert!(dedup.duplicates_skipped >= 5, "seed {seed}: {} repeats skipped", dedup.duplicates_skipped);
         assert!(r.resilience.redeliveries > 2 * 9, "seed {seed}: {} redeliveries", r.resilience.redeliveries);
