@@ -56,10 +56,12 @@ pub enum ClientMsg {
         node: String,
         fault: Fault,
     },
-    /// Starts a fault of any kind the file's `faults` schedule, on a node, now, for `for_s`
-    /// seconds (for ever without).
+    /// Starts a fault of any kind the file's `faults` schedule, on a node (or with `to`, on the
+    /// link from `node` to `to`), now, for `for_s` seconds (for ever without).
     StartFault {
         node: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        to: Option<String>,
         fault: FaultKind,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         for_s: Option<f64>,
@@ -324,6 +326,9 @@ pub struct NodeLive {
 pub struct ActiveFault {
     /// Its kind, as the file names it (`crash`, `store_down`...).
     pub kind: String,
+    /// A link fault (shown on the link's source): the link's target.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<String>,
     /// Simulated seconds left (none: until the run ends).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub left_s: Option<f64>,

@@ -236,6 +236,55 @@ fn random_topology(seed: u64) -> Value {
                                   "open_s": 0.5 * y(), "probes": 1 + (y() * 3.0) as u64});
         }
     }
+    // One dedup store per service at most: keep the first.
+    let mut has_dedup = std::collections::HashSet::new();
+    links.retain(|l| l["purpose"] != "dedup" || has_dedup.insert(l["from"].as_str().unwrap_or("").to_string()));
+    // Link faults on links a process has to the broker or a store, and the broker refusing
+    // publishes.
+    for _ in 0..(y() * 3.0) as usize {
+        let candidates: Vec<&Value> =
+            links.iter().filter(|l| l.get("binding_key").is_none() && l.get("dead_letter").is_none()).collect();
+        if candidates.is_empty() {
+            break;
+        }
+        let l = candidates[(y() * candidates.len() as f64) as usize];
+        let (from, to) = (l["from"].clone(), l["to"].clone());
+        let from_s = from.as_str().unwrap_or("");
+        let to_s = to.as_str().unwrap_or("");
+        // Only links a fault may strike: from a producer or service, or a queue's consume link.
+        let consume = from_s.starts_with('q') && to_s.starts_with('s');
+        let publish = (from_s.starts_with('p') || from_s.starts_with('s')) && !to_s.starts_with("gw");
+        if !(consume || publish) {
+            continue;
+        }
+        let at = 3.0 * y();
+        let mut fault = match (y() * 3.0) as usize {
+            0 => json!({"kind": "partition"}),
+            1 => json!({"kind": "latency", "add_ms": 50.0 * y()}),
+            _ if !consume => json!({"kind": "error_rate", "rate": y()}),
+            _ => json!({"kind": "partition"}),
+        };
+        fault["node"] = from;
+        fault["to"] = to;
+        fault["at_s"] = json!(at);
+        if y() < 0.8 {
+            fault["until_s"] = json!(at + 0.1 + 2.0 * y());
+        }
+        faults.push(fault);
+    }
+    for l in links.iter_mut() {
+        if l.get("binding_key").is_none() && l.get("dead_letter").is_none() && l.get("purpose").is_none() && y() < 0.2 {
+            let from = l["from"].as_str().unwrap_or("");
+            if from.starts_with('p') || from.starts_with('s') {
+                l["unreliable"] = json!(true);
+            }
+        }
+    }
+    if y() < 0.2 && n_q > 0 {
+        let at = 3.0 * y();
+        faults.push(json!({"node": format!("q{}", (y() * n_q as f64) as usize), "kind": "refuse_publishes",
+                           "at_s": at, "until_s": at + 0.5 + y()}));
+    }
     for _ in 0..(y() * 3.0) as usize {
         let at = 3.0 * y();
         let mut fault = if y() < 0.5 || n_store == 0 {
@@ -247,9 +296,6 @@ fn random_topology(seed: u64) -> Value {
         fault["at_s"] = json!(at);
         faults.push(fault);
     }
-    // One dedup store per service at most: keep the first.
-    let mut has_dedup = std::collections::HashSet::new();
-    links.retain(|l| l["purpose"] != "dedup" || has_dedup.insert(l["from"].as_str().unwrap_or("").to_string()));
     json!({"version": 1, "name": format!("random {seed}"), "seed": seed, "nodes": nodes, "links": links, "faults": faults})
 }
 

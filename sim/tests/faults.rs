@@ -99,3 +99,86 @@ fn bad_faults_name_their_paths() {
     let m = Model::from_value(&topo).unwrap();
     assert_eq!(serde_json::to_value(m.topology()).unwrap()["faults"], topo["faults"]);
 }
+
+/// Faults on links: a partition holds what is published over it and lets it cross at its end
+/// (or loses it, over an unreliable link); a partitioned consume link keeps the queue from its
+/// consumer; a partitioned call link gets no answer (the call fails at its timeout); latency and
+/// loss on a link.
+#[test]
+fn link_faults_hold_lose_slow_and_cut_calls() {
+    let topo = |faults: Value, unreliable: bool, call: Value| {
+        json!({"version": 1, "name": "links", "seed": 11, "nodes": [
+            {"id": "p", "kind": "producer", "rate_per_s": 100, "arrival": "constant"},
+            {"id": "q", "kind": "queue"},
+            {"id": "s", "kind": "service", "replicas": 2, "concurrency": 2, "processing": 10},
+            {"id": "db", "kind": "store", "latency": 1}],
+            "links": [{"from": "p", "to": "q", "unreliable": unreliable}, {"from": "q", "to": "s"}, call],
+            "faults": faults})
+    };
+    let run_topo = |t: Value| {
+        let model = Model::from_value(&t).unwrap_or_else(|e| panic!("{e}"));
+        let mut e = Engine::new(&model, &Options::default());
+        e.step_until(5 * NS_PER_S).unwrap();
+        e.check_conservation().unwrap();
+        Report::new(&e, 0.0, &[])
+    };
+    let call = json!({"from": "s", "to": "db"});
+    let part = json!([{"at_s": 1, "until_s": 2, "node": "p", "to": "q", "kind": "partition"}]);
+    // Held for a second, then all of it arrives at once: nothing lost.
+    let r = run_topo(topo(part.clone(), false, call.clone()));
+    assert!((95..=105).contains(&r.faults[0].affected), "{} held", r.faults[0].affected);
+    assert_eq!(r.faults[0].to.as_deref(), Some("q"));
+    assert_eq!(r.messages.dropped.lost, 0);
+    assert!(r.queue("q").unwrap().depth_max >= 90, "the held messages arrive together");
+    // Over an unreliable link they are lost.
+    let r = run_topo(topo(part, true, call.clone()));
+    assert_eq!(r.messages.dropped.lost, r.faults[0].affected, "each one lost");
+    assert!((95..=105).contains(&r.messages.dropped.lost));
+    // A partitioned consume link: the queue holds what arrives.
+    let r = run_topo(topo(
+        json!([{"at_s": 1, "until_s": 3, "node": "q", "to": "s", "kind": "partition"}]),
+        false,
+        call.clone(),
+    ));
+    assert!(r.queue("q").unwrap().depth_max >= 190, "held {}", r.queue("q").unwrap().depth_max);
+    assert_eq!(r.queue("q").unwrap().depth_end, 0, "delivered after");
+    // A partitioned call link: calls get no answer and fail at their 20 ms timeout.
+    let timed = json!({"from": "s", "to": "db", "timeout_ms": 20});
+    let r =
+        run_topo(topo(json!([{"at_s": 1, "until_s": 2, "node": "s", "to": "db", "kind": "partition"}]), false, timed));
+    let s = r.service("s").unwrap();
+    assert!((95..=105).contains(&s.failed), "{} failed", s.failed);
+    assert_eq!((s.patterns.calls[0].timeouts, s.patterns.calls[0].late_answers), (s.failed, 0), "no answer at all");
+    // Latency and loss on a publish link.
+    let slow = json!([{"at_s": 0, "node": "p", "to": "q", "kind": "latency", "add_ms": 50}]);
+    let r = run_topo(topo(slow, false, call.clone()));
+    assert!(r.faults[0].affected >= 490, "{} slowed", r.faults[0].affected);
+    let lossy = json!([{"at_s": 0, "node": "p", "to": "q", "kind": "error_rate", "rate": 0.5}]);
+    let r = run_topo(topo(lossy, false, call.clone()));
+    let lost = r.messages.dropped.lost;
+    assert!((200..=300).contains(&lost), "about half of 500 lost: {lost}");
+    // The broker refusing publishes: the producer is blocked for its second.
+    let refuse = json!([{"at_s": 1, "until_s": 2, "node": "q", "kind": "refuse_publishes"}]);
+    let r = run_topo(topo(refuse, false, call));
+    let blocked = r.memory_alarm.as_ref().map_or(0, |a| a.blocked);
+    assert!((95..=105).contains(&r.faults[0].affected), "{} refused", r.faults[0].affected);
+    assert_eq!(blocked, r.faults[0].affected);
+    assert!((390..=410).contains(&r.messages.produced), "{} produced", r.messages.produced);
+}
+
+#[test]
+fn link_faults_name_a_link_that_can_have_them() {
+    let problems = |faults: Value| {
+        let topo = json!({"version": 1, "name": "t", "nodes": [
+            {"id": "p", "kind": "producer", "rate_per_s": 1}, {"id": "x", "kind": "exchange", "type": "fanout"},
+            {"id": "q", "kind": "queue"}],
+            "links": [{"from": "p", "to": "x"}, {"from": "x", "to": "q"}], "faults": faults});
+        Model::from_value(&topo).unwrap_err().problems.iter().map(|p| p.to_string()).collect::<Vec<_>>()
+    };
+    let p = problems(json!([{"at_s": 1, "node": "p", "to": "q", "kind": "partition"}]));
+    assert!(p.iter().any(|p| p.starts_with("faults[0].to: no link from \"p\" to \"q\"")), "{p:?}");
+    let p = problems(json!([{"at_s": 1, "node": "x", "to": "q", "kind": "partition"}]));
+    assert!(p.iter().any(|p| p.starts_with("faults[0].kind: a partition fault strikes a publish link")), "{p:?}");
+    let p = problems(json!([{"at_s": 1, "node": "x", "kind": "partition"}]));
+    assert!(p.iter().any(|p| p.starts_with("faults[0].to: a partition fault strikes a link")), "{p:?}");
+}

@@ -17,7 +17,10 @@ pub fn badges(live: &NodeLive) -> Vec<Badge> {
         .faults
         .iter()
         .map(|f| {
-            let name = f.kind.replace('_', " ");
+            let mut name = f.kind.replace('_', " ");
+            if let Some(to) = &f.to {
+                name = format!("{name} → {to}");
+            }
             let text = match f.left_s {
                 Some(s) => format!("⚡ {name} {}s", s.ceil() as u64),
                 None => format!("⚡ {name}"),
@@ -60,13 +63,14 @@ mod tests {
             health: Health::Warning,
             blocked: false,
             faults: vec![
-                ActiveFault { kind: "store_down".into(), left_s: Some(26.2) },
-                ActiveFault { kind: "poison".into(), left_s: None },
+                ActiveFault { kind: "store_down".into(), to: None, left_s: Some(26.2) },
+                ActiveFault { kind: "poison".into(), to: None, left_s: None },
+                ActiveFault { kind: "partition".into(), to: Some("orders".into()), left_s: Some(3.0) },
             ],
             breaker: Some(BreakerState::Open),
         };
         let texts: Vec<String> = badges(&live).into_iter().map(|b| b.text).collect();
-        assert_eq!(texts, ["⚡ store down 27s", "⚡ poison", "breaker OPEN"]);
+        assert_eq!(texts, ["⚡ store down 27s", "⚡ poison", "⚡ partition → orders 3s", "breaker OPEN"]);
         let quiet = NodeLive { faults: vec![], breaker: None, ..live };
         assert!(badges(&quiet).is_empty());
     }

@@ -1,17 +1,30 @@
 //! The inspector's fault injector: any fault the file can schedule, started on the selected
-//! node now, for a number of simulated seconds (or until the run ends). The kinds offered and
-//! their ranges are the engine's (`FaultKind::applies_to`, `FaultKind::out_of_range`); the
-//! server checks again and answers a refusal with its reason.
+//! node or link now, for a number of simulated seconds (or until the run ends). The kinds
+//! offered and their ranges are the engine's (`FaultKind::applies_to`, `strikes_links`,
+//! `out_of_range`); the server checks again and answers a refusal with its reason.
 
 use edasim_protocol::ClientMsg;
-use edasim_sim::topology::{FaultKind, Kind};
+use edasim_sim::topology::{FaultKind, Kind, LinkRole};
 use leptos::prelude::*;
 
 use crate::state::editor::Editor;
 
-/// The kinds of fault that can strike a node of `kind`, each in its plain form.
-pub fn offered(kind: Kind) -> Vec<FaultKind> {
-    FaultKind::examples().into_iter().filter(|f| f.applies_to().contains(&kind)).collect()
+/// What a fault would strike: a node of a kind, or the link to a node, with its role.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Struck {
+    Node(Kind),
+    Link(String, LinkRole),
+}
+
+/// The kinds of fault that can strike `target`, each in its plain form.
+pub fn offered(target: &Struck) -> Vec<FaultKind> {
+    FaultKind::examples()
+        .into_iter()
+        .filter(|f| match target {
+            Struck::Node(kind) => f.applies_to().contains(kind),
+            Struck::Link(_, role) => f.strikes_links().contains(role),
+        })
+        .collect()
 }
 
 /// A fault's numbers, as the form shows them: (field, label, value).
@@ -21,7 +34,11 @@ fn numbers(f: &FaultKind) -> Vec<(&'static str, &'static str, Option<f64>)> {
         FaultKind::Latency { factor, add_ms } => vec![("factor", "× slower", *factor), ("add_ms", "+ ms", *add_ms)],
         FaultKind::ErrorRate { rate } => vec![("rate", "error rate", Some(*rate))],
         FaultKind::Burst { factor } => vec![("factor", "× rate", Some(*factor))],
-        FaultKind::StoreDown { .. } | FaultKind::PauseConsumers | FaultKind::Poison => vec![],
+        FaultKind::StoreDown { .. }
+        | FaultKind::PauseConsumers
+        | FaultKind::Poison
+        | FaultKind::RefusePublishes
+        | FaultKind::Partition => vec![],
     }
 }
 
@@ -39,9 +56,13 @@ fn with(mut f: FaultKind, field: &str, x: Option<f64>) -> FaultKind {
 }
 
 #[component]
-pub fn FaultStart(id: String, kind: Kind) -> impl IntoView {
+pub fn FaultStart(id: String, target: Struck) -> impl IntoView {
     let ed = expect_context::<Editor>();
-    let kinds = offered(kind);
+    let kinds = offered(&target);
+    let to = match &target {
+        Struck::Link(to, _) => Some(to.clone()),
+        Struck::Node(_) => None,
+    };
     let first = kinds.first().cloned();
     let fault = RwSignal::new(first.clone());
     let for_s = RwSignal::new(String::from("30"));
@@ -71,7 +92,7 @@ pub fn FaultStart(id: String, kind: Kind) -> impl IntoView {
             },
         };
         problem.set(None);
-        ed.live.send(&ClientMsg::StartFault { node: id.clone(), fault: f, for_s });
+        ed.live.send(&ClientMsg::StartFault { node: id.clone(), to: to.clone(), fault: f, for_s });
     };
     let inputs = move || {
         let f = fault.get()?;
@@ -145,15 +166,24 @@ mod tests {
 
     #[test]
     fn each_kind_of_node_is_offered_the_faults_that_strike_it() {
-        let names = |k| offered(k).iter().map(FaultKind::name).collect::<Vec<_>>();
+        let names = |k| offered(&Struck::Node(k)).iter().map(FaultKind::name).collect::<Vec<_>>();
         assert_eq!(names(Kind::Service), ["crash", "latency", "error_rate", "poison"]);
         assert_eq!(names(Kind::Store), ["latency", "error_rate", "store_down"]);
-        assert_eq!(names(Kind::Queue), ["pause_consumers"]);
+        assert_eq!(names(Kind::Queue), ["pause_consumers", "refuse_publishes"]);
         assert_eq!(names(Kind::Producer), ["burst"]);
-        assert!(names(Kind::Exchange).is_empty());
+        assert_eq!(names(Kind::Exchange), ["refuse_publishes"]);
+        assert!(names(Kind::Gateway).is_empty());
+        let link = |r| offered(&Struck::Link("q".into(), r)).iter().map(FaultKind::name).collect::<Vec<_>>();
+        assert_eq!(link(LinkRole::Publish), ["latency", "error_rate", "partition"]);
+        assert_eq!(link(LinkRole::Consume), ["latency", "partition"]);
+        assert!(link(LinkRole::Bind).is_empty(), "a binding is inside the broker");
         // Every kind is offered somewhere, and every example is in range.
-        let all: usize = Kind::ALL.iter().map(|&k| offered(k).len()).sum();
-        assert!(all >= FaultKind::examples().len());
+        let roles = [LinkRole::Publish, LinkRole::Request, LinkRole::Consume, LinkRole::Call, LinkRole::Dedup];
+        for f in FaultKind::examples() {
+            let somewhere = Kind::ALL.iter().any(|&k| offered(&Struck::Node(k)).contains(&f))
+                || roles.iter().any(|&r| offered(&Struck::Link("x".into(), r)).contains(&f));
+            assert!(somewhere, "{} is offered nowhere", f.name());
+        }
         assert!(FaultKind::examples().iter().all(|f| f.out_of_range().is_none()));
         assert_eq!(
             with(FaultKind::ErrorRate { rate: 0.5 }, "rate", Some(2.0)).out_of_range().map(|e| e.0),

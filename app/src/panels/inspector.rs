@@ -9,6 +9,7 @@ use edasim_sim::topology::{Kind, LinkShape, link_role};
 use leptos::prelude::*;
 use serde_json::{Value, json};
 
+use crate::panels::fault_start::Struck;
 use crate::panels::fields::{
     DISTS, Field, Input, convert, dist_params, dist_parts, dist_value, link_fields, node_fields, parse, show,
 };
@@ -489,7 +490,7 @@ pub fn Inspector() -> impl IntoView {
                     {rows(at, node_fields(kind))}
                 </div>
                 {crash}
-                <crate::panels::fault_start::FaultStart id=id.clone() kind=kind />
+                <crate::panels::fault_start::FaultStart id=id.clone() target=Struck::Node(kind) />
                 <LinkTo from=id.clone() />
                 <details>
                     <summary>"As JSON"</summary>
@@ -503,6 +504,9 @@ pub fn Inspector() -> impl IntoView {
                 (Some(f), Some(t)) => link_role(f, t, shape).map(|role| (role, f)),
                 _ => Err("one of its ends is not a node the engine knows".to_string()),
             };
+            let faults = role.as_ref().ok().map(|&(role, _)| {
+                view! { <crate::panels::fault_start::FaultStart id=from.clone() target=Struck::Link(to.clone(), role) /> }
+            });
             let (meaning, fields) = match role {
                 Ok((role, f)) => (role.describe().to_string(), link_fields(role, f)),
                 Err(why) => (why, Vec::new()),
@@ -511,6 +515,7 @@ pub fn Inspector() -> impl IntoView {
                 <h2>{format!("{from} → {to}")}</h2>
                 <p class="kind">{meaning}</p>
                 <div class="fields">{rows(Place { section: "links", index }, &fields)}</div>
+                {faults}
                 <button on:click=move |_| ed.delete()>"Delete link"</button>
             }
             .into_any()

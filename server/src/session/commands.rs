@@ -134,8 +134,20 @@ impl Session {
                 self.engine_mut().apply(i, change).map_err(|e| CommandError::at("fault", e.to_string()))?;
                 self.send_frame(false);
             }
-            ClientMsg::StartFault { node, fault, for_s } => {
+            ClientMsg::StartFault { node, to, fault, for_s } => {
                 let i = self.node(&node)?;
+                if let Some(to) = to {
+                    self.node(&to).map_err(|_| CommandError::at("to", format!("no node \"{to}\"")))?;
+                    let (link, role) = self
+                        .model
+                        .link_between(&node, &to)
+                        .ok_or_else(|| CommandError::at("to", format!("no link from \"{node}\" to \"{to}\"")))?;
+                    self.engine_mut()
+                        .inject_link(link, role, fault, for_s)
+                        .map_err(|e| CommandError::at("fault", e.to_string()))?;
+                    self.send_frame(false);
+                    return Ok(());
+                }
                 if let FaultKind::Burst { factor } = fault {
                     // A burst is a rate too: it counts against the session's limit.
                     let others: f64 = self.rates.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, r)| r).sum();

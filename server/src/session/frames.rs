@@ -27,12 +27,15 @@ impl Marks {
     fn of(engine: &Engine) -> Marks {
         let mut marks = Marks::default();
         let now = engine.now();
-        for (node, kind, until) in engine.active_faults() {
+        for (node, to, kind, until) in engine.active_faults() {
             if marks.faults.is_empty() {
                 marks.faults = vec![Vec::new(); engine.node_count()];
             }
-            marks.faults[node]
-                .push(ActiveFault { kind: kind.to_string(), left_s: until.map(|u| ns_to_s(u.saturating_sub(now))) });
+            marks.faults[node].push(ActiveFault {
+                kind: kind.to_string(),
+                to: to.map(|t| engine.node_id(t).to_string()),
+                left_s: until.map(|u| ns_to_s(u.saturating_sub(now))),
+            });
         }
         // Open beats half-open beats closed.
         let rank = |s: BreakerState| match s {

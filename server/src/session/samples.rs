@@ -25,7 +25,7 @@ impl Session {
         out.push(session("edasim_achieved_speed", self.pace.achieved));
         out.push(session("edasim_messages_shed_total", l.dropped.shed as f64));
         let mut faults = vec![0u32; engine.node_count()];
-        for (n, _, _) in engine.active_faults() {
+        for (n, _, _, _) in engine.active_faults() {
             faults[n] += 1;
         }
         for (i, &active) in faults.iter().enumerate() {

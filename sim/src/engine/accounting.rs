@@ -30,6 +30,9 @@ pub struct Drops {
     /// Shed by its consumer: older than its deadline when a worker took it.
     #[serde(skip_serializing_if = "is_zero")]
     pub shed: u64,
+    /// Lost on a faulty link (a lossy one, or an unreliable one partitioned).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub lost: u64,
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -38,7 +41,14 @@ fn is_zero(n: &u64) -> bool {
 
 impl Drops {
     pub fn total(&self) -> u64 {
-        self.overflow + self.unroutable + self.rejected + self.expired + self.throttled + self.refused + self.shed
+        self.overflow
+            + self.unroutable
+            + self.rejected
+            + self.expired
+            + self.throttled
+            + self.refused
+            + self.shed
+            + self.lost
     }
 }
 
@@ -57,6 +67,8 @@ pub(crate) enum DropReason {
     Refused,
     /// Past its deadline when a worker took it.
     Shed,
+    /// Lost on a faulty link.
+    Lost,
 }
 
 /// Dead letters after they were dead-lettered.
@@ -163,6 +175,7 @@ impl Engine {
                 DropReason::Throttled => d.throttled += 1,
                 DropReason::Refused => d.refused += 1,
                 DropReason::Shed => d.shed += 1,
+                DropReason::Lost => d.lost += 1,
             }
         }
         self.nodes[node as usize].second.dropped += 1;
@@ -175,6 +188,7 @@ impl Engine {
             DropReason::Throttled => LogKind::Throttled,
             DropReason::Refused => LogKind::Refused,
             DropReason::Shed => LogKind::Shed,
+            DropReason::Lost => LogKind::Lost,
         };
         self.log(node, m, kind);
         self.msgs.free(m);
@@ -224,6 +238,10 @@ impl Engine {
                 Where::Delivering | Where::Prefetched | Where::Processing | Where::Backoff | Where::Acking => {
                     if m.service == NONE {
                         return Err(format!("message {} is held by no service", m.id));
+                    }
+                    let rep = &self.services[m.service as usize].replicas[m.replica as usize];
+                    if m.at == Where::Delivering && m.epoch != rep.epoch {
+                        continue; // on its way to a replica that went down since
                     }
                     let e = held.entry((m.service, m.replica)).or_default();
                     e.0 += 1;

@@ -20,6 +20,8 @@ pub struct MemoryAlarm {
     pub blocked: u64,
     /// Simulated time spent with the alarm on, in nanoseconds (up to the last change).
     pub time_on: Time,
+    /// A `refuse_publishes` fault holding the alarm on whatever the messages held (the fault).
+    pub forced: Option<u32>,
     /// When it last went off.
     pub since: Time,
     /// Messages held past which the run stops (twice the watermark; see
@@ -36,6 +38,7 @@ impl MemoryAlarm {
             raised: 0,
             blocked: 0,
             time_on: 0,
+            forced: None,
             since: 0,
             ceiling: watermark.saturating_mul(2),
         }
@@ -65,22 +68,31 @@ impl Engine {
     /// Whether producer node `node` may emit now; raises or clears the alarm as the messages
     /// held cross the watermark, and logs each change at that producer.
     pub(super) fn may_emit(&mut self, node: u32) -> bool {
+        self.update_alarm(node);
+        if self.alarm.on {
+            self.alarm.blocked += 1;
+            if let Some(f) = self.alarm.forced {
+                self.faults[f as usize].affected += 1;
+            }
+        }
+        !self.alarm.on
+    }
+
+    /// Raises or clears the alarm as the messages held (or a fault forcing it) say, and logs
+    /// each change at `node`.
+    pub(super) fn update_alarm(&mut self, node: u32) {
         let held = self.msgs.live();
         let now = self.now;
         let a = &mut self.alarm;
-        if !a.on && held >= a.watermark {
+        if !a.on && (held >= a.watermark || a.forced.is_some()) {
             a.on = true;
             a.raised += 1;
             a.since = now;
             self.log_event(node, LogKind::MemoryAlarm, 0);
-        } else if a.on && held < a.clear_below() {
+        } else if a.on && held < a.clear_below() && a.forced.is_none() {
             a.on = false;
             a.time_on += now - a.since;
             self.log_event(node, LogKind::AlarmCleared, 0);
         }
-        if self.alarm.on {
-            self.alarm.blocked += 1;
-        }
-        !self.alarm.on
     }
 }

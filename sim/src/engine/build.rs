@@ -220,6 +220,11 @@ impl Engine {
                 headers: l.headers.clone().unwrap_or_default(),
                 match_: l.match_.unwrap_or(HeadersMatch::All),
                 timeout: l.timeout_ms.map(ms_to_ns),
+                unreliable: l.unreliable,
+                slow: None,
+                loss: None,
+                partitioned: None,
+                held: Vec::new(),
                 breaker: l.breaker.clone().map(super::breaker::BreakerRt::new),
                 timeouts: 0,
                 late_answers: 0,
@@ -332,8 +337,13 @@ impl Engine {
                 .faults
                 .iter()
                 .filter_map(|f| {
+                    let link = match &f.to {
+                        Some(to) => model.link_between(&f.node, to)?.0 as u32,
+                        None => super::message::NONE,
+                    };
                     Some(super::faults::FaultRt {
                         node: model.node_index(&f.node)? as u32,
+                        link,
                         kind: f.kind.clone(),
                         at: s_to_ns(f.at_s),
                         until: f.until_s.map(s_to_ns),

@@ -79,6 +79,8 @@ pub enum LogKind {
     DuplicateProcessed,
     /// A dead-letter handler parked a message past its redrive bound.
     Parked,
+    /// Lost on a faulty link.
+    Lost,
     /// A circuit breaker opened (`count`: the failed calls in its window).
     BreakerOpened,
     /// A circuit breaker lets probes through.
@@ -115,6 +117,7 @@ impl LogKind {
             LogKind::Shed => "shed: past its deadline",
             LogKind::DuplicateProcessed => "processed twice",
             LogKind::Parked => "parked",
+            LogKind::Lost => "lost on a faulty link",
             LogKind::BreakerOpened => "circuit breaker opened",
             LogKind::BreakerHalfOpen => "circuit breaker half-open",
             LogKind::BreakerClosed => "circuit breaker closed",
@@ -149,7 +152,8 @@ impl LogKind {
             | LogKind::Cycle
             | LogKind::MemoryAlarm
             | LogKind::Refused
-            | LogKind::DuplicateProcessed => Level::Error,
+            | LogKind::DuplicateProcessed
+            | LogKind::Lost => Level::Error,
         }
     }
 }

@@ -167,24 +167,42 @@ impl Engine {
         {
             return (0, false);
         }
-        let net = l.latency.as_ref().map_or(0, |d| d.sample(&mut l.rng));
+        let mut net = l.latency.as_ref().map_or(0, |d| d.sample(&mut l.rng));
+        if let Some((factor, add, f)) = l.slow {
+            net = ((net as f64 * factor) as Time).saturating_add(add);
+            self.faults[f as usize].affected += 1;
+        }
+        // A partition: no answer comes. A lossy link: the call fails (the connection resets).
+        let cut = l.partitioned;
+        let reset = match l.loss {
+            Some((rate, f)) if l.rng.chance(rate) => Some(f),
+            _ => None,
+        };
         let st = &mut self.stores[store as usize];
         st.calls += 1;
         self.nodes[st.node as usize].second.inflow += 1;
         // (time to the answer, whether it succeeds, whether an answer comes at all)
-        let (mut took, mut ok, answers) = match st.down {
-            Some((f, hang)) => {
-                self.faults[f as usize].affected += 1;
-                if hang { (HANG, false, false) } else { (net, false, true) }
-            }
-            None => {
-                let mut t = st.latency.sample(&mut st.rng);
-                if let Some((factor, add, f)) = st.slow {
-                    t = ((t as f64 * factor) as Time).saturating_add(add);
+        let (mut took, mut ok, answers) = if let Some(f) = cut {
+            self.faults[f as usize].affected += 1;
+            (HANG, false, false)
+        } else if let Some(f) = reset {
+            self.faults[f as usize].affected += 1;
+            (net, false, true)
+        } else {
+            match st.down {
+                Some((f, hang)) => {
                     self.faults[f as usize].affected += 1;
+                    if hang { (HANG, false, false) } else { (net, false, true) }
                 }
-                let failure_rate = failure_chance(&mut self.faults, st.fault_failure, st.failure_rate);
-                (net.saturating_add(t), !st.rng.chance(failure_rate), true)
+                None => {
+                    let mut t = st.latency.sample(&mut st.rng);
+                    if let Some((factor, add, f)) = st.slow {
+                        t = ((t as f64 * factor) as Time).saturating_add(add);
+                        self.faults[f as usize].affected += 1;
+                    }
+                    let failure_rate = failure_chance(&mut self.faults, st.fault_failure, st.failure_rate);
+                    (net.saturating_add(t), !st.rng.chance(failure_rate), true)
+                }
             }
         };
         let l = &mut self.links[link as usize];

@@ -7,13 +7,17 @@
 use super::Engine;
 use super::capture::LogKind;
 use super::event::Ev;
+use super::message::NONE;
 use super::runtime::KindRef;
 use crate::time::{Time, ms_to_ns};
-use crate::topology::{FaultKind, Kind};
+use crate::topology::{FaultKind, LinkRole};
 
 /// A scheduled fault at run time.
 pub(crate) struct FaultRt {
+    /// The node it strikes (for a link fault, the link's source).
     pub node: u32,
+    /// The link it strikes (`NONE`: a node fault).
+    pub link: u32,
     pub kind: FaultKind,
     pub at: Time,
     pub until: Option<Time>,
@@ -45,8 +49,10 @@ pub const MAX_FAULTS: usize = 1024;
 pub enum FaultError {
     #[error("no node {0}")]
     NoNode(usize),
-    #[error("a {kind} fault cannot strike a {node}; it strikes a {}", .applies.join(" or a "))]
-    WrongKind { kind: &'static str, node: Kind, applies: Vec<&'static str> },
+    #[error("no link {0}")]
+    NoLink(usize),
+    #[error("a {kind} fault cannot strike {node}; it strikes {}", if .applies.is_empty() { "no node: name a link".to_string() } else { .applies.join(" or ") })]
+    WrongKind { kind: &'static str, node: &'static str, applies: Vec<&'static str> },
     #[error("{0}: {1}")]
     OutOfRange(&'static str, String),
     #[error("for_s: {0}")]
@@ -56,14 +62,85 @@ pub enum FaultError {
 }
 
 impl Engine {
+    fn link_fault_start(&mut self, f: u32, link: u32, kind: FaultKind) {
+        let l = &mut self.links[link as usize];
+        match kind {
+            FaultKind::Latency { factor, add_ms } => {
+                l.slow = Some((factor.unwrap_or(1.0), ms_to_ns(add_ms.unwrap_or(0.0)), f));
+            }
+            FaultKind::ErrorRate { rate } => l.loss = Some((rate, f)),
+            FaultKind::Partition => {
+                l.partitioned = Some(f);
+                // A queue's consume link: the queue cannot reach that consumer.
+                if let KindRef::Queue(q) = self.nodes[l.from as usize].kind {
+                    self.queues[q as usize].cut += 1;
+                }
+            }
+            _ => {} // the checker refuses other kinds on links
+        }
+        let node = self.faults[f as usize].node;
+        let n = &mut self.nodes[node as usize];
+        n.faults_on += 1;
+        n.second.faults_started += 1;
+        self.log_event(node, LogKind::FaultStarted, f);
+    }
+
+    fn link_fault_end(&mut self, f: u32, link: u32) {
+        let mine = |hook: Option<u32>| hook == Some(f);
+        let l = &mut self.links[link as usize];
+        if mine(l.slow.map(|x| x.2)) {
+            l.slow = None;
+        }
+        if mine(l.loss.map(|x| x.1)) {
+            l.loss = None;
+        }
+        if mine(l.partitioned) {
+            l.partitioned = None;
+            let held = std::mem::take(&mut l.held);
+            let from = l.from;
+            // What waited crosses now, in the order it was sent.
+            for m in held {
+                self.send(m, link);
+            }
+            if let KindRef::Queue(q) = self.nodes[from as usize].kind {
+                self.queues[q as usize].cut -= 1;
+                self.dispatch(q);
+            }
+        }
+        let node = self.faults[f as usize].node;
+        let n = &mut self.nodes[node as usize];
+        n.faults_on = n.faults_on.saturating_sub(1);
+        self.log_event(node, LogKind::FaultEnded, f);
+    }
+
     /// Starts a fault on `node` now, lasting `for_s` seconds (for ever without); returns its
     /// index among the run's faults (the report lists it with the file's).
     pub fn inject(&mut self, node: usize, kind: FaultKind, for_s: Option<f64>) -> Result<usize, FaultError> {
         let on = self.nodes.get(node).ok_or(FaultError::NoNode(node))?.kind.kind();
         if !kind.applies_to().contains(&on) {
-            let applies = kind.applies_to().iter().map(|k| k.name()).collect();
-            return Err(FaultError::WrongKind { kind: kind.name(), node: on, applies });
+            let applies = kind.applies_to().iter().map(|k| k.article()).collect();
+            return Err(FaultError::WrongKind { kind: kind.name(), node: on.article(), applies });
         }
+        self.start_now(node as u32, NONE, kind, for_s)
+    }
+
+    /// Starts a fault on link `link` (of role `role`) now, as [`Engine::inject`] does on a node.
+    pub fn inject_link(
+        &mut self,
+        link: usize,
+        role: LinkRole,
+        kind: FaultKind,
+        for_s: Option<f64>,
+    ) -> Result<usize, FaultError> {
+        let from = self.links.get(link).ok_or(FaultError::NoLink(link))?.from;
+        if !kind.strikes_links().contains(&role) {
+            let applies = kind.strikes_links().iter().map(|r| r.describe()).collect();
+            return Err(FaultError::WrongKind { kind: kind.name(), node: role.describe(), applies });
+        }
+        self.start_now(from, link as u32, kind, for_s)
+    }
+
+    fn start_now(&mut self, node: u32, link: u32, kind: FaultKind, for_s: Option<f64>) -> Result<usize, FaultError> {
         if let Some((field, why)) = kind.out_of_range() {
             return Err(FaultError::OutOfRange(field, why));
         }
@@ -79,7 +156,7 @@ impl Engine {
         let now = self.now;
         let until = for_s.map(|s| now.saturating_add(crate::time::s_to_ns(s)));
         let f = self.faults.len() as u32;
-        self.faults.push(FaultRt { node: node as u32, kind, at: now, until, affected: 0, downed: Vec::new() });
+        self.faults.push(FaultRt { node, link, kind, at: now, until, affected: 0, downed: Vec::new() });
         if let Some(until) = until {
             self.events.push(until, Ev::FaultEnd { fault: f });
         }
@@ -87,13 +164,14 @@ impl Engine {
         Ok(f as usize)
     }
 
-    /// The faults striking now: (node, kind, when it ends if it does).
-    pub fn active_faults(&self) -> impl Iterator<Item = (usize, &'static str, Option<Time>)> + '_ {
+    /// The faults striking now: (node, the link's target for a link fault, kind, when it ends
+    /// if it does).
+    pub fn active_faults(&self) -> impl Iterator<Item = (usize, Option<usize>, &'static str, Option<Time>)> + '_ {
         let now = self.now;
-        self.faults
-            .iter()
-            .filter(move |f| f.at <= now && f.until.is_none_or(|u| u > now))
-            .map(|f| (f.node as usize, f.kind.name(), f.until))
+        self.faults.iter().filter(move |f| f.at <= now && f.until.is_none_or(|u| u > now)).map(|f| {
+            let to = (f.link != NONE).then(|| self.links[f.link as usize].to as usize);
+            (f.node as usize, to, f.kind.name(), f.until)
+        })
     }
 
     /// Each scheduled fault, with the messages it affected so far.
@@ -102,6 +180,7 @@ impl Engine {
             .iter()
             .map(|f| crate::report::FaultReport {
                 node: self.node_id(f.node as usize).to_string(),
+                to: (f.link != NONE).then(|| self.node_id(self.links[f.link as usize].to as usize).to_string()),
                 kind: f.kind.name(),
                 at_s: crate::time::ns_to_s(f.at),
                 until_s: f.until.map(crate::time::ns_to_s),
@@ -125,6 +204,11 @@ impl Engine {
         self.n_events += 1;
         let (node, kind) = (self.faults[f as usize].node, self.faults[f as usize].kind.clone());
         self.last_node = node;
+        let link = self.faults[f as usize].link;
+        if link != NONE {
+            self.link_fault_start(f, link, kind);
+            return;
+        }
         match (self.nodes[node as usize].kind, kind) {
             (KindRef::Service(s), FaultKind::Crash { replicas }) => {
                 let mut held = 0;
@@ -155,6 +239,10 @@ impl Engine {
                 let add = ms_to_ns(add_ms.unwrap_or(0.0));
                 self.stores[st as usize].slow = Some((factor.unwrap_or(1.0), add, f));
             }
+            (KindRef::Exchange(_) | KindRef::Queue(_), FaultKind::RefusePublishes) => {
+                self.alarm.forced = Some(f);
+                self.update_alarm(node);
+            }
             (KindRef::Service(s), FaultKind::Poison) => self.services[s as usize].patterns.poison_next = Some(f),
             (KindRef::Queue(q), FaultKind::PauseConsumers) => self.queues[q as usize].paused = Some(f),
             (KindRef::Producer(p), FaultKind::Burst { factor }) => {
@@ -173,6 +261,11 @@ impl Engine {
         self.n_events += 1;
         let node = self.faults[f as usize].node;
         self.last_node = node;
+        let link = self.faults[f as usize].link;
+        if link != NONE {
+            self.link_fault_end(f, link);
+            return;
+        }
         let mine = |hook: Option<u32>| hook == Some(f);
         match self.nodes[node as usize].kind {
             KindRef::Service(s) => {
@@ -206,6 +299,11 @@ impl Engine {
                 if mine(store.fault_failure.map(|x| x.1)) {
                     store.fault_failure = None;
                 }
+            }
+            KindRef::Exchange(_) | KindRef::Queue(_) if mine(self.alarm.forced) => {
+                // The alarm clears now, if the messages held allow.
+                self.alarm.forced = None;
+                self.update_alarm(node);
             }
             KindRef::Queue(q) if mine(self.queues[q as usize].paused) => {
                 self.queues[q as usize].paused = None;

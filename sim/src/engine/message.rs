@@ -44,6 +44,9 @@ pub(crate) struct Msg {
     pub queue: u32,
     pub service: u32,
     pub replica: u32,
+    /// The epoch of that replica when it was delivered: a delivery still on its way when the
+    /// replica went down belongs to no one (it goes back to its queue when it arrives).
+    pub epoch: u32,
     pub enqueued: Time,
     pub expires: Time,
     pub started: Time,
@@ -87,6 +90,7 @@ impl Msg {
             queue: NONE,
             service: NONE,
             replica: NONE,
+            epoch: 0,
             enqueued: 0,
             expires: Time::MAX,
             started: 0,

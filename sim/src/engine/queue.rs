@@ -34,18 +34,42 @@ impl Engine {
     #[inline]
     pub(super) fn cross(&mut self, m: u32, link: u32, start: Time) -> Time {
         let l = &mut self.links[link as usize];
-        let delay = match &l.latency {
+        let mut delay = match &l.latency {
             Some(d) => d.sample(&mut l.rng),
             None => 0,
         };
+        if let Some((factor, add, f)) = l.slow {
+            delay = ((delay as f64 * factor) as Time).saturating_add(add);
+            self.faults[f as usize].affected += 1;
+        }
         self.record_hop(m, link, start, start + delay);
         start + delay
     }
 
-    /// Publishes `m` on a publish or dead-letter link.
+    /// Publishes `m` on a publish or dead-letter link: a partition holds it (or loses it, over
+    /// an unreliable link), a lossy link may lose it.
     pub(super) fn send(&mut self, m: u32, link: u32) {
         let Some(target) = self.links[link as usize].target else { return };
         self.msgs[m].at = Where::Transit;
+        let l = &mut self.links[link as usize];
+        if let Some(f) = l.partitioned {
+            self.faults[f as usize].affected += 1;
+            if l.unreliable {
+                let node = l.from;
+                self.drop_message(m, node, DropReason::Lost);
+            } else {
+                l.held.push(m);
+            }
+            return;
+        }
+        if let Some((rate, f)) = l.loss
+            && l.rng.chance(rate)
+        {
+            self.faults[f as usize].affected += 1;
+            let node = l.from;
+            self.drop_message(m, node, DropReason::Lost);
+            return;
+        }
         let at = self.cross(m, link, self.now);
         match (target, at == self.now) {
             (Target::Exchange(x), true) => self.at_exchange(m, x),
@@ -118,6 +142,14 @@ impl Engine {
         qr.enqueued += 1;
         if let Some(f) = qr.paused {
             self.faults[f as usize].affected += 1;
+        }
+        if qr.cut > 0 {
+            // Partitioned consume links: each affects what arrives while it lasts.
+            for &(_, link) in &qr.consumers {
+                if let Some(f) = self.links[link as usize].partitioned {
+                    self.faults[f as usize].affected += 1;
+                }
+            }
         }
         self.nodes[node as usize].second.inflow += 1;
         if let Some(max) = qr.max_length {
@@ -199,6 +231,7 @@ impl Engine {
             let rep = &mut self.services[s as usize].replicas[r as usize];
             rep.unacked += 1;
             let epoch = rep.epoch;
+            self.msgs[m].epoch = epoch;
             let at = self.cross(m, link, now);
             if at == now {
                 self.at_replica(m, s, r, epoch);
@@ -227,7 +260,9 @@ impl Engine {
             let (s, link) = qr.consumers[ci];
             let svc = &self.services[s as usize];
             let rep = &svc.replicas[ri];
-            if rep.up && rep.unacked < svc.prefetch {
+            // A partitioned consume link: the broker cannot reach that consumer.
+            let cut = qr.cut > 0 && self.links[link as usize].partitioned.is_some();
+            if rep.up && rep.unacked < svc.prefetch && !cut {
                 self.queues[q as usize].cursor = (ci, ri);
                 return Some((s, ri as u32, link));
             }

@@ -61,6 +61,14 @@ pub(crate) struct LinkRt {
     pub binding_key: String,
     pub headers: BTreeMap<String, serde_json::Value>,
     pub match_: HeadersMatch,
+    /// A publish or request link that loses what a partition cuts off.
+    pub unreliable: bool,
+    /// Link faults: added latency (`factor`, `add`, fault), a chance of loss (or of a failed
+    /// call) and its fault, a partition, and the messages a partition holds.
+    pub slow: Option<(f64, Time, u32)>,
+    pub loss: Option<(f64, u32)>,
+    pub partitioned: Option<u32>,
+    pub held: Vec<u32>,
     /// Call links: the caller's timeout, its breaker, and what they did.
     pub timeout: Option<Time>,
     pub breaker: Option<super::breaker::BreakerRt>,
@@ -179,6 +187,8 @@ pub(crate) struct QueueRt {
     pub answers: bool,
     /// A pause-consumers fault: nothing is delivered while it lasts.
     pub paused: Option<u32>,
+    /// Consume links of this queue partitioned now.
+    pub cut: u32,
 }
 
 impl QueueRt {
@@ -208,6 +218,7 @@ impl QueueRt {
             redelivered: 0,
             answers: false,
             paused: None,
+            cut: 0,
         }
     }
 }

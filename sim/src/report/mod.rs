@@ -29,7 +29,7 @@ pub struct Report {
     pub scheduled_events: u64,
     pub messages: Messages,
     pub nodes: Nodes,
-    /// The broker's memory alarm: absent when the run had no watermark.
+    /// The broker's memory alarm: absent when the run had no watermark and no fault raised it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub memory_alarm: Option<AlarmReport>,
     /// The file's scheduled faults, each with the messages it affected (an edasim extension).
@@ -45,6 +45,9 @@ pub struct Report {
 #[derive(Clone, Debug, Serialize)]
 pub struct FaultReport {
     pub node: String,
+    /// A link fault: the link's target (`node` is its source).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub to: Option<String>,
     pub kind: &'static str,
     pub at_s: f64,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -280,7 +283,7 @@ impl Report {
             ),
             memory_alarm: {
                 let a = engine.memory_alarm();
-                (a.watermark != u64::MAX).then(|| AlarmReport {
+                (a.watermark != u64::MAX || a.raised > 0).then(|| AlarmReport {
                     watermark: a.watermark,
                     raised: a.raised,
                     blocked: a.blocked,

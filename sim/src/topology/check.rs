@@ -53,8 +53,42 @@ pub(super) fn check(topo: &Topology) -> (DiGraph<usize, EdgeInfo>, Vec<Problem>)
                 .push(Problem::error(format!("faults[{i}].node"), format!("no node has the id \"{}\"", fault.node)));
             continue;
         };
+        if let Some(to) = &fault.to {
+            let Some(&t) = ids.get(to.as_str()) else {
+                problems.push(Problem::error(format!("faults[{i}].to"), format!("no node has the id \"{to}\"")));
+                continue;
+            };
+            let found = graph.edges_connecting(NodeIndex::new(n), NodeIndex::new(t)).next().map(|e| e.weight().role);
+            let Some(role) = found else {
+                problems.push(Problem::error(
+                    format!("faults[{i}].to"),
+                    format!("no link from \"{}\" to \"{to}\"", fault.node),
+                ));
+                continue;
+            };
+            let fits = fault.kind.strikes_links();
+            if !fits.contains(&role) {
+                let what = if fits.is_empty() {
+                    "no link".to_string()
+                } else {
+                    fits.iter().map(|r| r.describe()).collect::<Vec<_>>().join(", ")
+                };
+                problems.push(Problem::error(
+                    format!("faults[{i}].kind"),
+                    format!("a {} fault strikes {what}, not {}", fault.kind.name(), role.describe()),
+                ));
+            }
+            continue;
+        }
         let kind = topo.nodes[n].kind.kind();
         let fits = fault.kind.applies_to();
+        if fits.is_empty() {
+            problems.push(Problem::error(
+                format!("faults[{i}].to"),
+                format!("a {} fault strikes a link: name it with node and to", fault.kind.name()),
+            ));
+            continue;
+        }
         if !fits.contains(&kind) {
             let names: Vec<&str> = fits.iter().map(|k| k.name()).collect();
             problems.push(Problem::error(
@@ -158,17 +192,20 @@ fn present_fields(link: &Link) -> Vec<&'static str> {
     add("message_id", link.message_id.is_some());
     add("timeout_ms", link.timeout_ms.is_some());
     add("breaker", link.breaker.is_some());
+    add("unreliable", link.unreliable);
     v
 }
 
 /// A field that a link of its role does not read would be silently ignored: refuse it.
 fn check_fields(link: &Link, role: LinkRole, from: &NodeKind, path: &str, problems: &mut Vec<Problem>) {
     let allowed: &[&str] = match (role, from) {
-        (LinkRole::Publish, NodeKind::Producer(_)) => &["routing_key", "event", "probability", "headers"],
-        (LinkRole::Publish, _) => &["routing_key", "event", "when", "probability", "headers", "message_id"],
+        (LinkRole::Publish, NodeKind::Producer(_)) => &["routing_key", "event", "probability", "headers", "unreliable"],
+        (LinkRole::Publish, _) => {
+            &["routing_key", "event", "when", "probability", "headers", "message_id", "unreliable"]
+        }
         (LinkRole::Bind | LinkRole::ExchangeBind, _) => &["binding_key", "headers", "match"],
         (LinkRole::Alternate | LinkRole::Consume, _) => &[],
-        (LinkRole::Request, _) => &["event", "probability"],
+        (LinkRole::Request, _) => &["event", "probability", "unreliable"],
         (LinkRole::DeadLetter, _) => &["routing_key"],
         (LinkRole::Call | LinkRole::Dedup, _) => &["purpose", "timeout_ms", "breaker"],
     };

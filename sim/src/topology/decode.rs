@@ -35,7 +35,8 @@ pub const MAX_NODES: usize = 5_000;
 pub const MAX_LINKS: usize = 20_000;
 
 const TOP_FIELDS: &[&str] = &["version", "name", "description", "seed", "nodes", "links", "notes", "faults"];
-const FAULT_FIELDS: &[&str] = &["at_s", "until_s", "node", "kind", "replicas", "factor", "add_ms", "rate", "hang"];
+const FAULT_FIELDS: &[&str] =
+    &["at_s", "until_s", "node", "to", "kind", "replicas", "factor", "add_ms", "rate", "hang"];
 const NODE_COMMON: &[&str] = &["id", "kind", "label", "pos"];
 const PRODUCER_FIELDS: &[&str] = &[
     "rate_per_s",
@@ -87,6 +88,7 @@ pub(super) const LINK_FIELDS: &[&str] = &[
     "message_id",
     "timeout_ms",
     "breaker",
+    "unreliable",
 ];
 
 /// Decodes `value`; returns the topology (with defaults where a field was bad) and the
@@ -306,6 +308,8 @@ impl Decoder {
             }
             Some("store_down") => FaultKind::StoreDown { hang: self.boolean(&o, "hang") },
             Some("poison") => FaultKind::Poison,
+            Some("refuse_publishes") => FaultKind::RefusePublishes,
+            Some("partition") => FaultKind::Partition,
             Some("pause_consumers") => FaultKind::PauseConsumers,
             Some("burst") => {
                 let factor = self.number(&o, "factor", limits::MULTIPLIER);
@@ -335,14 +339,15 @@ impl Decoder {
             FaultKind::ErrorRate { .. } => &["rate"],
             FaultKind::Burst { .. } => &["factor"],
             FaultKind::StoreDown { .. } => &["hang"],
-            FaultKind::PauseConsumers | FaultKind::Poison => &[],
+            FaultKind::PauseConsumers | FaultKind::Poison | FaultKind::RefusePublishes | FaultKind::Partition => &[],
         };
         for field in ["replicas", "factor", "add_ms", "rate", "hang"] {
             if o.get(field).is_some() && !reads.contains(&field) {
                 self.err(o.at(field), format!("a {} fault takes no {field}", kind.name()));
             }
         }
-        Some(Fault { at_s: at_s?, until_s, node: node?, kind })
+        let to = self.string(&o, "to");
+        Some(Fault { at_s: at_s?, until_s, node: node?, to, kind })
     }
 
     fn array<'a>(&mut self, o: &Obj<'a>, key: &str, max: usize) -> Option<&'a Vec<Value>> {
@@ -815,6 +820,7 @@ impl Decoder {
             _ => None,
         });
         link.timeout_ms = self.number(&o, "timeout_ms", limits::DURATION_MS);
+        link.unreliable = self.boolean(&o, "unreliable");
         link.breaker = o.get("breaker").and_then(|v| self.breaker(v, o.at("breaker")));
         Some(link)
     }

@@ -33,6 +33,18 @@ impl Kind {
         }
     }
 
+    /// Its name with an article, as a sentence says it ("a queue", "an exchange").
+    pub const fn article(self) -> &'static str {
+        match self {
+            Kind::Producer => "a producer",
+            Kind::Exchange => "an exchange",
+            Kind::Queue => "a queue",
+            Kind::Service => "a service",
+            Kind::Store => "a store",
+            Kind::Gateway => "a gateway",
+        }
+    }
+
     /// The kind a file names, if it is one.
     pub fn from_name(name: &str) -> Option<Kind> {
         Kind::ALL.into_iter().find(|k| k.name() == name)

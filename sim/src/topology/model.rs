@@ -124,6 +124,12 @@ impl Model {
         &self.warnings
     }
 
+    /// The link from node `from` to node `to` (its index in `links`) and its role.
+    pub fn link_between(&self, from: &str, to: &str) -> Option<(usize, LinkRole)> {
+        let (a, b) = (*self.index.get(from)?, *self.index.get(to)?);
+        self.graph.edges_connecting(a, b).next().map(|e| (e.weight().link, e.weight().role))
+    }
+
     pub fn node_index(&self, id: &str) -> Option<usize> {
         self.index.get(id).map(|i| i.index())
     }

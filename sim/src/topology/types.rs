@@ -24,13 +24,16 @@ pub struct Topology {
     pub faults: Vec<Fault>,
 }
 
-/// A fault from `at_s` until `until_s` (for ever without it) on one node.
+/// A fault from `at_s` until `until_s` (for ever without it) on one node, or with `to` on the
+/// link from `node` to `to`.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Fault {
     pub at_s: f64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub until_s: Option<f64>,
     pub node: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub to: Option<String>,
     #[serde(flatten)]
     pub kind: FaultKind,
 }
@@ -66,11 +69,28 @@ pub enum FaultKind {
     Burst { factor: f64 },
     /// Service: the next message it takes always fails there, wherever it goes next.
     Poison,
+    /// A link: nothing crosses it while it lasts. Messages published over it wait and cross at
+    /// its end (or are lost, over a link marked `unreliable`); a queue does not deliver over a
+    /// partitioned consume link; a call over it gets no answer (it fails at its timeout).
+    Partition,
+    /// Exchange or queue (the broker): the broker refuses publishes, as its memory alarm does
+    /// (`rabbitmqctl set_vm_memory_high_watermark 0` raises it on purpose): producers are
+    /// blocked, an API behind a gateway answers 503.
+    RefusePublishes,
 }
 
 impl FaultKind {
-    pub const NAMES: [&'static str; 7] =
-        ["crash", "latency", "error_rate", "store_down", "pause_consumers", "burst", "poison"];
+    pub const NAMES: [&'static str; 9] = [
+        "crash",
+        "latency",
+        "error_rate",
+        "store_down",
+        "pause_consumers",
+        "burst",
+        "poison",
+        "refuse_publishes",
+        "partition",
+    ];
 
     pub fn name(&self) -> &'static str {
         match self {
@@ -81,11 +101,13 @@ impl FaultKind {
             FaultKind::PauseConsumers => "pause_consumers",
             FaultKind::Burst { .. } => "burst",
             FaultKind::Poison => "poison",
+            FaultKind::RefusePublishes => "refuse_publishes",
+            FaultKind::Partition => "partition",
         }
     }
 
     /// Each kind in a plain form: what a user starting one live begins from.
-    pub fn examples() -> [FaultKind; 7] {
+    pub fn examples() -> [FaultKind; 9] {
         [
             FaultKind::Crash { replicas: Some(1) },
             FaultKind::Latency { factor: Some(3.0), add_ms: None },
@@ -94,6 +116,8 @@ impl FaultKind {
             FaultKind::PauseConsumers,
             FaultKind::Burst { factor: 3.0 },
             FaultKind::Poison,
+            FaultKind::RefusePublishes,
+            FaultKind::Partition,
         ]
     }
 
@@ -114,7 +138,11 @@ impl FaultKind {
             }
             FaultKind::ErrorRate { rate } => check("rate", limits::PROBABILITY, Some(*rate)),
             FaultKind::Burst { factor } => check("factor", limits::MULTIPLIER, Some(*factor)),
-            FaultKind::StoreDown { .. } | FaultKind::PauseConsumers | FaultKind::Poison => None,
+            FaultKind::StoreDown { .. }
+            | FaultKind::PauseConsumers
+            | FaultKind::Poison
+            | FaultKind::RefusePublishes
+            | FaultKind::Partition => None,
         }
     }
 
@@ -127,6 +155,20 @@ impl FaultKind {
             FaultKind::StoreDown { .. } => &[Kind::Store],
             FaultKind::PauseConsumers => &[Kind::Queue],
             FaultKind::Burst { .. } => &[Kind::Producer],
+            FaultKind::RefusePublishes => &[Kind::Exchange, Kind::Queue],
+            FaultKind::Partition => &[],
+        }
+    }
+
+    /// The links it may strike, by role: links between a process and the broker or a store (a
+    /// binding is inside the broker). On a link, latency adds to the crossing, an error rate
+    /// loses messages (fails calls), a partition holds everything.
+    pub fn strikes_links(&self) -> &'static [super::LinkRole] {
+        use super::LinkRole::*;
+        match self {
+            FaultKind::Latency { .. } | FaultKind::Partition => &[Publish, Request, Consume, Call, Dedup],
+            FaultKind::ErrorRate { .. } => &[Publish, Request, Call, Dedup],
+            _ => &[],
         }
     }
 }
@@ -521,6 +563,10 @@ pub struct Link {
     pub alternate: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message_id: Option<MessageId>,
+    /// A publish or request link over a network that loses what it cannot carry: a partition
+    /// loses the messages sent over it instead of holding them.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub unreliable: bool,
     /// A call link: the caller gives up on a call unanswered after this long.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub timeout_ms: Option<f64>,
