@@ -168,10 +168,10 @@ impl Engine {
             return (0, false);
         }
         let mut net = l.latency.as_ref().map_or(0, |d| d.sample(&mut l.rng));
-        if let Some((factor, add, f)) = l.slow {
-            net = ((net as f64 * factor) as Time).saturating_add(add);
-            self.faults[f as usize].affected += 1;
+        if l.slow.is_some() {
+            net = self.slowed(link, net);
         }
+        let l = &mut self.links[link as usize];
         // A partition: no answer comes. A lossy link: the call fails (the connection resets).
         let cut = l.partitioned;
         let reset = match l.loss {

@@ -38,12 +38,19 @@ impl Engine {
             Some(d) => d.sample(&mut l.rng),
             None => 0,
         };
-        if let Some((factor, add, f)) = l.slow {
-            delay = ((delay as f64 * factor) as Time).saturating_add(add);
-            self.faults[f as usize].affected += 1;
+        if l.slow.is_some() {
+            delay = self.slowed(link, delay);
         }
         self.record_hop(m, link, start, start + delay);
         start + delay
+    }
+
+    /// A crossing of `link` under a latency fault: `delay` slowed, and counted.
+    #[cold]
+    pub(super) fn slowed(&mut self, link: u32, delay: Time) -> Time {
+        let Some((factor, add, f)) = self.links[link as usize].slow else { return delay };
+        self.faults[f as usize].affected += 1;
+        ((delay as f64 * factor) as Time).saturating_add(add)
     }
 
     /// Publishes `m` on a publish or dead-letter link: a partition holds it (or loses it, over
