@@ -182,3 +182,25 @@ fn link_faults_name_a_link_that_can_have_them() {
     let p = problems(json!([{"at_s": 1, "node": "x", "kind": "partition"}]));
     assert!(p.iter().any(|p| p.starts_with("faults[0].to: a partition fault strikes a link")), "{p:?}");
 }
+
+/// The broker refusing publishes for ten seconds, in the seed system: the order API answers 503
+/// to every request meanwhile (Traefik's `unavailable`), and takes orders again after.
+#[test]
+fn the_broker_refusing_publishes_makes_the_order_api_answer_503() {
+    let text =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../scenarios/order-pipeline.json")).unwrap();
+    let mut topo: Value = serde_json::from_str(&text).unwrap();
+    topo["faults"] = json!([{"at_s": 10, "until_s": 20, "node": "amq.default", "kind": "refuse_publishes"}]);
+    let model = Model::from_value(&topo).unwrap_or_else(|e| panic!("{e}"));
+    let mut e = Engine::new(&model, &Options::default());
+    e.step_until(30 * NS_PER_S).unwrap();
+    let r = Report::new(&e, 0.0, &[]);
+    let Some(edasim_sim::report::NodeReport::Gateway { unavailable, accepted, .. }) = r.node("traefik") else {
+        panic!("traefik is a gateway")
+    };
+    // 8 orders a second for 10 s.
+    assert!((50..=110).contains(unavailable), "{unavailable} answered 503");
+    assert_eq!(*unavailable, r.faults[0].affected, "each one counted against the fault");
+    assert!(*accepted >= 140, "{accepted} taken before and after");
+    assert!(r.memory_alarm.as_ref().is_some_and(|a| a.raised == 1 && (a.seconds_on - 10.0).abs() < 0.5));
+}

@@ -2,7 +2,7 @@
 //! text of `docs/topology.md`, shown on hover) and how its text becomes a JSON value.
 
 use edasim_sim::topology::limits::{self, Bounds};
-use edasim_sim::topology::{Kind, LinkRole};
+use edasim_sim::topology::{Kind, LinkRole, When};
 use serde_json::{Value, json};
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -160,7 +160,7 @@ pub fn node_fields(kind: Kind) -> &'static [Field] {
         f(
             "on_failure",
             "On failure",
-            "reject (dead-letter if the queue can, else drop), requeue (back to the queue at once), or retry in the replica: between attempts it waits back-off × multiplier^(attempt − 1), ± the jitter's fraction; after the last attempt, reject.",
+            "reject (dead-letter if the queue can, else drop), requeue (back to the queue at once), or retry: the first \"at once\" retries immediately, then each after back-off × multiplier^k, ± the jitter's fraction (1: full jitter), in the replica or through a delay queue (a link with when \"retry\"); after the last attempt, reject. A retry budget set in the file is kept.",
             Input::OnFailure,
         ),
         f(
@@ -185,6 +185,30 @@ pub fn node_fields(kind: Kind) -> &'static [Field] {
             "autoscale",
             "Autoscale",
             "Kubernetes' HPA: {\"metric\": \"cpu\" (a fraction of the request), \"queue_ready\" or \"in_flight\" (per replica), \"target\": 0.8, \"min\": 1, \"max\": 10, \"sync_s\": 15, \"stabilization_s\": 300, \"start_s\": 0}. Empty: fixed replicas.",
+            Input::Json { optional: true },
+        ),
+        f(
+            "deadline_ms",
+            "Deadline (ms)",
+            "How long work stays worth doing from its origin (the requester's timeout): successes within it are goodput, later ones late. Empty: none.",
+            num(limits::DURATION_MS, true),
+        ),
+        f(
+            "shed_after_ms",
+            "Shed after (ms)",
+            "Load shedding: work older than this when a worker takes it is dropped unprocessed. Set it below the deadline by the processing time. Empty: none.",
+            num(limits::DURATION_MS, true),
+        ),
+        f(
+            "ack_ms",
+            "Ack delay (ms)",
+            "Time from the handler's effects (its publishes, its dedup write) to its ack reaching the broker: a crash in it redelivers work already done. Empty: none.",
+            num(limits::DURATION_MS, true),
+        ),
+        f(
+            "redrive",
+            "Redrive bound",
+            "A dead-letter handler that parks a message after this many redrives: {\"max\": 3}, with a link whose when is \"parked\". Empty: no bound (the seed's handler).",
             Input::Json { optional: true },
         ),
     ];
@@ -258,8 +282,8 @@ pub fn link_fields(role: LinkRole, from_kind: Kind) -> Vec<Field> {
                 v.push(f(
                     "when",
                     "When",
-                    "Publish after success (default) or after a failed attempt.",
-                    Input::Choice(&["success", "failure"]),
+                    "Publish after success (default), after a failed attempt, as the delay queue of delayed retries (retry), or for messages past the redrive bound (parked).",
+                    Input::Choice(&When::NAMES),
                 ));
             }
             v
@@ -281,12 +305,26 @@ pub fn link_fields(role: LinkRole, from_kind: Kind) -> Vec<Field> {
             )]
         }
         LinkRole::Call | LinkRole::Dedup => {
-            vec![f(
-                "purpose",
-                "Purpose",
-                "call: one call per message; dedup: skip message ids seen before.",
-                Input::Choice(&["call", "dedup"]),
-            )]
+            vec![
+                f(
+                    "purpose",
+                    "Purpose",
+                    "call: one call per message; dedup: skip message ids seen before.",
+                    Input::Choice(&["call", "dedup"]),
+                ),
+                f(
+                    "timeout_ms",
+                    "Timeout (ms)",
+                    "The caller gives up on a call unanswered after this long (the attempt fails); a later answer is counted late. Empty: it waits.",
+                    num(limits::DURATION_MS, true),
+                ),
+                f(
+                    "breaker",
+                    "Circuit breaker",
+                    "{\"failure_rate\": 0.5, \"window_s\": 10, \"min_calls\": 10, \"open_s\": 5, \"probes\": 1}: opens when that share of the window's calls failed, fails calls at once while open, lets probes through after open_s. Empty: none.",
+                    Input::Json { optional: true },
+                ),
+            ]
         }
         LinkRole::Request => vec![
             f("event", "Event type", "The type name of the requests.", Input::Text { optional: true }),
@@ -299,6 +337,14 @@ pub fn link_fields(role: LinkRole, from_kind: Kind) -> Vec<Field> {
         ],
         LinkRole::Consume | LinkRole::Alternate => vec![],
     };
+    if matches!(role, LinkRole::Publish | LinkRole::Request) {
+        fields.push(f(
+            "unreliable",
+            "Unreliable",
+            "true: a partition of this link loses what is sent over it, instead of holding it until the partition ends. Empty: reliable.",
+            Input::Json { optional: true },
+        ));
+    }
     fields.push(LATENCY);
     fields
 }
