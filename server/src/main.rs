@@ -1,6 +1,7 @@
-//! `edasim`: the live server (`edasim serve`, the default) and the headless run (`edasim run`).
+//! `edasim`: the live server (`edasim serve`, the default), the headless run (`edasim run`) and
+//! the walkthroughs' checker (`edasim walkthrough check`).
 
-use edasim_server::{run, serve};
+use edasim_server::{lessons, run, serve};
 
 use std::process::ExitCode;
 
@@ -19,12 +20,15 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Run a topology headless and print its report.
     Run(run::RunArgs),
+    /// Walkthroughs: check every claim of each over several seeds.
+    Walkthrough(lessons::WalkthroughArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Some(Command::Run(args)) => run::main(args),
+        Some(Command::Walkthrough(args)) => lessons::main(args),
         Some(Command::Serve(args)) => serve::main(args),
         None => serve::main(serve::ServeArgs::parse_from(["edasim"])),
     }

@@ -7,6 +7,7 @@
 //! - [`topology`]: the topology file, its validation and the petgraph model.
 //! - [`engine`]: the simulation itself, driven by `step`/`step_until`.
 //! - [`report`]: the run report of `edasim run`.
+//! - [`walkthrough`]: guided lessons whose claims the engine checks.
 
 pub mod amqp;
 pub mod dist;
@@ -17,6 +18,7 @@ pub mod rng;
 pub mod stats;
 pub mod time;
 pub mod topology;
+pub mod walkthrough;
 
 pub use engine::{Engine, Options};
 pub use problem::{Invalid, Problem, Severity};

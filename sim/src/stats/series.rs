@@ -33,6 +33,45 @@ pub struct Point {
     pub faults: u32,
 }
 
+impl Point {
+    /// The fields a walkthrough's claims may read, by name.
+    pub const FIELDS: [&'static str; 13] = [
+        "in_per_s",
+        "out_per_s",
+        "level",
+        "level_end",
+        "p50_ms",
+        "p95_ms",
+        "p99_ms",
+        "errors",
+        "dead_letters",
+        "dropped",
+        "cpu_m",
+        "retries",
+        "faults",
+    ];
+
+    /// The field `name` as a number.
+    pub fn field(&self, name: &str) -> Option<f64> {
+        Some(match name {
+            "in_per_s" => f64::from(self.in_per_s),
+            "out_per_s" => f64::from(self.out_per_s),
+            "level" => f64::from(self.level),
+            "level_end" => f64::from(self.level_end),
+            "p50_ms" => f64::from(self.p50_ms),
+            "p95_ms" => f64::from(self.p95_ms),
+            "p99_ms" => f64::from(self.p99_ms),
+            "errors" => f64::from(self.errors),
+            "dead_letters" => f64::from(self.dead_letters),
+            "dropped" => f64::from(self.dropped),
+            "cpu_m" => f64::from(self.cpu_m),
+            "retries" => f64::from(self.retries),
+            "faults" => f64::from(self.faults),
+            _ => return None,
+        })
+    }
+}
+
 /// A fixed-capacity ring buffer: old points fall off, memory never grows.
 #[derive(Clone, Debug)]
 pub struct Ring<T> {
