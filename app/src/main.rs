@@ -24,10 +24,12 @@ fn main() {
 fn App() -> impl IntoView {
     let live = state::connection::Live::new();
     let editor = state::editor::Editor::new(live);
+    let lesson = state::lesson::Lesson::new(live);
     provide_context(live);
     provide_context(editor);
+    provide_context(lesson);
     state::connection::connect(live, editor);
-    panels::keys::install(live, editor);
+    panels::keys::install(live, editor, lesson);
     canvas::bench::configure(live);
     view! {
         <div class="app" class:no-palette=move || !editor.panels.get().palette

@@ -29,7 +29,11 @@ pub enum ClientMsg {
     LoadScenario {
         name: String,
     },
-    Play {},
+    /// Plays; with `until_ms`, pauses when the clock reaches it (a walkthrough's step).
+    Play {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        until_ms: Option<f64>,
+    },
     Pause {},
     /// Advances a paused simulation by one event, or by `ms` of simulated time.
     Step {
@@ -65,6 +69,16 @@ pub enum ClientMsg {
         fault: FaultKind,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         for_s: Option<f64>,
+    },
+    /// Opens a shipped walkthrough: its scenario and seed are loaded, then it is sent
+    /// (`walkthrough`).
+    OpenWalkthrough {
+        name: String,
+    },
+    /// Asks for the values of expressions over the run's numbers now (a walkthrough's claims
+    /// and revealed numbers: `docs/walkthrough.md`); answered by `values`.
+    Evaluate {
+        exprs: Vec<String>,
     },
     /// Asks for the hops of a message (or of its whole chain, by root id) seen so far.
     Trace {
@@ -165,7 +179,7 @@ impl ClientMsg {
         match self {
             ClientMsg::LoadTopology { .. } => "load_topology",
             ClientMsg::LoadScenario { .. } => "load_scenario",
-            ClientMsg::Play {} => "play",
+            ClientMsg::Play { .. } => "play",
             ClientMsg::Pause {} => "pause",
             ClientMsg::Step { .. } => "step",
             ClientMsg::SetSpeed { .. } => "set_speed",
@@ -175,6 +189,8 @@ impl ClientMsg {
             ClientMsg::InjectFault { .. } => "inject_fault",
             ClientMsg::StartFault { .. } => "start_fault",
             ClientMsg::Trace { .. } => "trace",
+            ClientMsg::Evaluate { .. } => "evaluate",
+            ClientMsg::OpenWalkthrough { .. } => "open_walkthrough",
         }
     }
 }
@@ -205,6 +221,9 @@ pub enum ServerMsg {
         session: String,
         resumed: bool,
         scenarios: Vec<String>,
+        /// The shipped walkthroughs: (name, title), in the menu's order.
+        #[serde(default)]
+        walkthroughs: Vec<(String, String)>,
     },
     /// A topology is loaded (or reloaded): node and link indices in frames refer to it.
     Loaded {
@@ -224,6 +243,16 @@ pub enum ServerMsg {
     Trace {
         msg: u64,
         hops: Vec<HopOut>,
+    },
+    /// A walkthrough opened (its file, `docs/walkthrough.md`); its scenario is loaded.
+    Walkthrough {
+        name: String,
+        file: Value,
+    },
+    /// The reply to `evaluate`: at `t_ms`, each expression's value or why it has none.
+    Values {
+        t_ms: f64,
+        values: Vec<Evaluated>,
     },
     /// The server is shutting down (or the session ended): the connection closes next.
     Closing {
@@ -246,6 +275,16 @@ pub enum ServerMsg {
         #[serde(skip_serializing_if = "Option::is_none", default)]
         param: Option<String>,
     },
+}
+
+/// One expression's value, or why it has none.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Evaluated {
+    pub expr: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 /// What moved since the last frame, and the state of every node.
@@ -399,7 +438,7 @@ mod tests {
     #[test]
     fn commands_read_as_documented() {
         let cases = [
-            (json!({"type": "play"}), ClientMsg::Play {}),
+            (json!({"type": "play"}), ClientMsg::Play { until_ms: None }),
             (json!({"type": "step"}), ClientMsg::Step { ms: None }),
             (json!({"type": "step", "ms": 250}), ClientMsg::Step { ms: Some(250.0) }),
             (json!({"type": "set_speed", "speed": 100}), ClientMsg::SetSpeed { speed: 100.0 }),

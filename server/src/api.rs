@@ -1,4 +1,4 @@
-//! The HTTP API: shipped scenarios, validation, a session's event log as JSON lines, health.
+//! The HTTP API: shipped scenarios and walkthroughs, validation, a session's event log as JSON lines, health.
 
 use axum::Json;
 use axum::body::Bytes;
@@ -51,6 +51,51 @@ pub async fn scenario(State(app): State<AppState>, Path(name): Path<String>) -> 
         None => error(
             StatusCode::NOT_FOUND,
             format!("no scenario \"{name}\"; there are: {}", app.scenarios.names().join(", ")),
+        ),
+    }
+}
+
+/// A shipped walkthrough.
+#[derive(Serialize, ToSchema)]
+pub struct WalkthroughInfo {
+    /// What `GET /api/walkthroughs/{name}` takes.
+    pub name: String,
+    pub title: String,
+    pub summary: Option<String>,
+    /// The shipped scenario it plays (none: inline).
+    pub scenario: Option<String>,
+    pub steps: usize,
+}
+
+/// `GET /api/walkthroughs`.
+#[utoipa::path(get, path = "/api/walkthroughs", tag = "walkthroughs",
+    responses((status = 200, description = "The shipped walkthroughs (docs/walkthrough.md)", body = [WalkthroughInfo])))]
+pub async fn walkthroughs(State(app): State<AppState>) -> Json<Vec<WalkthroughInfo>> {
+    Json(
+        app.walkthroughs
+            .iter()
+            .map(|w| WalkthroughInfo {
+                name: w.name.to_string(),
+                title: w.walkthrough.title.clone(),
+                summary: w.walkthrough.summary.clone(),
+                scenario: crate::walkthroughs::scenario_name(&w.walkthrough).map(str::to_string),
+                steps: w.walkthrough.steps.len(),
+            })
+            .collect(),
+    )
+}
+
+/// `GET /api/walkthroughs/{name}`: the walkthrough file.
+#[utoipa::path(get, path = "/api/walkthroughs/{name}", tag = "walkthroughs",
+    params(("name" = String, Path, description = "A walkthrough's name")),
+    responses((status = 200, description = "The walkthrough file (docs/walkthrough.md)", content_type = "application/json", body = Object),
+              (status = 404, description = "No such walkthrough", body = ApiError)))]
+pub async fn walkthrough(State(app): State<AppState>, Path(name): Path<String>) -> Response {
+    match app.walkthroughs.get(&name) {
+        Some(w) => ([(header::CONTENT_TYPE, "application/json")], w.text).into_response(),
+        None => error(
+            StatusCode::NOT_FOUND,
+            format!("no walkthrough \"{name}\"; there are: {}", app.walkthroughs.names().join(", ")),
         ),
     }
 }
@@ -172,8 +217,8 @@ pub fn error(status: StatusCode, message: String) -> Response {
         title = "edasim",
         description = "A simulator of event-driven architectures. The websocket protocol of `GET /ws` is in docs/protocol.md; `GET /metrics` is Prometheus text."
     ),
-    paths(scenarios, scenario, validate, events, healthz, metrics_doc, ws_doc),
-    components(schemas(ScenarioInfo, Validation, ProblemSchema, ApiError))
+    paths(scenarios, scenario, walkthroughs, walkthrough, validate, events, healthz, metrics_doc, ws_doc),
+    components(schemas(ScenarioInfo, WalkthroughInfo, Validation, ProblemSchema, ApiError))
 )]
 pub struct ApiDoc;
 

@@ -11,4 +11,5 @@ pub mod serve;
 pub mod session;
 pub mod simpool;
 pub mod state;
+pub mod walkthroughs;
 pub mod ws;

@@ -61,6 +61,8 @@ pub fn router(state: AppState, dist: &std::path::Path) -> Router {
         .route("/ws", get(ws::upgrade))
         .route("/api/scenarios", get(api::scenarios))
         .route("/api/scenarios/{name}", get(api::scenario))
+        .route("/api/walkthroughs", get(api::walkthroughs))
+        .route("/api/walkthroughs/{name}", get(api::walkthrough))
         .route("/api/validate", post(api::validate))
         .route("/api/openapi.json", get(api::openapi))
         .route("/api/sessions/{id}/events.ndjson", get(api::events))

@@ -79,6 +79,8 @@ pub struct AppState {
     pub allowed_origins: Arc<Vec<String>>,
     /// The shipped scenarios, parsed once at start.
     pub scenarios: Arc<Scenarios>,
+    /// The shipped walkthroughs, read once at start.
+    pub walkthroughs: Arc<crate::walkthroughs::Walkthroughs>,
     /// Where sessions' engines advance: off the async runtime.
     pub pool: SimPool,
 }
@@ -91,6 +93,7 @@ impl AppState {
             stats: Arc::default(),
             allowed_origins: Arc::new(allowed_origins),
             scenarios: Arc::new(Scenarios::load()),
+            walkthroughs: Arc::new(crate::walkthroughs::Walkthroughs::load()),
             pool: SimPool::per_core()?,
         })
     }

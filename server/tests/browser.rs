@@ -1241,3 +1241,65 @@ async fn a_fault_from_the_inspector_shows_its_badge_and_its_effect() {
     .await;
     c.close().await.unwrap();
 }
+
+/// The text of `css`, or nothing while it is not there.
+async fn maybe_text(c: &Client, css: &str) -> String {
+    match c.find(Locator::Css(css)).await {
+        Ok(e) => e.text().await.unwrap_or_default(),
+        Err(_) => String::new(),
+    }
+}
+
+/// A walkthrough played through: opened from the Lessons menu (its scenario loads with it),
+/// its steps walked with Next and PageDown, the step's nodes outlined, a prediction made and
+/// revealed when the run reaches the step's end, with the run's own numbers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "browser test: needs chromium, chromedriver and dist/ (scripts/test.sh provides them and runs it)"]
+async fn a_walkthrough_plays_through_its_steps_and_reveals_a_prediction() {
+    let (_server, _driver, c, url, _) = start().await;
+    c.goto(&url).await.unwrap();
+    eventually("the graph is drawn", || async { node_count(&c).await == 17 }).await;
+    c.find(Locator::Css("#lesson-picker")).await.unwrap().select_by_value("poison-message").await.unwrap();
+    eventually("the lesson opens on its scenario", || async {
+        text(&c, "#lesson-progress").await == "Step 1 of 3" && node_count(&c).await == 15
+    })
+    .await;
+    assert_eq!(text(&c, "#lesson-step").await, "Three payment pipelines");
+    assert!(text(&c, "#lesson .text").await.contains("delivery limit of 3"));
+    assert!(
+        c.find(Locator::Css("svg#graph .node.highlighted[data-id='payment_seed']")).await.is_ok(),
+        "its nodes outlined"
+    );
+    // Faster than the lesson's own 5x, for the test.
+    c.find(Locator::Css("#speed")).await.unwrap().select_by_value("100").await.unwrap();
+    eventually("the first step plays to 10 s and stops", || async {
+        text(&c, "#clock").await.contains("00:10") && text(&c, "#play").await.contains("Play")
+    })
+    .await;
+    c.find(Locator::Css("#lesson-next")).await.unwrap().click().await.unwrap();
+    eventually("step 2", || async { text(&c, "#lesson-progress").await == "Step 2 of 3" }).await;
+    assert!(c.find(Locator::Css("#answer")).await.is_err(), "the answer waits for the run");
+    c.find(Locator::Css("#choice-1")).await.unwrap().click().await.unwrap();
+    eventually("the answer, with the run's numbers, at 60 s", || async {
+        let answer = maybe_text(&c, "#answer").await;
+        answer.contains("Right.") && maybe_text(&c, "#answer-numbers").await.contains("attempts, delivery limit: 4")
+    })
+    .await;
+    assert!(c.find(Locator::Css("#choice-1.right")).await.is_ok(), "the right choice marked");
+    // A presenter's clicker: PageDown.
+    key(&c, "\u{E00F}").await;
+    eventually("step 3", || async { text(&c, "#lesson-progress").await == "Step 3 of 3" }).await;
+    assert_eq!(
+        c.find(Locator::Css("#lesson-next")).await.unwrap().prop("disabled").await.unwrap().as_deref(),
+        Some("true")
+    );
+    eventually("the last step plays to 180 s", || async { text(&c, "#clock").await.contains("03:00") }).await;
+    c.find(Locator::Css("#lesson-back")).await.unwrap().click().await.unwrap();
+    eventually("back to step 2, the answer still shown", || async {
+        text(&c, "#lesson-progress").await == "Step 2 of 3" && c.find(Locator::Css("#answer")).await.is_ok()
+    })
+    .await;
+    let png = c.screenshot().await.unwrap();
+    std::fs::write(root().join("docs/screenshot-lesson.png"), png).unwrap();
+    c.close().await.unwrap();
+}

@@ -109,11 +109,13 @@ fn frames(msgs: &[ServerMsg]) -> Vec<&edasim_protocol::Frame> {
 async fn play_pause_change_and_reconnect() {
     let addr = start_server().await;
     let mut ws = connect(addr, None).await;
-    let ServerMsg::Welcome { session, resumed, scenarios } = next(&mut ws, Duration::from_secs(5)).await.unwrap()
+    let ServerMsg::Welcome { session, resumed, scenarios, walkthroughs } =
+        next(&mut ws, Duration::from_secs(5)).await.unwrap()
     else {
         panic!("welcome first");
     };
     assert!(!resumed && scenarios.contains(&"order-pipeline".to_string()));
+    assert!(walkthroughs.iter().any(|(name, _)| name == "order-pipeline-tour"), "the lessons menu: {walkthroughs:?}");
     let ServerMsg::Loaded { topology, .. } = until(&mut ws, "loaded", |m| matches!(m, ServerMsg::Loaded { .. })).await
     else {
         unreachable!()
@@ -430,4 +432,51 @@ async fn faults_start_live_and_show_on_their_nodes() {
         .expect("faults active on inventory");
     assert!(matches!(active.value, prometheus_parse::Value::Gauge(v) if v == 1.0), "{:?}", active.value);
     assert!(scrape.samples.iter().any(|s| s.metric == "edasim_breaker_state"), "breaker states are exported");
+}
+
+/// A walkthrough opened over the websocket loads its scenario and seed and arrives whole; a
+/// play with `until_ms` pauses exactly there; `evaluate` answers with the run's numbers (and
+/// says why for an expression it cannot read).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn walkthroughs_open_play_to_a_step_and_evaluate() {
+    let addr = start_server().await;
+    let mut ws = connect(addr, None).await;
+    send(&mut ws, json!({"type": "open_walkthrough", "name": "poison-message"})).await;
+    let ServerMsg::Walkthrough { name, file } =
+        until(&mut ws, "the walkthrough", |m| matches!(m, ServerMsg::Walkthrough { .. })).await
+    else {
+        unreachable!()
+    };
+    assert_eq!(name, "poison-message");
+    assert_eq!(file["scenario"], "poison-message");
+    send(&mut ws, json!({"type": "set_speed", "speed": 100})).await;
+    send(&mut ws, json!({"type": "play", "until_ms": 12000})).await;
+    let ServerMsg::State { t_ms, .. } =
+        until(&mut ws, "paused at 12 s", |m| matches!(m, ServerMsg::State { playing: false, t_ms, .. } if *t_ms > 0.0))
+            .await
+    else {
+        unreachable!()
+    };
+    assert_eq!(t_ms, 12000.0, "paused exactly at the step's end");
+    send(
+        &mut ws,
+        json!({"type": "evaluate", "exprs": ["faults.0.affected", "nodes.payment.failed", "nodes.nope.depth"]}),
+    )
+    .await;
+    let ServerMsg::Values { t_ms, values } = until(&mut ws, "values", |m| matches!(m, ServerMsg::Values { .. })).await
+    else {
+        unreachable!()
+    };
+    assert_eq!(t_ms, 12000.0);
+    assert!(values[0].value.is_some_and(|v| v >= 1.0), "the poison was tried: {:?}", values[0]);
+    // Every failure is the poison's (its attempt under way is counted, not yet failed).
+    let (attempts, failed) = (values[0].value.unwrap(), values[1].value.unwrap());
+    assert!(failed <= attempts && attempts <= failed + 1.0, "{attempts} attempts, {failed} failed");
+    assert!(values[2].error.as_deref().is_some_and(|e| e.contains("no \"nope\"")), "{:?}", values[2]);
+    send(&mut ws, json!({"type": "open_walkthrough", "name": "nope"})).await;
+    let ServerMsg::Error { message, .. } = until(&mut ws, "error", |m| matches!(m, ServerMsg::Error { .. })).await
+    else {
+        unreachable!()
+    };
+    assert!(message.contains("no walkthrough \"nope\""), "{message}");
 }

@@ -144,6 +144,9 @@ pub fn NodeView(i: usize, id: String, kind: Kind, live: Live) -> impl IntoView {
         }
     };
     let title = move || format!("{} ({kind})", label.get());
+    // Outlined while a walkthrough's step names it.
+    let lesson = use_context::<crate::state::lesson::Lesson>();
+    let id_hl = id.clone();
     // Faults and the breaker, in a row above the node.
     let marks = move || {
         let list = node_live().map(|l| super::badge::badges(&l)).unwrap_or_default();
@@ -167,6 +170,7 @@ pub fn NodeView(i: usize, id: String, kind: Kind, live: Live) -> impl IntoView {
             class:error=move || health() == Health::Error class:selected=move || selected.get()
             class:blocked=blocked class:not-running=move || running().is_none() class:traced=traced
             class:scaling=move || pulse.get()
+            class:highlighted=move || lesson.is_some_and(|l| l.highlighted(&id_hl))
             on:pointerdown=down on:keydown=key
             tabindex="0" role="button" aria-label=title aria-pressed=move || selected.get().to_string()
             transform=move || pos.get().map(|(x, y)| format!("translate({x} {y})")).unwrap_or_default() data-id=id.clone()>

@@ -27,6 +27,7 @@ pub fn Stage() -> impl IntoView {
             <Find />
             <Pending />
             <About />
+            <crate::panels::lesson::LessonPanel />
             <div class="zoom" role="group" aria-label="View">
                 <button id="zoom-in" aria-label="Zoom in" title="Zoom in (+)" on:click=move |_| zoom(ed, 1.25)>"+"</button>
                 <button id="zoom-out" aria-label="Zoom out" title="Zoom out (−)" on:click=move |_| zoom(ed, 0.8)>"−"</button>

@@ -7,6 +7,7 @@ use crate::canvas::graph::in_text_field;
 use crate::state::connection::Live;
 use crate::state::doc::GRID;
 use crate::state::editor::{Editor, Panel};
+use crate::state::lesson::Lesson;
 
 /// (keys, what they do), as the overlay shows them.
 pub const SHORTCUTS: &[(&str, &str)] = &[
@@ -36,7 +37,7 @@ pub const SHORTCUTS: &[(&str, &str)] = &[
     ("Escape", "close this list, clear the selection"),
 ];
 
-pub fn install(live: Live, ed: Editor) {
+pub fn install(live: Live, ed: Editor, lesson: Lesson) {
     let _ = window_event_listener(leptos::ev::keydown, move |e| {
         if in_text_field(e.target()) {
             return;
@@ -139,8 +140,22 @@ pub fn install(live: Live, ed: Editor) {
             // Wherever the focus is but in a text field: a clicked node or button does not take
             // Space for itself (its keydown's default, a click, is prevented below).
             (false, " ") => {
-                live.send(&if live.playing.get_untracked() { ClientMsg::Pause {} } else { ClientMsg::Play {} });
+                let until_ms = lesson.stop_ms();
+                live.send(&if live.playing.get_untracked() {
+                    ClientMsg::Pause {}
+                } else {
+                    ClientMsg::Play { until_ms }
+                });
                 true
+            }
+            // A presenter's clicker sends PageDown and PageUp: the walkthrough's next step.
+            (false, "PageDown") => {
+                lesson.next();
+                lesson.current.with_untracked(Option::is_some)
+            }
+            (false, "PageUp") => {
+                lesson.back();
+                lesson.current.with_untracked(Option::is_some)
             }
             _ => false,
         };

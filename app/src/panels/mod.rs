@@ -14,6 +14,8 @@ pub mod fields;
 pub mod files;
 pub mod inspector;
 pub mod keys;
+pub mod lesson;
+pub mod markdown;
 pub mod on_failure;
 pub mod palette;
 pub mod theme;

@@ -42,7 +42,7 @@ pub fn TopBar() -> impl IntoView {
         if live.playing.get_untracked() {
             live.send(&ClientMsg::Pause {});
         } else {
-            live.send(&ClientMsg::Play {});
+            live.send(&ClientMsg::Play { until_ms: None });
         }
     };
     let on_speed = move |ev: leptos::ev::Event| {
@@ -87,6 +87,22 @@ pub fn TopBar() -> impl IntoView {
                     }>
                     <option value="">"Scenarios…"</option>
                     {move || live.scenarios.get().into_iter().map(|s| view! { <option value=s.clone()>{s.clone()}</option> }).collect_view()}
+                </select>
+                <select id="lesson-picker" aria-label="Open a walkthrough (a guided lesson)"
+                    on:change=move |e| {
+                        let name = event_target_value(&e);
+                        if !name.is_empty() {
+                            ed.open_walkthrough(name);
+                        }
+                        // The menu stays a menu: the lesson's title is in its panel.
+                        use wasm_bindgen::JsCast;
+                        if let Some(select) = e.target().and_then(|t| t.dyn_into::<web_sys::HtmlSelectElement>().ok()) {
+                            select.set_value("");
+                        }
+                        release_focus(&e);
+                    }>
+                    <option value="">"Lessons…"</option>
+                    {move || live.walkthroughs.get().into_iter().map(|(n, t)| view! { <option value=n.clone()>{t}</option> }).collect_view()}
                 </select>
                 <button id="new" aria-label="New empty canvas" on:click=move |_| ed.new_canvas()>"New"</button>
                 <button id="undo" aria-label="Undo (Ctrl-Z)" title="Undo (Ctrl-Z)" prop:disabled=move || !ed.doc.with(|d| d.can_undo())

@@ -22,6 +22,12 @@ pub struct Live {
     pub topology: RwSignal<Option<serde_json::Value>>,
     /// The server's shipped scenarios.
     pub scenarios: RwSignal<Vec<String>>,
+    /// The server's shipped walkthroughs: (name, title).
+    pub walkthroughs: RwSignal<Vec<(String, String)>>,
+    /// The walkthrough last opened: its name and file.
+    pub walkthrough: RwSignal<Option<(String, serde_json::Value)>>,
+    /// The last `values` answer: its time and values.
+    pub values: RwSignal<Option<(f64, Vec<edasim_protocol::Evaluated>)>>,
     /// The last frame, without its hops (those go to the dots layer).
     pub frame: RwSignal<Option<Frame>>,
     pub playing: RwSignal<bool>,
@@ -148,6 +154,9 @@ impl Live {
         Live {
             topology: RwSignal::new(None),
             scenarios: RwSignal::new(Vec::new()),
+            walkthroughs: RwSignal::new(Vec::new()),
+            walkthrough: RwSignal::new(None),
+            values: RwSignal::new(None),
             frame: RwSignal::new(None),
             playing: RwSignal::new(false),
             speed: RwSignal::new(1.0),
@@ -231,9 +240,10 @@ fn open(live: Live, editor: Editor) {
 
 fn receive(live: Live, editor: Editor, msg: ServerMsg) {
     match msg {
-        ServerMsg::Welcome { session, resumed, scenarios } => {
+        ServerMsg::Welcome { session, resumed, scenarios, walkthroughs } => {
             live.session.set_value(Some(session));
             live.scenarios.set(scenarios);
+            live.walkthroughs.set(walkthroughs);
             if !resumed && editor.doc.with_untracked(|d| d.value.is_null()) {
                 restore(live, editor);
             }
@@ -331,6 +341,13 @@ fn receive(live: Live, editor: Editor, msg: ServerMsg) {
             trim_log(lines, LOG_LINES);
         }),
         ServerMsg::Trace { msg, hops } => live.trace.set(Some((msg, hops))),
+        ServerMsg::Walkthrough { name, file } => {
+            // Its scenario was loaded just before, as a scenario opened; the lesson's panel says
+            // what to watch, so the scenario's description stays folded.
+            editor.about.set(false);
+            live.walkthrough.set(Some((name, file)));
+        }
+        ServerMsg::Values { t_ms, values } => live.values.set(Some((t_ms, values))),
     }
 }
 

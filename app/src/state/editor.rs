@@ -373,6 +373,13 @@ impl Editor {
         self.live.send(&ClientMsg::LoadScenario { name });
     }
 
+    /// Opens a shipped walkthrough: the server loads its scenario (adopted as a scenario is)
+    /// and sends the file.
+    pub fn open_walkthrough(self, name: String) {
+        self.adopt.set_value(true);
+        self.live.send(&ClientMsg::OpenWalkthrough { name });
+    }
+
     /// Opens a topology the user brought (a file, pasted text, a share link): checked here
     /// first, so a bad one changes nothing and lists every problem with its path.
     pub fn open(self, live: Live, value: Value, source: &str) -> bool {

@@ -10,5 +10,6 @@
 pub mod connection;
 pub mod doc;
 pub mod editor;
+pub mod lesson;
 pub mod reconcile;
 pub mod share;

@@ -3,13 +3,13 @@
 
 use std::time::Instant;
 
-use edasim_protocol::{ClientMsg, CommandError, DEFAULT_RESTART_MS, Fault, HopOut, SPEED_RANGE, ServerMsg};
+use edasim_protocol::{ClientMsg, CommandError, DEFAULT_RESTART_MS, Evaluated, Fault, HopOut, SPEED_RANGE, ServerMsg};
 use edasim_sim::Model;
 use edasim_sim::engine::Change;
-use edasim_sim::time::ms_to_ns;
+use edasim_sim::time::{ms_to_ns, ns_to_ms};
 use edasim_sim::topology::{FaultKind, NodeKind};
 
-use super::{Motion, Pace, Session, SessionCmd, TRACE_HISTORY, new_engine};
+use super::{MAX_EVALUATE, Motion, Pace, Session, SessionCmd, TRACE_HISTORY, new_engine};
 use crate::state::ServerStats;
 
 /// The longest `step` by a duration: an hour of simulated time.
@@ -27,6 +27,12 @@ impl Session {
                     session: self.id.to_string(),
                     resumed,
                     scenarios: self.app.scenarios.names(),
+                    walkthroughs: self
+                        .app
+                        .walkthroughs
+                        .iter()
+                        .map(|w| (w.name.to_string(), w.walkthrough.title.clone()))
+                        .collect(),
                 });
                 self.send_loaded();
                 self.send_state();
@@ -72,13 +78,28 @@ impl Session {
                     ));
                 }
             },
-            ClientMsg::Play {} => {
+            ClientMsg::Play { until_ms } => {
+                self.pause_at = match until_ms {
+                    Some(ms) if !(ms.is_finite() && ms >= 0.0) => {
+                        return Err(CommandError::at(
+                            "until_ms",
+                            format!("expected 0 or more milliseconds, found {ms}"),
+                        ));
+                    }
+                    Some(ms) if ms_to_ns(ms) <= self.engine().now() => {
+                        // Already there: stay paused.
+                        self.send_state();
+                        return Ok(());
+                    }
+                    other => other.map(ms_to_ns),
+                };
                 self.motion = Motion::Playing;
                 self.restart_clock();
                 self.send_state();
             }
             ClientMsg::Pause {} => {
                 self.motion = Motion::Still;
+                self.pause_at = None;
                 self.send_state();
                 self.send_frame(false);
             }
@@ -164,6 +185,55 @@ impl Session {
                 }
                 self.engine_mut().inject(i, fault, for_s).map_err(|e| CommandError::at("fault", e.to_string()))?;
                 self.send_frame(false);
+            }
+            ClientMsg::OpenWalkthrough { name } => {
+                let app = self.app.clone();
+                let Some(w) = app.walkthroughs.get(&name) else {
+                    return Err(CommandError::at(
+                        "name",
+                        format!("no walkthrough \"{name}\"; there are: {}", app.walkthroughs.names().join(", ")),
+                    ));
+                };
+                let model = match crate::walkthroughs::scenario_name(&w.walkthrough) {
+                    Some(s) => app.scenarios.model(s).cloned(),
+                    None => match &w.walkthrough.scenario {
+                        edasim_sim::walkthrough::ScenarioRef::Inline(v) => Model::from_value(v).ok(),
+                        _ => None,
+                    },
+                };
+                let Some(model) = model else {
+                    return Err(CommandError::at(
+                        "name",
+                        format!("walkthrough \"{name}\" plays no scenario this server has"),
+                    ));
+                };
+                self.load(model)?;
+                if let Some(seed) = w.walkthrough.seed.filter(|&s| s != self.seed) {
+                    self.seed = seed;
+                    self.restart();
+                }
+                let file = serde_json::from_str(w.text).unwrap_or_default();
+                self.send(ServerMsg::Walkthrough { name, file });
+            }
+            ClientMsg::Evaluate { exprs } => {
+                if exprs.len() > MAX_EVALUATE {
+                    return Err(CommandError::at(
+                        "exprs",
+                        format!("{} expressions; at most {MAX_EVALUATE} at once", exprs.len()),
+                    ));
+                }
+                // One report serves every expression.
+                let engine = self.engine();
+                let report = serde_json::to_value(edasim_sim::Report::new(engine, 0.0, &[])).unwrap_or_default();
+                let values = exprs
+                    .into_iter()
+                    .map(|expr| match edasim_sim::walkthrough::evaluate_with(engine, &report, &expr) {
+                        Ok(v) => Evaluated { expr, value: Some(v), error: None },
+                        Err(e) => Evaluated { expr, value: None, error: Some(e) },
+                    })
+                    .collect();
+                let t_ms = ns_to_ms(engine.now());
+                self.send(ServerMsg::Values { t_ms, values });
             }
             ClientMsg::Trace { msg } => {
                 let hops: Vec<HopOut> = self.traces.iter().filter(|h| h.msg == msg || h.root == msg).cloned().collect();
@@ -253,6 +323,7 @@ impl Session {
         self.engine = Some(Box::new(new_engine(&self.model, self.seed, self.app.limits.memory_watermark)));
         self.rates = peak_rates(&self.model);
         self.motion = Motion::Still;
+        self.pause_at = None;
         self.pace = Pace::new(0);
         self.sent_until.clear();
         self.traces.clear();

@@ -55,6 +55,8 @@ const LIGHT_SLICE: Duration = Duration::from_micros(500);
 /// Wall time a light session's slice may take on its own task at most (then it is not light
 /// any more, and the pool takes its next slices).
 const INLINE_WALL: Duration = Duration::from_millis(1);
+/// Expressions one `evaluate` may ask for (one report of the run serves them all).
+const MAX_EVALUATE: usize = 32;
 /// Outgoing messages queued for a slow client before frames are dropped.
 pub const OUTGOING_QUEUE: usize = 64;
 
@@ -108,6 +110,8 @@ struct Session {
     light: bool,
     seed: u64,
     motion: Motion,
+    /// Playing pauses when the clock reaches this (a walkthrough's step end).
+    pause_at: Option<Time>,
     speed: f64,
     out: Option<(u64, mpsc::Sender<String>)>,
     detached_since: Option<Instant>,
@@ -172,6 +176,7 @@ pub fn start(app: &AppState) -> Result<SessionId, String> {
         model,
         seed,
         motion: Motion::Still,
+        pause_at: None,
         speed: 1.0,
         out: None,
         detached_since: Some(Instant::now()),
@@ -264,13 +269,17 @@ impl Session {
         let target = match self.motion {
             // From where the clock is, not where it should be: a session that cannot keep its
             // speed falls behind instead of piling up a debt it would then try to repay.
-            Motion::Playing => t.saturating_add((wall.as_secs_f64() * self.speed * NS_PER_S as f64) as Time),
+            Motion::Playing => t
+                .saturating_add((wall.as_secs_f64() * self.speed * NS_PER_S as f64) as Time)
+                .min(self.pause_at.unwrap_or(Time::MAX)),
             Motion::SteppingTo(to) => to,
             Motion::Still => t,
         };
         let Some(reached) = self.advance(target).await else { return false };
-        if reached && matches!(self.motion, Motion::SteppingTo(_)) {
+        let paused_at = self.pause_at.is_some_and(|p| self.engine().now() >= p);
+        if reached && (matches!(self.motion, Motion::SteppingTo(_)) || (self.motion == Motion::Playing && paused_at)) {
             self.motion = Motion::Still;
+            self.pause_at = None;
             self.send_state();
         }
         self.pace.update(self.engine().now());

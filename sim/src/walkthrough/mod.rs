@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 pub use expr::{Expr, ExprError};
-pub use run::{ClaimResult, Item, Timeline, apply, check, evaluate};
+pub use run::{ClaimResult, Item, Timeline, apply, check, evaluate, evaluate_with};
 
 use crate::engine::Change;
 use crate::problem::{Invalid, Problem};

@@ -81,9 +81,15 @@ impl Numbers for At<'_> {
 
 /// The value of `expr` for `engine` now.
 pub fn evaluate(engine: &Engine, expr: &str) -> Result<f64, String> {
-    let e = Expr::parse(expr).map_err(|e| e.to_string())?;
     let report = serde_json::to_value(Report::new(engine, 0.0, &[])).map_err(|e| e.to_string())?;
-    e.eval(&At { report, engine })
+    evaluate_with(engine, &report, expr)
+}
+
+/// The value of `expr` for `engine` now, given its report as JSON (several expressions share
+/// one).
+pub fn evaluate_with(engine: &Engine, report: &serde_json::Value, expr: &str) -> Result<f64, String> {
+    let e = Expr::parse(expr).map_err(|e| e.to_string())?;
+    e.eval(&At { report: report.clone(), engine })
 }
 
 /// Plays `w` on `model` with `seed` and checks every claim.
