@@ -34,12 +34,14 @@ fn App() -> impl IntoView {
     view! {
         <div class="app" class:no-palette=move || !editor.panels.get().palette
             class:no-inspector=move || !editor.panels.get().inspector class:no-dock=move || !editor.panels.get().dock
-            class:idle=move || editor.selection.with(state::doc::Selection::is_empty)>
+            class:idle=move || editor.selection.with(state::doc::Selection::is_empty)
+            class:presenting=move || editor.presenting.get()>
             <panels::topbar::TopBar />
             <panels::palette::Palette />
             <canvas::stage::Stage />
             <panels::inspector::Inspector />
             <dock::Dock />
+            <panels::presenter::PresenterStrip />
             <state::connection::Problems />
             <panels::keys::Help />
         </div>

@@ -916,6 +916,33 @@ async fn viewport(c: &Client, w: u32, h: u32) {
     assert_eq!((inner[0].as_u64(), inner[1].as_u64()), (Some(u64::from(w)), Some(u64::from(h))), "the viewport");
 }
 
+/// At Fit: how tall the smallest name is on screen (its font size times the canvas's scale),
+/// and the names cut (a name is cut if its text is not the whole label or if it runs past its
+/// shape).
+async fn name_sizes(c: &Client) -> (f64, Vec<String>) {
+    key(c, "f").await; // Fit
+
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let r = c
+        .execute(
+            r#"const out = {min: 1e9, cut: []};
+            for (const g of document.querySelectorAll('svg#graph .node')) {
+                const label = g.querySelector('.label'), shape = g.querySelector('.shape');
+                const px = label.getScreenCTM().a * parseFloat(getComputedStyle(label).fontSize);
+                out.min = Math.min(out.min, px);
+                const whole = g.getAttribute('aria-label').startsWith(label.textContent + ' (');
+                const fits = label.getBBox().x + label.getBBox().width <= shape.getBBox().width - 4;
+                if (!whole || !fits) out.cut.push(label.textContent + ' ' + label.getBBox().width.toFixed(1) + '/' + shape.getBBox().width.toFixed(1));
+            }
+            return out;"#,
+            vec![],
+        )
+        .await
+        .unwrap();
+    let cut: Vec<String> = r["cut"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_string()).collect();
+    (r["min"].as_f64().unwrap(), cut)
+}
+
 /// On screen, every node's name is whole (its text is the full name and fits its shape), and
 /// how tall the names are at Fit is measured from the rendered SVG: the name's font size times
 /// the canvas's scale. As the app opens (palette, inspector and dock shown), on a screen of
@@ -930,28 +957,7 @@ async fn names_are_whole_and_measured_at_fit() {
     eventually("the graph is drawn", || async { node_count(&c).await == 17 }).await;
     // (name px, truncated names) at Fit: a name is cut if its text is not the whole label or if
     // it runs past its shape.
-    let measure = || async {
-        c.find(Locator::Css("#fit")).await.unwrap().click().await.unwrap();
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        let r = c
-            .execute(
-                r#"const out = {min: 1e9, cut: []};
-                for (const g of document.querySelectorAll('svg#graph .node')) {
-                    const label = g.querySelector('.label'), shape = g.querySelector('.shape');
-                    const px = label.getScreenCTM().a * parseFloat(getComputedStyle(label).fontSize);
-                    out.min = Math.min(out.min, px);
-                    const whole = g.getAttribute('aria-label').startsWith(label.textContent + ' (');
-                    const fits = label.getBBox().x + label.getBBox().width <= shape.getBBox().width - 4;
-                    if (!whole || !fits) out.cut.push(label.textContent + ' ' + label.getBBox().width.toFixed(1) + '/' + shape.getBBox().width.toFixed(1));
-                }
-                return out;"#,
-                vec![],
-            )
-            .await
-            .unwrap();
-        let cut: Vec<String> = r["cut"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_string()).collect();
-        (r["min"].as_f64().unwrap(), cut)
-    };
+    let measure = || name_sizes(&c);
     let mut figures = Vec::new();
     // A screen of that size: the page gets all of it (a projector's browser in full screen).
     for (w, h) in [(1280u32, 800u32), (1024, 768)] {
@@ -1301,5 +1307,47 @@ async fn a_walkthrough_plays_through_its_steps_and_reveals_a_prediction() {
     .await;
     let png = c.screenshot().await.unwrap();
     std::fs::write(root().join("docs/screenshot-lesson.png"), png).unwrap();
+    c.close().await.unwrap();
+}
+
+/// Presenter mode at 1280x720 (a projector): the canvas the full width, every name whole and at
+/// least 14 px tall, the step's text at least 28 px, and the charts of the step's nodes only.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "browser test: needs chromium, chromedriver and dist/ (scripts/test.sh provides them and runs it)"]
+async fn presenter_mode_reads_from_the_back_of_the_room() {
+    let (_server, _driver, c, url, _) = start().await;
+    c.goto(&url).await.unwrap();
+    eventually("the graph is drawn", || async { node_count(&c).await == 17 }).await;
+    viewport(&c, 1280, 720).await;
+    c.find(Locator::Css("#lesson-picker")).await.unwrap().select_by_value("order-pipeline-tour").await.unwrap();
+    eventually("the tour opens", || async { maybe_text(&c, "#lesson-progress").await == "Step 1 of 4" }).await;
+    c.find(Locator::Css("#present")).await.unwrap().click().await.unwrap();
+    eventually("presenter mode", || async { maybe_text(&c, "#presenter-step").await == "An order comes in" }).await;
+    let px = |css: &'static str| {
+        let c = &c;
+        async move {
+            c.execute(&format!("return parseFloat(getComputedStyle(document.querySelector('{css}')).fontSize)"), vec![])
+                .await
+                .unwrap()
+                .as_f64()
+                .unwrap()
+        }
+    };
+    assert!(px(".presenter .text p").await >= 28.0, "the step's text is large");
+    let stage_w =
+        c.execute("return document.querySelector('.stage').getBoundingClientRect().width", vec![]).await.unwrap();
+    assert!(stage_w.as_f64().unwrap() >= 1270.0, "the canvas is the full width: {stage_w}");
+    assert!(c.find(Locator::Css(".dock")).await.unwrap().is_displayed().await.is_ok_and(|d| !d), "the dock folds away");
+    let (name_px, cut) = name_sizes(&c).await;
+    assert!(cut.is_empty(), "names cut in presenter mode: {cut:?}");
+    assert!(name_px >= 14.0, "names {name_px:.1} px tall in presenter mode at 1280x720");
+    // The first step names five nodes: the strip charts the first three of them, nothing else.
+    let charts = c.find_all(Locator::Css(".presenter .chart")).await.unwrap().len();
+    assert_eq!(charts, 3);
+    assert!(maybe_text(&c, "#present-chart-0 figcaption").await.starts_with("order_api"));
+    println!("presenter mode at 1280x720: names {name_px:.1} px");
+    std::fs::write(root().join("docs/screenshot-presenter-lesson.png"), c.screenshot().await.unwrap()).unwrap();
+    key(&c, "\u{E00C}").await; // Escape
+    eventually("presenter mode left", || async { c.find(Locator::Css("#presenter")).await.is_err() }).await;
     c.close().await.unwrap();
 }

@@ -32,13 +32,14 @@ pub fn nice_max(x: f64) -> f64 {
 }
 
 fn chart(
-    id: &'static str,
+    id: impl Into<String>,
     title: impl Into<String>,
     unit: &'static str,
     lines: Vec<Line>,
     points: Vec<Point>,
 ) -> impl IntoView {
     let title: String = title.into();
+    let id: String = id.into();
     let max = nice_max(points.iter().flat_map(|p| lines.iter().map(move |l| (l.value)(p))).fold(0.0, f64::max));
     let (t0, t1) = (points.first().map_or(0, |p| p.t_s), points.last().map_or(1, |p| p.t_s));
     let span = (t1.saturating_sub(t0)).max(1) as f64;
@@ -110,6 +111,51 @@ fn errors_chart(points: Vec<Point>) -> impl IntoView {
         Line { name: "dropped", class: "dropped", value: |p| f64::from(p.dropped) },
     ];
     chart("chart-errors", "Errors, retries and dead letters", "per s", lines, points)
+}
+
+/// One node's chart for the presenter's strip: what a step's node shows best (a queue's depth,
+/// a service's errors and retries, anything else's throughput), titled with its id.
+pub fn step_chart(live: Live, ed: crate::state::editor::Editor, n: usize, id: String) -> impl IntoView {
+    let found = ed.graph.with(|g| {
+        let i = g.nodes.iter().position(|x| x.id == id)?;
+        Some((g.nodes[i].kind, g.running[i]?))
+    });
+    let Some((kind, r)) = found else { return ().into_any() };
+    let points = live.series.with(|s| s.get(r).cloned().unwrap_or_default());
+    let element = format!("present-chart-{n}");
+    match kind {
+        Some(Kind::Queue) => chart(
+            element,
+            format!("{id}: depth"),
+            "messages",
+            vec![Line { name: "mean", class: "level", value: |p| f64::from(p.level) }],
+            points,
+        )
+        .into_any(),
+        Some(Kind::Service) => chart(
+            element,
+            format!("{id}: out, errors, retries"),
+            "per s",
+            vec![
+                Line { name: "out", class: "out", value: |p| f64::from(p.out_per_s) },
+                Line { name: "errors", class: "errors", value: |p| f64::from(p.errors) },
+                Line { name: "retries", class: "retries", value: |p| f64::from(p.retries) },
+            ],
+            points,
+        )
+        .into_any(),
+        _ => chart(
+            element,
+            format!("{id}: throughput"),
+            "msg/s",
+            vec![
+                Line { name: "in", class: "in", value: |p| f64::from(p.in_per_s) },
+                Line { name: "out", class: "out", value: |p| f64::from(p.out_per_s) },
+            ],
+            points,
+        )
+        .into_any(),
+    }
 }
 
 #[component]

@@ -95,6 +95,9 @@ pub fn install(live: Live, ed: Editor, lesson: Lesson) {
             (false, "Escape") => {
                 ed.help.set(false);
                 ed.selection.set(Default::default());
+                if ed.presenting.get_untracked() {
+                    lesson.present(false, ed);
+                }
                 true
             }
             (false, "f" | "F") => {

@@ -11,6 +11,7 @@ use crate::state::lesson::Lesson;
 pub fn LessonPanel() -> impl IntoView {
     let lesson = expect_context::<Lesson>();
     let live = expect_context::<Live>();
+    let ed = expect_context::<crate::state::editor::Editor>();
     let content = move || {
         let title = lesson.current.with(|w| w.as_ref().map(|w| (w.title.clone(), w.steps.len())))?;
         let k = lesson.step.get();
@@ -82,14 +83,16 @@ pub fn LessonPanel() -> impl IntoView {
             <section class="lesson" id="lesson" aria-label="Walkthrough">
                 <header>
                     <span class="lesson-title">{title.0}</span>
-                    <button class="close" aria-label="Close the walkthrough" on:click=move |_| lesson.close()>"×"</button>
+                    <button id="present" title="Presenter mode: the canvas full width, the step in large type beneath it (Escape leaves)"
+                        on:click=move |_| lesson.present(true, ed)>"Present"</button>
+                    <button class="close" aria-label="Close the walkthrough" on:click=move |_| lesson.close(ed)>"×"</button>
                 </header>
                 <p class="progress" id="lesson-progress">{format!("Step {} of {total}", k + 1)}</p>
                 <h2 id="lesson-step">{step.title.clone()}</h2>
                 <div class="text">{crate::panels::markdown::render(&step.text)}</div>
                 {prediction}
                 <nav class="lesson-nav">
-                    <button id="lesson-back" prop:disabled=k == 0 on:click=move |_| lesson.back()>"‹ Back"</button>
+                    <button id="lesson-back" prop:disabled={k == 0} on:click=move |_| lesson.back()>"‹ Back"</button>
                     <button id="lesson-next" prop:disabled=last on:click=move |_| lesson.next()>"Next ›"</button>
                 </nav>
             </section>

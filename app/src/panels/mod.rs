@@ -18,5 +18,6 @@ pub mod lesson;
 pub mod markdown;
 pub mod on_failure;
 pub mod palette;
+pub mod presenter;
 pub mod theme;
 pub mod topbar;

@@ -143,6 +143,9 @@ pub struct Editor {
     pub panels: RwSignal<Panels>,
     /// The scenario's description ("what to watch") is shown on the canvas.
     pub about: RwSignal<bool>,
+    /// Presenter mode (a walkthrough on a projector): the canvas full width, no legend, one
+    /// row of top bar, the step in large type beneath.
+    pub presenting: RwSignal<bool>,
     /// The last live change the run refused: the field shows why, next to it.
     pub refused: RwSignal<Option<Refusal>>,
     /// Live changes sent and not refused (yet): node, parameter, and the value before, to put
@@ -239,6 +242,7 @@ impl Editor {
             dark: RwSignal::new(crate::panels::theme::initially_dark()),
             panels: RwSignal::new(Panels::default()),
             about: RwSignal::new(false),
+            presenting: RwSignal::new(false),
             refused: RwSignal::new(None),
             inflight: StoredValue::new(Vec::new()),
             drag,
@@ -442,8 +446,10 @@ impl Editor {
         self.auto_fit.set_value(true);
         let (w, h) = self.stage.get_untracked();
         let bounds = self.graph.with_untracked(ViewGraph::bounds);
-        // Clear of the zoom buttons and search box above, and of the legend below.
-        self.camera.set(Camera::fit_between(bounds, w, h, 40.0, 48.0));
+        // Clear of the zoom buttons and search box above, and of the legend below (folded away
+        // in presenter mode).
+        let (top, bottom) = if self.presenting.get_untracked() { (8.0, 8.0) } else { (40.0, 48.0) };
+        self.camera.set(Camera::fit_between(bounds, w, h, top, bottom));
     }
 
     pub fn copy(self) {

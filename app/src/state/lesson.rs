@@ -60,8 +60,15 @@ impl Lesson {
         lesson
     }
 
-    pub fn close(self) {
+    pub fn close(self, ed: super::editor::Editor) {
         self.current.set(None);
+        self.present(false, ed);
+    }
+
+    /// Enters or leaves presenter mode; the canvas is fitted again once it has its new room.
+    pub fn present(self, on: bool, ed: super::editor::Editor) {
+        ed.presenting.set(on && self.current.with_untracked(Option::is_some));
+        request_animation_frame(move || ed.fit());
     }
 
     pub fn next(self) {
