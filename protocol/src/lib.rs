@@ -70,6 +70,14 @@ pub enum ClientMsg {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         for_s: Option<f64>,
     },
+    /// The teacher opens the session to watchers: a join code (`classroom` answers).
+    OpenClassroom {},
+    /// The teacher's walkthrough is at step `step` (watchers follow).
+    LessonStep {
+        step: usize,
+    },
+    /// A watcher asks for a private copy of the session as it stands (`forked` answers).
+    Fork {},
     /// Opens a shipped walkthrough: its scenario and seed are loaded, then it is sent
     /// (`walkthrough`).
     OpenWalkthrough {
@@ -191,6 +199,9 @@ impl ClientMsg {
             ClientMsg::Trace { .. } => "trace",
             ClientMsg::Evaluate { .. } => "evaluate",
             ClientMsg::OpenWalkthrough { .. } => "open_walkthrough",
+            ClientMsg::OpenClassroom {} => "open_classroom",
+            ClientMsg::LessonStep { .. } => "lesson_step",
+            ClientMsg::Fork {} => "fork",
         }
     }
 }
@@ -224,6 +235,23 @@ pub enum ServerMsg {
         /// The shipped walkthroughs: (name, title), in the menu's order.
         #[serde(default)]
         walkthroughs: Vec<(String, String)>,
+        /// A watcher's connection: the classroom's code (its commands are refused but `fork`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        watching: Option<String>,
+    },
+    /// The session is open to watchers: its join code (`/watch/CODE`), and how many watch.
+    Classroom {
+        code: String,
+        watchers: usize,
+    },
+    /// The teacher's walkthrough moved to `step`.
+    LessonStep {
+        name: String,
+        step: usize,
+    },
+    /// A fork was made: the new session's id, to connect to (`/ws?session=ID`).
+    Forked {
+        session: String,
     },
     /// A topology is loaded (or reloaded): node and link indices in frames refer to it.
     Loaded {

@@ -12,7 +12,7 @@ use axum::response::Html;
 use axum::routing::{get, post};
 use clap::Parser;
 use tower_http::compression::CompressionLayer;
-use tower_http::services::ServeDir;
+use tower_http::services::{ServeDir, ServeFile};
 use tower_http::trace::TraceLayer;
 
 use crate::state::{AppState, Limits};
@@ -31,6 +31,10 @@ pub struct ServeArgs {
     /// Another origin whose pages may open websockets (repeatable), e.g. a dev server.
     #[arg(long = "allow-origin", value_name = "ORIGIN")]
     pub allow_origins: Vec<String>,
+    /// A classroom on the LAN: listen on every address (unless --host says otherwise) and print
+    /// the address students join at. Every limit of the live server still holds.
+    #[arg(long)]
+    pub classroom: bool,
 }
 
 pub fn main(args: ServeArgs) -> ExitCode {
@@ -70,7 +74,8 @@ pub fn router(state: AppState, dist: &std::path::Path) -> Router {
         .with_state(state);
     let router = if dist.join("index.html").is_file() {
         let files = ServeDir::new(dist).append_index_html_on_directories(true);
-        api.fallback_service(files)
+        // A classroom's watch link opens the app, which reads the code from its path.
+        api.route_service("/watch/{code}", ServeFile::new(dist.join("index.html"))).fallback_service(files)
     } else {
         let page = not_built_page(dist);
         api.fallback(get(move || async move { Html(page) }))
@@ -96,6 +101,14 @@ fn is_hashed_asset(path: &str) -> bool {
     stem.rsplit_once('-').is_some_and(|(_, hash)| hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
+/// This machine's address on its LAN: the local end of a UDP socket aimed at a documentation
+/// address (RFC 5737). Connecting a UDP socket sends nothing; it only picks the route.
+fn lan_address() -> Option<IpAddr> {
+    let socket = std::net::UdpSocket::bind("0.0.0.0:0").ok()?;
+    socket.connect("192.0.2.1:9").ok()?;
+    socket.local_addr().ok().map(|a| a.ip()).filter(|ip| !ip.is_unspecified())
+}
+
 fn not_built_page(dist: &std::path::Path) -> String {
     format!(
         "<!doctype html><meta charset=utf-8><title>edasim: app not built</title>\
@@ -107,8 +120,18 @@ fn not_built_page(dist: &std::path::Path) -> String {
     )
 }
 
-async fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    if !args.host.is_loopback() {
+async fn serve(mut args: ServeArgs) -> anyhow::Result<()> {
+    if args.classroom && args.host.is_loopback() {
+        args.host = IpAddr::from([0, 0, 0, 0]);
+    }
+    if args.classroom {
+        let lan = lan_address().map_or_else(|| "THIS-MACHINE".to_string(), |ip| ip.to_string());
+        println!(
+            "edasim classroom: the teacher opens http://{lan}:{port}/ and presses Classroom; students open \
+             http://{lan}:{port}/watch/CODE with the code it shows",
+            port = args.port
+        );
+    } else if !args.host.is_loopback() {
         tracing::warn!("listening on {}: the simulator is reachable from other machines", args.host);
     }
     let addr = SocketAddr::new(args.host, args.port);

@@ -28,6 +28,8 @@ pub struct Limits {
     pub memory_watermark: u64,
     /// How long `/metrics` waits for all the sessions' samples at most.
     pub metrics_deadline: std::time::Duration,
+    /// Watchers of one classroom at most.
+    pub max_watchers: usize,
 }
 
 impl Default for Limits {
@@ -40,6 +42,7 @@ impl Default for Limits {
             reconnect_grace: std::time::Duration::from_secs(60),
             memory_watermark: 100_000,
             metrics_deadline: std::time::Duration::from_secs(1),
+            max_watchers: 120,
         }
     }
 }
@@ -73,6 +76,8 @@ impl ServerStats {
 #[derive(Clone)]
 pub struct AppState {
     pub sessions: Arc<Mutex<HashMap<SessionId, SessionHandle>>>,
+    /// Open classrooms: join code → the session watched.
+    pub classrooms: Arc<Mutex<HashMap<String, SessionId>>>,
     pub limits: Arc<Limits>,
     pub stats: Arc<ServerStats>,
     /// Origins allowed to open websockets besides the server's own (`--allow-origin`).
@@ -89,6 +94,7 @@ impl AppState {
     pub fn new(limits: Limits, allowed_origins: Vec<String>) -> std::io::Result<Self> {
         Ok(AppState {
             sessions: Arc::default(),
+            classrooms: Arc::default(),
             limits: Arc::new(limits),
             stats: Arc::default(),
             allowed_origins: Arc::new(allowed_origins),
@@ -102,6 +108,16 @@ impl AppState {
     /// Held only to look up, add or remove: never while parsing or formatting.
     pub fn registry(&self) -> std::sync::MutexGuard<'_, HashMap<SessionId, SessionHandle>> {
         self.sessions.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn classrooms(&self) -> std::sync::MutexGuard<'_, HashMap<String, SessionId>> {
+        self.classrooms.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The session a classroom's join code names (case does not matter).
+    pub fn classroom(&self, code: &str) -> Option<(SessionId, SessionHandle)> {
+        let id = *self.classrooms().get(&code.to_ascii_uppercase())?;
+        self.registry().get(&id).cloned().map(|h| (id, h))
     }
 
     /// The session a client names, if its id is one.

@@ -1,5 +1,6 @@
 //! `GET /ws`: the websocket. A reader task turns client messages into session commands; a
 //! writer task sends what the session queues. The session itself never waits for either.
+//! `?watch=CODE` attaches a classroom's watcher: read-only, but for `fork`.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -19,6 +20,15 @@ use crate::state::{AppState, ServerStats, SessionHandle};
 pub struct WsQuery {
     /// The id of a session to resume (from its `welcome`).
     pub session: Option<String>,
+    /// A classroom's join code: watch that session.
+    pub watch: Option<String>,
+}
+
+/// What a connection may do with its session.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Role {
+    Owner { resumed: bool },
+    Watcher,
 }
 
 static CONNECTIONS: AtomicU64 = AtomicU64::new(1);
@@ -32,20 +42,27 @@ pub async fn upgrade(
     if let Err(why) = check_origin(&headers, &app.allowed_origins) {
         return (StatusCode::FORBIDDEN, why).into_response();
     }
-    let (id, handle, resumed) = match q.session.as_deref().and_then(|id| app.session(id)) {
-        Some((id, h)) => (id, h, true),
-        None => match crate::session::start(&app) {
-            Ok(id) => match app.registry().get(&id).cloned() {
-                Some(h) => (id, h, false),
-                None => return (StatusCode::SERVICE_UNAVAILABLE, "the session ended at once").into_response(),
+    let (id, handle, role) = if let Some(code) = q.watch.as_deref() {
+        match app.classroom(code) {
+            Some((id, h)) => (id, h, Role::Watcher),
+            None => return (StatusCode::NOT_FOUND, format!("no classroom \"{code}\" is open")).into_response(),
+        }
+    } else {
+        match q.session.as_deref().and_then(|id| app.session(id)) {
+            Some((id, h)) => (id, h, Role::Owner { resumed: true }),
+            None => match crate::session::start(&app) {
+                Ok(id) => match app.registry().get(&id).cloned() {
+                    Some(h) => (id, h, Role::Owner { resumed: false }),
+                    None => return (StatusCode::SERVICE_UNAVAILABLE, "the session ended at once").into_response(),
+                },
+                Err(why) => return (StatusCode::SERVICE_UNAVAILABLE, why).into_response(),
             },
-            Err(why) => return (StatusCode::SERVICE_UNAVAILABLE, why).into_response(),
-        },
+        }
     };
     // Larger than the protocol's limit so that an oversized message gets an error reply
     // instead of a closed connection.
     let max = app.limits.max_message_bytes * 8;
-    ws.max_message_size(max).max_frame_size(max).on_upgrade(move |socket| connection(socket, app, id, handle, resumed))
+    ws.max_message_size(max).max_frame_size(max).on_upgrade(move |socket| connection(socket, app, id, handle, role))
 }
 
 /// A browser may open a websocket only from this server's own pages (or an allowed origin);
@@ -61,17 +78,21 @@ fn check_origin(headers: &HeaderMap, allowed: &[String]) -> Result<(), String> {
     }
 }
 
-async fn connection(socket: WebSocket, app: AppState, session: SessionId, handle: SessionHandle, resumed: bool) {
+async fn connection(socket: WebSocket, app: AppState, session: SessionId, handle: SessionHandle, role: Role) {
     let conn = CONNECTIONS.fetch_add(1, Ordering::Relaxed);
-    let (out_tx, mut out_rx) = mpsc::channel::<String>(OUTGOING_QUEUE);
-    if handle.cmd.send(SessionCmd::Attach { conn, out: out_tx.clone(), resumed }).await.is_err() {
+    let (out_tx, mut out_rx) = mpsc::channel::<Utf8Bytes>(OUTGOING_QUEUE);
+    let attach = match role {
+        Role::Owner { resumed } => SessionCmd::Attach { conn, out: out_tx.clone(), resumed },
+        Role::Watcher => SessionCmd::Watch { conn, out: out_tx.clone() },
+    };
+    if handle.cmd.send(attach).await.is_err() {
         return;
     }
-    tracing::debug!(%session, conn, resumed, "connected");
+    tracing::debug!(%session, conn, ?role, "connected");
     let (mut sink, mut stream) = socket.split();
     let writer = tokio::spawn(async move {
         while let Some(text) = out_rx.recv().await {
-            if sink.send(Message::Text(Utf8Bytes::from(text))).await.is_err() {
+            if sink.send(Message::Text(text)).await.is_err() {
                 break;
             }
         }
@@ -101,6 +122,23 @@ async fn connection(socket: WebSocket, app: AppState, session: SessionId, handle
             continue;
         }
         match parse(&text) {
+            // A watcher may only fork: the class's run is the teacher's.
+            Ok(ClientMsg::Fork {}) if role == Role::Watcher => {
+                let (tx, rx) = tokio::sync::oneshot::channel();
+                if handle.cmd.send(SessionCmd::Fork(tx)).await.is_err() {
+                    break;
+                }
+                match rx.await {
+                    Ok(Ok(id)) => reply(&out_tx, &ServerMsg::Forked { session: id.to_string() }),
+                    Ok(Err(why)) => reply_error(&out_tx, CommandError::at("", why).of("fork")),
+                    Err(_) => break,
+                }
+            }
+            Ok(cmd) if role == Role::Watcher => {
+                ServerStats::add(&app.stats.commands_refused, 1);
+                let why = "you are watching the teacher's run, which only the teacher controls: fork it to experiment";
+                reply_error(&out_tx, CommandError::at("", why).of(cmd.name()));
+            }
             Ok(cmd) => {
                 if handle.cmd.send(SessionCmd::Client(cmd)).await.is_err() {
                     break;
@@ -112,7 +150,11 @@ async fn connection(socket: WebSocket, app: AppState, session: SessionId, handle
             }
         }
     }
-    let _ = handle.cmd.send(SessionCmd::Detach { conn }).await;
+    let detach = match role {
+        Role::Owner { .. } => SessionCmd::Detach { conn },
+        Role::Watcher => SessionCmd::Unwatch { conn },
+    };
+    let _ = handle.cmd.send(detach).await;
     drop(out_tx);
     writer.abort();
     tracing::debug!(%session, conn, "disconnected");
@@ -124,9 +166,13 @@ pub fn parse(text: &str) -> Result<ClientMsg, CommandError> {
     ClientMsg::from_json(text)
 }
 
-fn reply_error(out: &mpsc::Sender<String>, error: CommandError) {
-    if let Ok(text) = serde_json::to_string(&ServerMsg::from(error)) {
-        let _ = out.try_send(text);
+fn reply_error(out: &mpsc::Sender<Utf8Bytes>, error: CommandError) {
+    reply(out, &ServerMsg::from(error));
+}
+
+fn reply(out: &mpsc::Sender<Utf8Bytes>, msg: &ServerMsg) {
+    if let Ok(text) = serde_json::to_string(msg) {
+        let _ = out.try_send(text.into());
     }
 }
 

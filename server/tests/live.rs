@@ -109,7 +109,7 @@ fn frames(msgs: &[ServerMsg]) -> Vec<&edasim_protocol::Frame> {
 async fn play_pause_change_and_reconnect() {
     let addr = start_server().await;
     let mut ws = connect(addr, None).await;
-    let ServerMsg::Welcome { session, resumed, scenarios, walkthroughs } =
+    let ServerMsg::Welcome { session, resumed, scenarios, walkthroughs, .. } =
         next(&mut ws, Duration::from_secs(5)).await.unwrap()
     else {
         panic!("welcome first");
@@ -479,4 +479,111 @@ async fn walkthroughs_open_play_to_a_step_and_evaluate() {
         unreachable!()
     };
     assert!(message.contains("no walkthrough \"nope\""), "{message}");
+}
+
+async fn watch(addr: SocketAddr, code: &str) -> Ws {
+    tokio_tungstenite::connect_async(format!("ws://{addr}/ws?watch={code}")).await.expect("a watcher connects").0
+}
+
+/// A classroom: the teacher opens the session to watchers with a code; two watchers follow its
+/// play, pause and walkthrough step in the same frames; a watcher's command is refused; a fork
+/// gives a watcher a private copy at the same time with the same totals, which it controls.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_classroom_is_watched_followed_and_forked() {
+    let addr = start_server().await;
+    let mut teacher = connect(addr, None).await;
+    send(&mut teacher, json!({"type": "open_walkthrough", "name": "poison-message"})).await;
+    let _ = until(&mut teacher, "the walkthrough", |m| matches!(m, ServerMsg::Walkthrough { .. })).await;
+    send(&mut teacher, json!({"type": "open_classroom"})).await;
+    let ServerMsg::Classroom { code, watchers: 0 } =
+        until(&mut teacher, "a code", |m| matches!(m, ServerMsg::Classroom { .. })).await
+    else {
+        panic!("no watchers yet")
+    };
+    assert_eq!(code.len(), 6);
+    assert_eq!(
+        tokio_tungstenite::connect_async(format!("ws://{addr}/ws?watch=NOPE42"))
+            .await
+            .err()
+            .map(|e| e.to_string().contains("404")),
+        Some(true),
+        "an unknown code is refused"
+    );
+    let mut a = watch(addr, &code).await;
+    let mut b = watch(addr, &code.to_lowercase()).await;
+    for w in [&mut a, &mut b] {
+        let ServerMsg::Welcome { watching, .. } = next(w, Duration::from_secs(5)).await.unwrap() else {
+            panic!("welcome")
+        };
+        assert_eq!(watching.as_deref(), Some(code.as_str()));
+        let _ = until(w, "the walkthrough", |m| matches!(m, ServerMsg::Walkthrough { .. })).await;
+    }
+    let _ = until(&mut teacher, "two watch", |m| matches!(m, ServerMsg::Classroom { watchers: 2, .. })).await;
+    // Play: both watchers see the clock move in frames; the teacher pauses: both see it.
+    send(&mut teacher, json!({"type": "set_speed", "speed": 50})).await;
+    send(&mut teacher, json!({"type": "play"})).await;
+    for w in [&mut a, &mut b] {
+        let _ = until(w, "a frame past 5 s", |m| matches!(m, ServerMsg::Frame(f) if f.t_ms > 5_000.0)).await;
+    }
+    send(&mut teacher, json!({"type": "pause"})).await;
+    let ServerMsg::State { t_ms: paused, .. } =
+        until(&mut teacher, "paused", |m| matches!(m, ServerMsg::State { playing: false, t_ms, .. } if *t_ms > 0.0))
+            .await
+    else {
+        unreachable!()
+    };
+    for w in [&mut a, &mut b] {
+        let ServerMsg::State { t_ms, .. } =
+            until(w, "paused too", |m| matches!(m, ServerMsg::State { playing: false, t_ms, .. } if *t_ms > 0.0)).await
+        else {
+            unreachable!()
+        };
+        assert_eq!(t_ms, paused);
+    }
+    // The teacher's step: both follow.
+    send(&mut teacher, json!({"type": "lesson_step", "step": 2})).await;
+    for w in [&mut a, &mut b] {
+        let _ = until(w, "step 2", |m| matches!(m, ServerMsg::LessonStep { step: 2, .. })).await;
+    }
+    // A watcher's command is refused: only the teacher controls.
+    send(&mut a, json!({"type": "play"})).await;
+    let ServerMsg::Error { message, .. } = until(&mut a, "refused", |m| matches!(m, ServerMsg::Error { .. })).await
+    else {
+        unreachable!()
+    };
+    assert!(message.contains("only the teacher controls"), "{message}");
+    // A live change, then a fork: the copy is where the class is, change included.
+    send(
+        &mut teacher,
+        json!({"type": "set_param", "node": "payments_in", "change": {"param": "rate_per_s", "value": 20}}),
+    )
+    .await;
+    send(&mut teacher, json!({"type": "step", "ms": 3000})).await;
+    let ServerMsg::State { t_ms: here, .. } = until(
+        &mut teacher,
+        "stepped",
+        |m| matches!(m, ServerMsg::State { playing: false, t_ms, .. } if *t_ms > paused),
+    )
+    .await
+    else {
+        unreachable!()
+    };
+    let ServerMsg::Frame(class) =
+        until(&mut teacher, "the class's frame", |m| matches!(m, ServerMsg::Frame(f) if f.t_ms == here)).await
+    else {
+        unreachable!()
+    };
+    send(&mut b, json!({"type": "fork"})).await;
+    let ServerMsg::Forked { session } = until(&mut b, "forked", |m| matches!(m, ServerMsg::Forked { .. })).await else {
+        unreachable!()
+    };
+    let mut mine = connect(addr, Some(&session)).await;
+    let ServerMsg::Frame(f) = until(&mut mine, "the fork's frame", |m| matches!(m, ServerMsg::Frame(_))).await else {
+        unreachable!()
+    };
+    assert_eq!(f.t_ms, here, "the fork starts where the class is");
+    assert_eq!(f.totals, class.totals, "with the same run, the live change replayed");
+    send(&mut mine, json!({"type": "play"})).await;
+    let _ = until(&mut mine, "the fork plays for its student", |m| matches!(m, ServerMsg::State { playing: true, .. }))
+        .await;
 }

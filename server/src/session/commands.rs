@@ -9,6 +9,7 @@ use edasim_sim::engine::Change;
 use edasim_sim::time::{ms_to_ns, ns_to_ms};
 use edasim_sim::topology::{FaultKind, NodeKind};
 
+use super::classroom::Replay;
 use super::{MAX_EVALUATE, Motion, Pace, Session, SessionCmd, TRACE_HISTORY, new_engine};
 use crate::state::ServerStats;
 
@@ -23,9 +24,10 @@ impl Session {
                 self.detached_since = None;
                 // The clock stood still while no one watched: do not make up for it.
                 self.restart_clock();
-                self.send(ServerMsg::Welcome {
+                self.reply(ServerMsg::Welcome {
                     session: self.id.to_string(),
                     resumed,
+                    watching: None,
                     scenarios: self.app.scenarios.names(),
                     walkthroughs: self
                         .app
@@ -34,11 +36,20 @@ impl Session {
                         .map(|w| (w.name.to_string(), w.walkthrough.title.clone()))
                         .collect(),
                 });
-                self.send_loaded();
-                self.send_state();
-                self.sent_until.clear(); // a new connection gets the series it has not seen
+                // Only the owner's connection is new: watchers have what they need.
+                let topology = serde_json::to_value(self.model.topology()).unwrap_or_default();
+                let warnings = self.model.warnings().to_vec();
+                self.reply(ServerMsg::Loaded { topology, warnings, seed: self.seed });
+                let t_ms = ns_to_ms(self.engine().now());
+                self.reply(ServerMsg::State { playing: self.motion == Motion::Playing, speed: self.speed, t_ms });
+                let all = self.metrics_all();
+                self.reply(all);
+                self.tell_classroom();
                 self.send_frame(false);
             }
+            SessionCmd::Watch { conn, out } => self.watch(conn, out),
+            SessionCmd::Unwatch { conn } => self.unwatch(conn),
+            SessionCmd::Fork(reply) => self.fork(reply),
             SessionCmd::Detach { conn } => {
                 if self.out.as_ref().is_some_and(|(c, _)| *c == conn) {
                     self.out = None;
@@ -53,7 +64,7 @@ impl Session {
                 let name = msg.name();
                 if let Err(e) = self.on_client(msg) {
                     ServerStats::add(&self.app.stats.commands_refused, 1);
-                    self.send(ServerMsg::from(e.of(name)));
+                    self.reply(ServerMsg::from(e.of(name)));
                 }
             }
         }
@@ -152,7 +163,8 @@ impl Session {
                         Change::Crash { replica, restart_ms: restart_ms.unwrap_or(DEFAULT_RESTART_MS) }
                     }
                 };
-                self.engine_mut().apply(i, change).map_err(|e| CommandError::at("fault", e.to_string()))?;
+                self.engine_mut().apply(i, change.clone()).map_err(|e| CommandError::at("fault", e.to_string()))?;
+                self.record(Replay::Change(i, change));
                 self.send_frame(false);
             }
             ClientMsg::StartFault { node, to, fault, for_s } => {
@@ -164,8 +176,9 @@ impl Session {
                         .link_between(&node, &to)
                         .ok_or_else(|| CommandError::at("to", format!("no link from \"{node}\" to \"{to}\"")))?;
                     self.engine_mut()
-                        .inject_link(link, role, fault, for_s)
+                        .inject_link(link, role, fault.clone(), for_s)
                         .map_err(|e| CommandError::at("fault", e.to_string()))?;
+                    self.record(Replay::LinkFault(link, role, fault, for_s));
                     self.send_frame(false);
                     return Ok(());
                 }
@@ -183,7 +196,10 @@ impl Session {
                         ));
                     }
                 }
-                self.engine_mut().inject(i, fault, for_s).map_err(|e| CommandError::at("fault", e.to_string()))?;
+                self.engine_mut()
+                    .inject(i, fault.clone(), for_s)
+                    .map_err(|e| CommandError::at("fault", e.to_string()))?;
+                self.record(Replay::Fault(i, fault, for_s));
                 self.send_frame(false);
             }
             ClientMsg::OpenWalkthrough { name } => {
@@ -213,7 +229,19 @@ impl Session {
                     self.restart();
                 }
                 let file = serde_json::from_str(w.text).unwrap_or_default();
+                self.lesson = Some((name.clone(), 0));
                 self.send(ServerMsg::Walkthrough { name, file });
+            }
+            ClientMsg::OpenClassroom {} => self.open_classroom().map_err(|e| CommandError::at("", e))?,
+            ClientMsg::LessonStep { step } => {
+                let Some((name, _)) = self.lesson.clone() else {
+                    return Err(CommandError::at("step", "no walkthrough is open"));
+                };
+                self.lesson = Some((name.clone(), step));
+                self.send(ServerMsg::LessonStep { name, step });
+            }
+            ClientMsg::Fork {} => {
+                return Err(CommandError::at("", "fork is for watchers: the owner has the run already"));
             }
             ClientMsg::Evaluate { exprs } => {
                 if exprs.len() > MAX_EVALUATE {
@@ -233,7 +261,7 @@ impl Session {
                     })
                     .collect();
                 let t_ms = ns_to_ms(engine.now());
-                self.send(ServerMsg::Values { t_ms, values });
+                self.reply(ServerMsg::Values { t_ms, values });
             }
             ClientMsg::Trace { msg } => {
                 let hops: Vec<HopOut> = self.traces.iter().filter(|h| h.msg == msg || h.root == msg).cloned().collect();
@@ -245,7 +273,7 @@ impl Session {
                         ),
                     ));
                 }
-                self.send(ServerMsg::Trace { msg, hops });
+                self.reply(ServerMsg::Trace { msg, hops });
             }
         }
         Ok(())
@@ -269,7 +297,8 @@ impl Session {
             }
         }
         let rate = if let Change::RatePerS(r) = change { Some(r) } else { None };
-        self.engine_mut().apply(i, change).map_err(|e| CommandError::at("change", e.to_string()))?;
+        self.engine_mut().apply(i, change.clone()).map_err(|e| CommandError::at("change", e.to_string()))?;
+        self.record(Replay::Change(i, change));
         if let Some(r) = rate {
             self.rates[i] = r;
         }
@@ -306,6 +335,7 @@ impl Session {
         }
         self.seed = model.topology().seed;
         self.model = model;
+        self.lesson = None;
         self.restart_quietly();
         self.send_loaded();
         self.send_state();
@@ -327,6 +357,7 @@ impl Session {
         self.pace = Pace::new(0);
         self.sent_until.clear();
         self.traces.clear();
+        self.replay.clear();
     }
 }
 

@@ -237,17 +237,36 @@ impl Session {
         self.send(ServerMsg::State { playing: self.motion == Motion::Playing, speed: self.speed, t_ms });
     }
 
-    /// Queues a message for the client without waiting; `false` if there is no client or its
-    /// queue is full (a slow client loses frames, never slows the simulation).
+    /// Queues a message for the owner and every watcher without waiting, serialised once;
+    /// `false` if the owner is not there or its queue is full (a slow client loses frames,
+    /// never slows the simulation). A watcher whose connection closed is let go.
     pub(super) fn send(&mut self, msg: ServerMsg) -> bool {
-        let Some((_, out)) = &self.out else { return false };
-        match serde_json::to_string(&msg) {
-            Ok(text) => out.try_send(text).is_ok(),
-            Err(e) => {
-                tracing::error!("cannot serialise a server message: {e}");
-                false
+        let Some(text) = serialise(&msg) else { return false };
+        if !self.watchers.is_empty() {
+            self.watchers.retain(|(_, w)| !w.is_closed());
+            for (_, w) in &self.watchers {
+                let _ = w.try_send(text.clone());
             }
         }
+        self.out.as_ref().is_some_and(|(_, out)| out.try_send(text).is_ok())
+    }
+
+    /// Queues a message for the owner alone (a reply to its command).
+    pub(super) fn reply(&mut self, msg: ServerMsg) -> bool {
+        let Some((_, out)) = &self.out else { return false };
+        serialise(&msg).is_some_and(|text| out.try_send(text).is_ok())
+    }
+
+    /// Every point of every node's series, for a connection that has seen none.
+    pub(super) fn metrics_all(&self) -> ServerMsg {
+        let engine = self.engine();
+        let nodes = (0..engine.node_count())
+            .map(|i| NodePoints {
+                node: engine.node_id(i).to_string(),
+                points: engine.series(i).iter().copied().collect(),
+            })
+            .collect();
+        ServerMsg::Metrics(Metrics { t_ms: ns_to_ms(engine.now()), nodes })
     }
 }
 
@@ -307,5 +326,15 @@ mod tests {
         assert_eq!(s.iter().filter(|h| h.link == 2).count(), 3);
         assert!(s.windows(2).all(|w| w[0].start <= w[1].start), "in time order");
         assert_eq!(sample_hops(&hops[..5], 100).len(), 5);
+    }
+}
+
+fn serialise(msg: &ServerMsg) -> Option<axum::extract::ws::Utf8Bytes> {
+    match serde_json::to_string(msg) {
+        Ok(text) => Some(text.into()),
+        Err(e) => {
+            tracing::error!("cannot serialise a server message: {e}");
+            None
+        }
     }
 }

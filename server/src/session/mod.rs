@@ -10,6 +10,7 @@
 //! - `samples.rs`: the session's Prometheus samples.
 //! - `id.rs`: unguessable session ids.
 
+mod classroom;
 mod commands;
 mod frames;
 mod id;
@@ -19,6 +20,7 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use axum::extract::ws::Utf8Bytes;
 use edasim_protocol::{HopOut, LogLine, ServerMsg};
 use edasim_sim::engine::{Halt, Hop, LogEvent};
 use edasim_sim::time::{NS_PER_S, Time};
@@ -60,18 +62,32 @@ const MAX_EVALUATE: usize = 32;
 /// Outgoing messages queued for a slow client before frames are dropped.
 pub const OUTGOING_QUEUE: usize = 64;
 
+/// Where a connection's outgoing messages go: text serialised once, shared by every
+/// connection it is sent to.
+pub type Out = mpsc::Sender<Utf8Bytes>;
+
 /// What a session is told.
 pub enum SessionCmd {
     Client(edasim_protocol::ClientMsg),
     /// A connection attaches (a new one, or a reconnect); replaces any previous one.
     Attach {
         conn: u64,
-        out: mpsc::Sender<String>,
+        out: Out,
         resumed: bool,
     },
     Detach {
         conn: u64,
     },
+    /// A watcher attaches (read-only: it gets what the owner gets).
+    Watch {
+        conn: u64,
+        out: Out,
+    },
+    Unwatch {
+        conn: u64,
+    },
+    /// A watcher asks for a private copy of the session: the new session's id, or why not.
+    Fork(oneshot::Sender<Result<SessionId, String>>),
     /// Prometheus samples, for `/metrics`.
     Samples(oneshot::Sender<Vec<Sample>>),
     /// The server is stopping: say so to the client and end.
@@ -113,7 +129,15 @@ struct Session {
     /// Playing pauses when the clock reaches this (a walkthrough's step end).
     pause_at: Option<Time>,
     speed: f64,
-    out: Option<(u64, mpsc::Sender<String>)>,
+    out: Option<(u64, Out)>,
+    /// Read-only connections of a classroom (`classroom.rs`).
+    watchers: Vec<(u64, Out)>,
+    /// The join code, once the owner opened the session to watchers.
+    classroom: Option<String>,
+    /// The walkthrough the owner follows and its step, for watchers to follow.
+    lesson: Option<(String, usize)>,
+    /// The live changes since the run started, with their times: a fork replays them.
+    replay: Vec<(Time, classroom::Replay)>,
     detached_since: Option<Instant>,
     last_advance: Instant,
     last_metrics: Instant,
@@ -153,8 +177,23 @@ impl Pace {
 
 /// Starts a session playing the default scenario; returns its id.
 pub fn start(app: &AppState) -> Result<SessionId, String> {
-    let id = SessionId::random().map_err(|e| format!("no random id could be made: {e}"))?;
     let model = app.scenarios.model(crate::scenarios::DEFAULT).ok_or("the default scenario does not load")?.clone();
+    let seed = model.topology().seed;
+    let engine = new_engine(&model, seed, app.limits.memory_watermark);
+    spawn(app, model, seed, engine, 1.0, Vec::new())
+}
+
+/// Starts a session on `engine` (a fresh one, or a fork's replay, with the changes it
+/// replayed); returns its id.
+fn spawn(
+    app: &AppState,
+    model: Model,
+    seed: u64,
+    engine: Engine,
+    speed: f64,
+    replay: Vec<(Time, classroom::Replay)>,
+) -> Result<SessionId, String> {
+    let id = SessionId::random().map_err(|e| format!("no random id could be made: {e}"))?;
     let (tx, rx) = mpsc::channel(256);
     let shared = Arc::new(SessionShared::default());
     {
@@ -164,21 +203,24 @@ pub fn start(app: &AppState) -> Result<SessionId, String> {
         }
         registry.insert(id, crate::state::SessionHandle { cmd: tx, shared: shared.clone() });
     }
-    let seed = model.topology().seed;
     let rates = commands::peak_rates(&model);
-    let engine = new_engine(&model, seed, app.limits.memory_watermark);
+    let now = engine.now();
     let session = Session {
         id,
         app: app.clone(),
-        pace: Pace::new(0),
+        pace: Pace::new(now),
         engine: Some(Box::new(engine)),
         light: false,
         model,
         seed,
         motion: Motion::Still,
         pause_at: None,
-        speed: 1.0,
+        speed,
         out: None,
+        watchers: Vec::new(),
+        classroom: None,
+        lesson: None,
+        replay,
         detached_since: Some(Instant::now()),
         last_advance: Instant::now(),
         last_metrics: Instant::now(),
@@ -252,6 +294,7 @@ impl Session {
                 }
             }
         }
+        self.close_classroom();
         self.app.registry().remove(&self.id);
         tracing::info!(session = %self.id, "session ended");
     }
