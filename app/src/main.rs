@@ -35,7 +35,8 @@ fn App() -> impl IntoView {
         <div class="app" class:no-palette=move || !editor.panels.get().palette
             class:no-inspector=move || !editor.panels.get().inspector class:no-dock=move || !editor.panels.get().dock
             class:idle=move || editor.selection.with(state::doc::Selection::is_empty)
-            class:presenting=move || editor.presenting.get()>
+            class:presenting=move || editor.presenting.get()
+            class:watching=move || live.watching.with(Option::is_some)>
             <panels::topbar::TopBar />
             <panels::palette::Palette />
             <canvas::stage::Stage />

@@ -1351,3 +1351,76 @@ async fn presenter_mode_reads_from_the_back_of_the_room() {
     eventually("presenter mode left", || async { c.find(Locator::Css("#presenter")).await.is_err() }).await;
     c.close().await.unwrap();
 }
+
+/// A classroom in three browsers: the teacher opens a walkthrough and the classroom; two students
+/// open its watch link and see the teacher's canvas and step; they follow play, pause and the
+/// next step; a student's Play is refused; a fork gives one a run of its own, which it plays.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "browser test: needs chromium, chromedriver and dist/ (scripts/test.sh provides them and runs it)"]
+async fn a_class_watches_the_teachers_run_and_a_student_forks_it() {
+    let (_server, _driver, teacher, url, driver_port) = start().await;
+    teacher.goto(&url).await.unwrap();
+    eventually("the graph is drawn", || async { node_count(&teacher).await == 17 }).await;
+    teacher.find(Locator::Css("#lesson-picker")).await.unwrap().select_by_value("poison-message").await.unwrap();
+    eventually("the lesson opens", || async { maybe_text(&teacher, "#lesson-progress").await == "Step 1 of 3" }).await;
+    teacher.find(Locator::Css("#open-classroom")).await.unwrap().click().await.unwrap();
+    eventually("a join code", || async { maybe_text(&teacher, "#classroom").await.contains("0 watching") }).await;
+    let banner = maybe_text(&teacher, "#classroom").await;
+    let code = banner.split_whitespace().nth(1).unwrap().to_string();
+    assert!(banner.contains(&format!("/watch/{code}")), "{banner}");
+    let (a, b) = (browser(driver_port).await, browser(driver_port).await);
+    for s in [&a, &b] {
+        s.goto(&format!("{url}watch/{code}")).await.unwrap();
+        eventually("the teacher's canvas and step", || async {
+            node_count(s).await == 15 && maybe_text(s, "#lesson-progress").await == "Step 1 of 3"
+        })
+        .await;
+        assert!(maybe_text(s, "#watching").await.contains(&code));
+    }
+    eventually("the teacher sees two watch", || async {
+        maybe_text(&teacher, "#classroom").await.contains("2 watching")
+    })
+    .await;
+    // The first step plays to 10 s: the students' clocks follow and stop there.
+    for s in [&a, &b] {
+        eventually("the student's clock at 10 s", || async { text(s, "#clock").await.contains("00:10") }).await;
+    }
+    teacher.find(Locator::Css("#lesson-next")).await.unwrap().click().await.unwrap();
+    for s in [&a, &b] {
+        eventually("the student follows to step 2", || async {
+            maybe_text(s, "#lesson-progress").await == "Step 2 of 3"
+        })
+        .await;
+        eventually("and the run plays on", || async { !text(s, "#clock").await.contains("00:10") }).await;
+    }
+    key(&teacher, " ").await; // the teacher pauses
+    eventually("paused for the class", || async { text(&a, "#play").await.contains("Play") }).await;
+    let paused = text(&teacher, "#clock").await;
+    eventually("the same instant on every screen", || async {
+        text(&a, "#clock").await == paused && text(&b, "#clock").await == paused
+    })
+    .await;
+    // A student's Play is refused: the run stays paused for everyone.
+    a.find(Locator::Css("#play")).await.unwrap().click().await.unwrap();
+    eventually("refused, and said why", || async {
+        maybe_text(&a, ".problems").await.contains("only the teacher controls")
+    })
+    .await;
+    assert_eq!(text(&teacher, "#clock").await, paused, "the teacher's run did not move");
+    // A fork: a run of the student's own, from where the class is.
+    b.find(Locator::Css("#fork")).await.unwrap().click().await.unwrap();
+    eventually("the fork is the student's, connected", || async {
+        b.find(Locator::Css("#watching")).await.is_err()
+            && b.find(Locator::Css("#open-classroom")).await.is_ok()
+            && b.find(Locator::Css(".link-state:not(.offline)")).await.is_ok()
+            && node_count(&b).await == 15
+    })
+    .await;
+    assert_eq!(text(&b, "#clock").await, paused, "the fork starts where the class is");
+    b.find(Locator::Css("#play")).await.unwrap().click().await.unwrap();
+    eventually("the fork plays for its student alone", || async { text(&b, "#clock").await != paused }).await;
+    assert_eq!(text(&teacher, "#clock").await, paused, "the class's run is still paused");
+    for c in [a, b, teacher] {
+        c.close().await.unwrap();
+    }
+}

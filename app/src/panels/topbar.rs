@@ -104,6 +104,7 @@ pub fn TopBar() -> impl IntoView {
                     <option value="">"Lessons…"</option>
                     {move || live.walkthroughs.get().into_iter().map(|(n, t)| view! { <option value=n.clone()>{t}</option> }).collect_view()}
                 </select>
+                <Classroom />
                 <button id="new" aria-label="New empty canvas" on:click=move |_| ed.new_canvas()>"New"</button>
                 <button id="undo" aria-label="Undo (Ctrl-Z)" title="Undo (Ctrl-Z)" prop:disabled=move || !ed.doc.with(|d| d.can_undo())
                     on:click=move |_| ed.undo()>"↶"</button>
@@ -185,5 +186,34 @@ mod tests {
         assert_eq!(super::lag(true, 100.0, 95.0), None, "within 10%");
         assert_eq!(super::lag(false, 1000.0, 2.0), None, "paused");
         assert_eq!(super::lag(true, 1000.0, 0.0), None, "not measured yet");
+    }
+}
+
+/// The teacher's classroom: a button that opens the run to watchers, then its join link and
+/// how many watch; for a watcher, what it watches and the fork that gives it a run of its own.
+#[component]
+fn Classroom() -> impl IntoView {
+    let live = expect_context::<Live>();
+    let host = web_sys::window().and_then(|w| w.location().host().ok()).unwrap_or_default();
+    move || match (live.watching.get(), live.classroom.get()) {
+        (Some(code), _) => view! {
+            <span class="classroom watching" id="watching" role="status">
+                {format!("Watching {code}: the teacher controls this run")}
+                <button id="fork" title="A copy of the run as it stands, yours to change"
+                    on:click=move |_| live.send(&ClientMsg::Fork {})>"Fork"</button>
+            </span>
+        }
+        .into_any(),
+        (None, Some((code, watchers))) => view! {
+            <span class="classroom" id="classroom" role="status" title="Students open this address to watch">
+                {format!("Class {code} · {host}/watch/{code} · {watchers} watching")}
+            </span>
+        }
+        .into_any(),
+        (None, None) => view! {
+            <button id="open-classroom" title="Let a class watch this run: a join code and a link"
+                on:click=move |_| live.send(&ClientMsg::OpenClassroom {})>"Classroom"</button>
+        }
+        .into_any(),
     }
 }

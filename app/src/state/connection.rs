@@ -26,6 +26,12 @@ pub struct Live {
     pub walkthroughs: RwSignal<Vec<(String, String)>>,
     /// The walkthrough last opened: its name and file.
     pub walkthrough: RwSignal<Option<(String, serde_json::Value)>>,
+    /// Watching a classroom: its code (read-only; `fork` for a copy of one's own).
+    pub watching: RwSignal<Option<String>>,
+    /// The teacher's classroom, once opened: its code and how many watch.
+    pub classroom: RwSignal<Option<(String, usize)>>,
+    /// The teacher's walkthrough step, for a watcher to follow.
+    pub lesson_step: RwSignal<Option<usize>>,
     /// The last `values` answer: its time and values.
     pub values: RwSignal<Option<(f64, Vec<edasim_protocol::Evaluated>)>>,
     /// The last frame, without its hops (those go to the dots layer).
@@ -155,6 +161,9 @@ impl Live {
             topology: RwSignal::new(None),
             scenarios: RwSignal::new(Vec::new()),
             walkthroughs: RwSignal::new(Vec::new()),
+            watching: RwSignal::new(None),
+            classroom: RwSignal::new(None),
+            lesson_step: RwSignal::new(None),
             walkthrough: RwSignal::new(None),
             values: RwSignal::new(None),
             frame: RwSignal::new(None),
@@ -200,9 +209,31 @@ fn url(live: Live) -> String {
     let loc = web_sys::window().map(|w| w.location());
     let host = loc.as_ref().and_then(|l| l.host().ok()).unwrap_or_else(|| "127.0.0.1:8080".into());
     let scheme = if loc.and_then(|l| l.protocol().ok()).as_deref() == Some("https:") { "wss" } else { "ws" };
-    match live.session.get_value() {
-        Some(id) => format!("{scheme}://{host}/ws?session={id}"),
-        None => format!("{scheme}://{host}/ws"),
+    match (live.session.get_value(), watch_code()) {
+        (Some(id), _) => format!("{scheme}://{host}/ws?session={id}"),
+        (None, Some(code)) => format!("{scheme}://{host}/ws?watch={code}"),
+        (None, None) => format!("{scheme}://{host}/ws"),
+    }
+}
+
+/// A classroom's code when the page is its watch link (`/watch/CODE`).
+pub fn watch_code() -> Option<String> {
+    let path = web_sys::window()?.location().pathname().ok()?;
+    let code = path.strip_prefix("/watch/")?.trim_matches('/');
+    (!code.is_empty() && code.bytes().all(|b| b.is_ascii_alphanumeric())).then(|| code.to_string())
+}
+
+/// A watcher's fork is ready: the page becomes its own session's (the watch link leaves the
+/// address bar), and the socket reconnects to it as its owner.
+fn take_fork(live: Live, editor: Editor, session: String) {
+    live.session.set_value(Some(session));
+    live.watching.set(None);
+    if let Some(history) = web_sys::window().and_then(|w| w.history().ok()) {
+        let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some("/"));
+    }
+    editor.adopt_next();
+    if let Some(s) = live.socket.with_value(|s| s.as_ref().map(|s| s.ws.clone())) {
+        let _ = s.close();
     }
 }
 
@@ -240,7 +271,12 @@ fn open(live: Live, editor: Editor) {
 
 fn receive(live: Live, editor: Editor, msg: ServerMsg) {
     match msg {
-        ServerMsg::Welcome { session, resumed, scenarios, walkthroughs } => {
+        ServerMsg::Welcome { watching: Some(code), .. } => {
+            // A watcher: the canvas is the teacher's, whatever this browser kept.
+            live.watching.set(Some(code));
+            editor.adopt_next();
+        }
+        ServerMsg::Welcome { session, resumed, scenarios, walkthroughs, watching: None } => {
             live.session.set_value(Some(session));
             live.scenarios.set(scenarios);
             live.walkthroughs.set(walkthroughs);
@@ -248,6 +284,9 @@ fn receive(live: Live, editor: Editor, msg: ServerMsg) {
                 restore(live, editor);
             }
         }
+        ServerMsg::Classroom { code, watchers } => live.classroom.set(Some((code, watchers))),
+        ServerMsg::LessonStep { step, .. } => live.lesson_step.set(Some(step)),
+        ServerMsg::Forked { session } => take_fork(live, editor, session),
         ServerMsg::Loaded { topology, .. } => {
             live.hops.update_value(|h| h.hops.clear());
             live.crossings.set_value((0.0, Vec::new()));

@@ -377,6 +377,11 @@ impl Editor {
         self.live.send(&ClientMsg::LoadScenario { name });
     }
 
+    /// The next topology the server loads replaces the canvas (a watcher's, a fork's).
+    pub fn adopt_next(self) {
+        self.adopt.set_value(true);
+    }
+
     /// Opens a shipped walkthrough: the server loads its scenario (adopted as a scenario is)
     /// and sends the file.
     pub fn open_walkthrough(self, name: String) {

@@ -52,6 +52,12 @@ impl Lesson {
                 Err(e) => live.problems.update(|p| p.push(format!("the walkthrough does not read: {e}"))),
             }
         });
+        // A watcher follows the teacher's step.
+        Effect::new(move |_| {
+            if let Some(step) = live.lesson_step.get() {
+                lesson.step.set(step);
+            }
+        });
         // The clock: timed actions that are due, and a step's numbers once it is reached.
         Effect::new(move |_| {
             let Some(t_ms) = live.frame.with(|f| f.as_ref().map(|f| f.t_ms)) else { return };
@@ -74,17 +80,24 @@ impl Lesson {
     pub fn next(self) {
         let Some(n) = self.current.with_untracked(|w| w.as_ref().map(|w| w.steps.len())) else { return };
         let k = self.step.get_untracked();
-        if k + 1 < n {
+        if k + 1 < n && !self.watching() {
             self.step.set(k + 1);
             self.enter(k + 1);
+            self.live.send(&ClientMsg::LessonStep { step: k + 1 });
         }
     }
 
     pub fn back(self) {
         let k = self.step.get_untracked();
-        if k > 0 {
+        if k > 0 && !self.watching() {
             self.step.set(k - 1);
+            self.live.send(&ClientMsg::LessonStep { step: k - 1 });
         }
+    }
+
+    /// A watcher follows the teacher's steps and sends nothing.
+    fn watching(self) -> bool {
+        self.live.watching.with_untracked(Option::is_some)
     }
 
     pub fn choose(self, choice: usize) {
@@ -122,9 +135,10 @@ impl Lesson {
         until.is_some_and(|u| t >= u * 1000.0 - 0.5)
     }
 
-    /// Entering step `k` the first time: its untimed actions, then play to its end.
+    /// Entering step `k` the first time: its untimed actions, then play to its end (the
+    /// teacher's run: a watcher only reads).
     fn enter(self, k: usize) {
-        if k < self.entered.get_value() {
+        if k < self.entered.get_value() || self.watching() {
             return;
         }
         self.entered.set_value(k + 1);
@@ -153,6 +167,9 @@ impl Lesson {
                 .map(|(i, j, a)| (i, j, a.clone()))
                 .collect()
         });
+        if self.watching() {
+            return; // the teacher's session does all of it
+        }
         for (i, j, a) in due {
             self.sent.update_value(|s| s.push((i, j)));
             self.send(&a);

@@ -136,6 +136,8 @@ impl Session {
         }
         self.watchers.push((conn, out));
         self.tell_classroom();
+        // Where the run stands now (a paused run sends no frames until it moves).
+        self.send_frame(false);
     }
 
     pub(super) fn unwatch(&mut self, conn: u64) {

@@ -261,7 +261,8 @@ impl Session {
                     })
                     .collect();
                 let t_ms = ns_to_ms(engine.now());
-                self.reply(ServerMsg::Values { t_ms, values });
+                // Watchers see the numbers the teacher reveals too.
+                self.send(ServerMsg::Values { t_ms, values });
             }
             ClientMsg::Trace { msg } => {
                 let hops: Vec<HopOut> = self.traces.iter().filter(|h| h.msg == msg || h.root == msg).cloned().collect();

@@ -295,6 +295,16 @@ pub fn sample_hops(hops: &[Hop], max: usize) -> Vec<&Hop> {
     out
 }
 
+fn serialise(msg: &ServerMsg) -> Option<axum::extract::ws::Utf8Bytes> {
+    match serde_json::to_string(msg) {
+        Ok(text) => Some(text.into()),
+        Err(e) => {
+            tracing::error!("cannot serialise a server message: {e}");
+            None
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -326,15 +336,5 @@ mod tests {
         assert_eq!(s.iter().filter(|h| h.link == 2).count(), 3);
         assert!(s.windows(2).all(|w| w[0].start <= w[1].start), "in time order");
         assert_eq!(sample_hops(&hops[..5], 100).len(), 5);
-    }
-}
-
-fn serialise(msg: &ServerMsg) -> Option<axum::extract::ws::Utf8Bytes> {
-    match serde_json::to_string(msg) {
-        Ok(text) => Some(text.into()),
-        Err(e) => {
-            tracing::error!("cannot serialise a server message: {e}");
-            None
-        }
     }
 }
