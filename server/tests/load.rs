@@ -88,3 +88,79 @@ async fn sessions_keep_their_frame_rate() {
     );
     assert!(rates[0] >= 20.0, "every session gets at least 20 frames a second; the slowest got {:.1}", rates[0]);
 }
+
+/// A classroom: one session playing the order pipeline at 100x, watched by 60 clients over
+/// loopback (`EDASIM_WATCHERS`), each of which must receive at least 25 frames a second. Frames
+/// are serialised once and shared by every watcher. Prints the server's CPU and memory per watcher.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "load test: run with --ignored (CI runs it)"]
+async fn a_classroom_of_sixty_keeps_its_frame_rate() {
+    let watchers: usize = std::env::var("EDASIM_WATCHERS").ok().and_then(|n| n.parse().ok()).unwrap_or(60);
+    let seconds: u64 = std::env::var("EDASIM_LOAD_SECONDS").ok().and_then(|n| n.parse().ok()).unwrap_or(5);
+    let (server, port) = common::serve().await;
+    let pid = server.0.id();
+    let mut teacher = common::connect(port).await;
+    common::send(&mut teacher, serde_json::json!({"type": "open_classroom"})).await;
+    let code = loop {
+        let Ok(Some(Ok(Message::Text(t)))) = tokio::time::timeout(Duration::from_secs(5), teacher.next()).await else {
+            panic!("no classroom code");
+        };
+        let v: serde_json::Value = serde_json::from_str(&t).unwrap();
+        if v["type"] == "classroom" {
+            break v["code"].as_str().unwrap().to_string();
+        }
+    };
+    let (_, rss_idle) = usage(pid);
+    common::send(&mut teacher, serde_json::json!({"type": "set_speed", "speed": 100})).await;
+    common::send(&mut teacher, serde_json::json!({"type": "play"})).await;
+    // The teacher's tab keeps reading (a tab that stops reading loses frames, not the class).
+    let teacher_reader = tokio::spawn(async move {
+        while let Ok(Some(_)) = tokio::time::timeout(Duration::from_secs(30), teacher.next()).await {}
+    });
+    let measure = Duration::from_secs(seconds);
+    let warmup = Duration::from_secs(2);
+    let mut clients = Vec::new();
+    for _ in 0..watchers {
+        let url = format!("ws://127.0.0.1:{port}/ws?watch={code}");
+        clients.push(tokio::spawn(async move {
+            let (mut ws, _) = tokio_tungstenite::connect_async(url).await.expect("a watcher connects");
+            let start = Instant::now();
+            let mut frames = 0u64;
+            while let Ok(Some(Ok(msg))) = tokio::time::timeout(Duration::from_secs(5), ws.next()).await {
+                let elapsed = start.elapsed();
+                if elapsed > warmup + measure {
+                    break;
+                }
+                if let Message::Text(t) = msg
+                    && elapsed > warmup
+                    && t.starts_with(r#"{"type":"frame""#)
+                {
+                    frames += 1;
+                }
+            }
+            frames as f64 / measure.as_secs_f64()
+        }));
+    }
+    tokio::time::sleep(warmup).await;
+    let (cpu0, _) = usage(pid);
+    let t0 = Instant::now();
+    tokio::time::sleep(measure).await;
+    let (cpu1, rss) = usage(pid);
+    let wall = t0.elapsed().as_secs_f64();
+    let mut rates = Vec::new();
+    for c in clients {
+        rates.push(c.await.unwrap());
+    }
+    rates.sort_by(f64::total_cmp);
+    let cpu = 100.0 * (cpu1 - cpu0) / wall;
+    println!(
+        "a classroom at 100x watched by {watchers}: frames per second per watcher min {:.1} median {:.1}; server CPU {cpu:.0}% of one core ({:.2}% per watcher); RSS {} MiB ({:.0} KiB per watcher)",
+        rates[0],
+        rates[rates.len() / 2],
+        cpu / watchers as f64,
+        rss / 1024,
+        (rss.saturating_sub(rss_idle)) as f64 / watchers as f64,
+    );
+    teacher_reader.abort();
+    assert!(rates[0] >= 25.0, "every watcher gets at least 25 frames a second; the slowest got {:.1}", rates[0]);
+}
