@@ -1424,3 +1424,42 @@ async fn a_class_watches_the_teachers_run_and_a_student_forks_it() {
         c.close().await.unwrap();
     }
 }
+
+/// A lesson's comparison: the step names two consumers; the first is charted with the second's
+/// series dashed over it, and "Compare with…" offers the nodes of the same kind.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "browser test: needs chromium, chromedriver and dist/ (scripts/test.sh provides them and runs it)"]
+async fn a_step_compares_two_variants_on_one_chart() {
+    let (_server, _driver, c, url, _) = start().await;
+    c.goto(&url).await.unwrap();
+    eventually("the graph is drawn", || async { node_count(&c).await == 17 }).await;
+    c.find(Locator::Css("#lesson-picker")).await.unwrap().select_by_value("retries-and-jitter").await.unwrap();
+    eventually("the lesson opens", || async { maybe_text(&c, "#lesson-progress").await == "Step 1 of 4" }).await;
+    c.find(Locator::Css("#speed")).await.unwrap().select_by_value("100").await.unwrap();
+    for step in ["Step 2 of 4", "Step 3 of 4"] {
+        c.find(Locator::Css("#lesson-next")).await.unwrap().click().await.unwrap();
+        eventually(step, || async { maybe_text(&c, "#lesson-progress").await == step }).await;
+    }
+    eventually("consumer charted with consumer_j dashed over it", || async {
+        maybe_text(&c, ".dock-title").await.starts_with("consumer ·")
+            && maybe_text(&c, "#chart-errors figcaption").await.contains("dashed: consumer_j")
+    })
+    .await;
+    eventually("both series have points past the outage", || async {
+        let twin = match c.find(Locator::Css("#chart-errors")).await {
+            Ok(e) => e.attr("data-twin-last").await.ok().flatten().unwrap_or_default(),
+            Err(_) => String::new(),
+        };
+        twin.contains("retries=") && last_of(&c, "#chart-errors", "retries").await >= 0.0
+    })
+    .await;
+    let offered: Vec<String> = {
+        let mut v = Vec::new();
+        for o in c.find_all(Locator::Css("#compare option")).await.unwrap() {
+            v.push(o.attr("value").await.unwrap().unwrap_or_default());
+        }
+        v
+    };
+    assert_eq!(offered, ["", "consumer_j"], "only the other consumer is offered");
+    c.close().await.unwrap();
+}

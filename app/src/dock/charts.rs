@@ -38,9 +38,26 @@ fn chart(
     lines: Vec<Line>,
     points: Vec<Point>,
 ) -> impl IntoView {
+    chart_vs(id, title, unit, lines, points, None)
+}
+
+/// A node to compare with: its id and its points, drawn dashed over the chart's own.
+type Twin<'a> = Option<&'a (String, Vec<Point>)>;
+
+fn chart_vs(
+    id: impl Into<String>,
+    title: impl Into<String>,
+    unit: &'static str,
+    lines: Vec<Line>,
+    points: Vec<Point>,
+    twin: Twin,
+) -> impl IntoView {
     let title: String = title.into();
     let id: String = id.into();
-    let max = nice_max(points.iter().flat_map(|p| lines.iter().map(move |l| (l.value)(p))).fold(0.0, f64::max));
+    let twin_points: &[Point] = twin.map_or(&[], |t| t.1.as_slice());
+    let max = nice_max(
+        points.iter().chain(twin_points).flat_map(|p| lines.iter().map(move |l| (l.value)(p))).fold(0.0, f64::max),
+    );
     let (t0, t1) = (points.first().map_or(0, |p| p.t_s), points.last().map_or(1, |p| p.t_s));
     let span = (t1.saturating_sub(t0)).max(1) as f64;
     let x = move |t: u64| PAD_L + (t.saturating_sub(t0)) as f64 / span * (W - PAD_L - 8.0);
@@ -55,6 +72,22 @@ fn chart(
             view! { <polyline class=format!("series {}", l.class) points=pts.join(" ") /> }
         })
         .collect_view();
+    // The twin's lines, dashed, over the same seconds.
+    let twin_paths = lines
+        .iter()
+        .map(|l| {
+            let pts: Vec<String> = twin_points
+                .iter()
+                .filter(|p| p.t_s >= t0 && p.t_s <= t1)
+                .map(|p| format!("{:.1},{:.1}", x(p.t_s), y((l.value)(p))))
+                .collect();
+            view! { <polyline class=format!("series {} twin", l.class) points=pts.join(" ") /> }
+        })
+        .collect_view();
+    let twin_last = twin_points
+        .last()
+        .map(|p| lines.iter().map(|l| format!("{}={}", l.name, (l.value)(p))).collect::<Vec<_>>().join(" "));
+    let twin_name = twin.map(|t| t.0.clone());
     // Seconds a fault struck the node: shaded bands behind the lines.
     let step = (W - PAD_L - 8.0) / span;
     let faulted: Vec<u64> = points.iter().filter(|p| p.faults > 0).map(|p| p.t_s).collect();
@@ -74,10 +107,12 @@ fn chart(
         .map(|(i, l)| view! { <text class=format!("legend {}", l.class) x=PAD_L + 8.0 + gap * i as f64 y="12">{l.name}</text> })
         .collect_view();
     view! {
-        <figure class="chart" id=id data-last=last.unwrap_or_default() data-fault-seconds=fault_seconds>
+        <figure class="chart" id=id data-last=last.unwrap_or_default() data-fault-seconds=fault_seconds
+            data-twin-last=twin_last.unwrap_or_default()>
             <figcaption>
                 {format!("{title} ({unit})")}
                 {(fault_seconds > 0).then(|| view! { <span class="fault-key">" · ⚡ shaded: a fault struck"</span> })}
+                {twin_name.map(|n| view! { <span class="twin-key">{format!(" · dashed: {n}")}</span> })}
             </figcaption>
             <svg viewBox=format!("0 0 {W} {H}") role="img" aria-label=title.clone()>
                 <line class="axis" x1=PAD_L y1=H - PAD_B x2=W - 8.0 y2=H - PAD_B />
@@ -89,28 +124,29 @@ fn chart(
                 {bands}
                 {legend}
                 {paths}
+                {twin_paths}
             </svg>
         </figure>
     }
 }
 
-fn latency_chart(title: &'static str, points: Vec<Point>) -> impl IntoView {
+fn latency_chart(title: &'static str, points: Vec<Point>, twin: Twin) -> impl IntoView {
     let lines = vec![
         Line { name: "p50", class: "p50", value: |p| f64::from(p.p50_ms) },
         Line { name: "p95", class: "p95", value: |p| f64::from(p.p95_ms) },
         Line { name: "p99", class: "p99", value: |p| f64::from(p.p99_ms) },
     ];
-    chart("chart-latency", title, "ms", lines, points)
+    chart_vs("chart-latency", title, "ms", lines, points, twin)
 }
 
-fn errors_chart(points: Vec<Point>) -> impl IntoView {
+fn errors_chart(points: Vec<Point>, twin: Twin) -> impl IntoView {
     let lines = vec![
         Line { name: "errors", class: "errors", value: |p| f64::from(p.errors) },
         Line { name: "retries", class: "retries", value: |p| f64::from(p.retries) },
         Line { name: "dead letters", class: "dead", value: |p| f64::from(p.dead_letters) },
         Line { name: "dropped", class: "dropped", value: |p| f64::from(p.dropped) },
     ];
-    chart("chart-errors", "Errors, retries and dead letters", "per s", lines, points)
+    chart_vs("chart-errors", "Errors, retries and dead letters", "per s", lines, points, twin)
 }
 
 /// One node's chart for the presenter's strip: what a step's node shows best (a queue's depth,
@@ -185,21 +221,36 @@ pub fn Charts() -> impl IntoView {
             )
         });
         let level_unit = if service { "busy workers, or in flight" } else { "messages" };
+        // Another node of the same kind to compare with (a lesson's two variants): dashed.
+        let others: Vec<String> =
+            ed.graph.with(|g| g.nodes.iter().filter(|n| n.kind == kind && n.id != id).map(|n| n.id.clone()).collect());
+        let twin: Option<(String, Vec<Point>)> = ed.compare.get().filter(|c| others.contains(c)).and_then(|c| {
+            let r = ed.graph.with(|g| g.nodes.iter().position(|n| n.id == c).and_then(|i| g.running[i]))?;
+            Some((c, live.series.with(|s| s.get(r).cloned().unwrap_or_default())))
+        });
+        let twin = twin.as_ref();
+        let chosen = ed.compare.get().unwrap_or_default();
         view! {
-            <h2 class="dock-title">{format!("{id} · last {} s", points.len())}</h2>
+            <h2 class="dock-title">{format!("{id} · last {} s", points.len())}
+                <select id="compare" aria-label="Compare with another node" prop:value=chosen
+                    on:change=move |e| { let v = event_target_value(&e); ed.compare.set((!v.is_empty()).then_some(v)); }>
+                    <option value="">"Compare with…"</option>
+                    {others.iter().map(|o| view! { <option value=o.clone()>{o.clone()}</option> }).collect_view()}
+                </select>
+            </h2>
             <div class="charts">
-                {chart("chart-throughput", "Throughput", "msg/s", vec![
+                {chart_vs("chart-throughput", "Throughput", "msg/s", vec![
                     Line { name: "in", class: "in", value: |p| f64::from(p.in_per_s) },
                     Line { name: "out", class: "out", value: |p| f64::from(p.out_per_s) },
-                ], points.clone())}
-                {chart("chart-level", if service { "Busy" } else { "Depth" }, level_unit, vec![
+                ], points.clone(), twin)}
+                {chart_vs("chart-level", if service { "Busy" } else { "Depth" }, level_unit, vec![
                     Line { name: "mean", class: "level", value: |p| f64::from(p.level) },
-                ], points.clone())}
-                {latency_chart("Latency", points.clone())}
+                ], points.clone(), twin)}
+                {latency_chart("Latency", points.clone(), twin)}
                 {cpu.map(|request| chart("chart-cpu", format!("CPU, {request}m requested a replica"), "millicores", vec![
                     Line { name: "used", class: "cpu", value: |p| f64::from(p.cpu_m) },
                 ], points.clone()))}
-                {errors_chart(points)}
+                {errors_chart(points, twin)}
             </div>
         }
         .into_any()
@@ -266,8 +317,8 @@ fn system_charts(live: Live) -> impl IntoView {
             {chart("chart-level", "Waiting in queues", "messages", vec![
                 Line { name: "mean", class: "level", value: |p| f64::from(p.level) },
             ], points.clone())}
-            {latency_chart("Slowest service's latency", points.clone())}
-            {errors_chart(points)}
+            {latency_chart("Slowest service's latency", points.clone(), None)}
+            {errors_chart(points, None)}
         </div>
     }
 }

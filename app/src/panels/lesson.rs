@@ -12,6 +12,13 @@ pub fn LessonPanel() -> impl IntoView {
     let lesson = expect_context::<Lesson>();
     let live = expect_context::<Live>();
     let ed = expect_context::<crate::state::editor::Editor>();
+    // A step that compares two nodes selects the first and draws the second over its charts.
+    Effect::new(move |_| {
+        if let Some([a, b]) = lesson.shown().and_then(|s| s.compare) {
+            ed.selection.set(crate::state::doc::Selection::node(&a));
+            ed.compare.set(Some(b));
+        }
+    });
     let content = move || {
         let title = lesson.current.with(|w| w.as_ref().map(|w| (w.title.clone(), w.steps.len())))?;
         let k = lesson.step.get();

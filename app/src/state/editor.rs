@@ -146,6 +146,8 @@ pub struct Editor {
     /// Presenter mode (a walkthrough on a projector): the canvas full width, no legend, one
     /// row of top bar, the step in large type beneath.
     pub presenting: RwSignal<bool>,
+    /// The node whose charts are drawn dashed over the selected node's (a comparison).
+    pub compare: RwSignal<Option<String>>,
     /// The last live change the run refused: the field shows why, next to it.
     pub refused: RwSignal<Option<Refusal>>,
     /// Live changes sent and not refused (yet): node, parameter, and the value before, to put
@@ -243,6 +245,7 @@ impl Editor {
             panels: RwSignal::new(Panels::default()),
             about: RwSignal::new(false),
             presenting: RwSignal::new(false),
+            compare: RwSignal::new(None),
             refused: RwSignal::new(None),
             inflight: StoredValue::new(Vec::new()),
             drag,

@@ -54,6 +54,9 @@ pub struct Step {
     /// Node ids to outline, and links as `"from->to"`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub highlight: Vec<String>,
+    /// Two nodes to compare: the first is selected and charted, the second drawn over it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compare: Option<[String; 2]>,
     /// Where the step plays to (simulated seconds): the run pauses there, and a prediction's
     /// answer is revealed with the run's numbers at that time.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -288,6 +291,14 @@ impl Walkthrough {
                     p.push(Problem::error(
                         format!("steps[{i}].highlight[{j}]"),
                         format!("the scenario has no node or link \"{h}\""),
+                    ));
+                }
+            }
+            for (j, id) in step.compare.iter().flatten().enumerate() {
+                if !has(id) {
+                    p.push(Problem::error(
+                        format!("steps[{i}].compare[{j}]"),
+                        format!("the scenario has no node \"{id}\""),
                     ));
                 }
             }
