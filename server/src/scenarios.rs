@@ -13,6 +13,7 @@ const SHIPPED: &[(&str, &str)] = &[
     ("circuit-breaker", include_str!("../../scenarios/circuit-breaker.json")),
     ("goodput-collapse", include_str!("../../scenarios/goodput-collapse.json")),
     ("idempotent-consumer", include_str!("../../scenarios/idempotent-consumer.json")),
+    ("duplicate-orders", include_str!("../../scenarios/duplicate-orders.json")),
 ];
 
 /// The name of the scenario a new session starts with.

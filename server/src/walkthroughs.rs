@@ -7,6 +7,7 @@ use edasim_sim::walkthrough::{ScenarioRef, Walkthrough};
 const SHIPPED: &[(&str, &str)] = &[
     ("order-pipeline-tour", include_str!("../../scenarios/walkthroughs/order-pipeline-tour.json")),
     ("seed-bugs", include_str!("../../scenarios/walkthroughs/seed-bugs.json")),
+    ("duplicate-orders", include_str!("../../scenarios/walkthroughs/duplicate-orders.json")),
     ("hpa-on-cpu", include_str!("../../scenarios/walkthroughs/hpa-on-cpu.json")),
     ("retries-and-jitter", include_str!("../../scenarios/walkthroughs/retries-and-jitter.json")),
     ("retry-storm", include_str!("../../scenarios/walkthroughs/retry-storm.json")),

@@ -2,7 +2,7 @@
 //! parentheses. Parsed once into a tree; evaluated against whatever supplies the numbers.
 //!
 //! A path is letters, digits and `_ . -` (node ids have dots and dashes), so subtraction needs
-//! spaces around its `-`. Path segments are looked up greedily: `nodes.amq.default.routed` finds
+//! spaces around its `-`; `path?` reads a field the report leaves out (a counter at zero) as 0. Path segments are looked up greedily: `nodes.amq.default.routed` finds
 //! the node `amq.default`.
 
 /// The numbers an expression reads.
@@ -55,7 +55,15 @@ impl Agg {
 pub enum Expr {
     Number(f64),
     Path(String),
-    Series { agg: Agg, node: String, field: String, from_s: f64, to_s: f64 },
+    /// `path?`: the field, or 0 where the report leaves it out (a counter that stayed at zero).
+    PathOrZero(String),
+    Series {
+        agg: Agg,
+        node: String,
+        field: String,
+        from_s: f64,
+        to_s: f64,
+    },
     Neg(Box<Expr>),
     Bin(Box<Expr>, char, Box<Expr>),
 }
@@ -158,6 +166,10 @@ impl Parser<'_> {
                     self.i += 1;
                 }
                 let word = &self.text[start..self.i];
+                if self.bytes.get(self.i) == Some(&b'?') {
+                    self.i += 1;
+                    return Ok(Expr::PathOrZero(word.to_string()));
+                }
                 if self.peek() != Some(b'(') {
                     return Ok(Expr::Path(word.to_string()));
                 }
@@ -212,6 +224,11 @@ impl Expr {
         Ok(match self {
             Expr::Number(x) => *x,
             Expr::Path(p) => n.path(p)?,
+            Expr::PathOrZero(p) => match n.path(p) {
+                Ok(x) => x,
+                Err(e) if e.starts_with("no \"") || e.ends_with("is absent in this run") => 0.0,
+                Err(e) => return Err(e),
+            },
             Expr::Series { agg, node, field, from_s, to_s } => n.series(*agg, node, field, *from_s, *to_s)?,
             Expr::Neg(e) => -e.eval(n)?,
             Expr::Bin(a, op, b) => {
@@ -316,9 +333,12 @@ mod tests {
         assert_eq!(eval("nodes.dead-letters.depth - 1"), Ok(3.0));
         assert_eq!(eval("(nodes.amq.default.routed + 2) / faults.0.affected * 7"), Ok(12.0));
         assert_eq!(eval("-ok + 2"), Ok(1.0));
-        assert_eq!(eval("max(q.depth, 0, 10) + mean(q.level, 0, 10)"), Ok(8.0));
+        assert_eq!(eval("max(q.level_end, 0, 10) + mean(q.level, 0, 10)"), Ok(8.0));
         assert!(eval("nodes.nope.depth").unwrap_err().contains("no \"nope\" in nodes"));
         assert_eq!(eval("1 / 0"), Err("division by zero".to_string()));
+        // `?` reads a field the report leaves out (a counter at zero) as 0.
+        assert_eq!(eval("nodes.dead-letters.repeated? + 1"), Ok(1.0));
+        assert_eq!(eval("nodes.dead-letters.depth?"), Ok(4.0));
     }
 
     #[test]
