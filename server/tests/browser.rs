@@ -1334,6 +1334,7 @@ async fn presenter_mode_reads_from_the_back_of_the_room() {
         }
     };
     assert!(px(".presenter .text p").await >= 28.0, "the step's text is large");
+    assert!(c.find(Locator::Css("svg#graph .link.highlighted")).await.is_ok(), "the step's link is outlined");
     let stage_w =
         c.execute("return document.querySelector('.stage').getBoundingClientRect().width", vec![]).await.unwrap();
     assert!(stage_w.as_f64().unwrap() >= 1270.0, "the canvas is the full width: {stage_w}");
@@ -1461,5 +1462,28 @@ async fn a_step_compares_two_variants_on_one_chart() {
         v
     };
     assert_eq!(offered, ["", "consumer_j"], "only the other consumer is offered");
+    c.close().await.unwrap();
+}
+
+/// A step that jumps: the run goes straight to the lesson's time and pauses there; Play then
+/// plays to the step's end.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "browser test: needs chromium, chromedriver and dist/ (scripts/test.sh provides them and runs it)"]
+async fn a_step_jumps_ahead_and_waits_for_play() {
+    let (_server, _driver, c, url, _) = start().await;
+    c.goto(&url).await.unwrap();
+    eventually("the graph is drawn", || async { node_count(&c).await == 17 }).await;
+    c.find(Locator::Css("#lesson-picker")).await.unwrap().select_by_value("seed-bugs").await.unwrap();
+    eventually("the lesson opens", || async { maybe_text(&c, "#lesson-progress").await == "Step 1 of 4" }).await;
+    c.find(Locator::Css("#speed")).await.unwrap().select_by_value("100").await.unwrap();
+    eventually("step 1 plays to 120 s", || async { text(&c, "#clock").await.starts_with("02:00") }).await;
+    c.find(Locator::Css("#lesson-next")).await.unwrap().click().await.unwrap();
+    eventually("jumped to 290 s, paused", || async {
+        text(&c, "#clock").await.starts_with("04:50") && text(&c, "#play").await.contains("Play")
+    })
+    .await;
+    key(&c, " ").await;
+    eventually("Space plays to the step's end, 300 s", || async { text(&c, "#clock").await.starts_with("05:00") })
+        .await;
     c.close().await.unwrap();
 }

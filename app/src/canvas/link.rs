@@ -27,6 +27,16 @@ pub fn LinkView(i: usize, dead_letter: bool, live: Live) -> impl IntoView {
         live.link_rates.with(|rates| rates.get(r).copied())
     };
     let selected = move || ed.selection.with(|s| s.links.contains(&i));
+    // Outlined while a walkthrough's step names it (`from->to`).
+    let lesson = use_context::<crate::state::lesson::Lesson>();
+    let highlighted = move || {
+        let Some(lesson) = lesson else { return false };
+        let name = ed.graph.with(|g| {
+            let l = g.links.get(i)?;
+            Some(format!("{}->{}", g.nodes.get(l.from)?.id, g.nodes.get(l.to)?.id))
+        });
+        name.is_some_and(|n| lesson.highlighted(&n))
+    };
     let down = move |e: PointerEvent| {
         e.stop_propagation();
         let shift = e.shift_key();
@@ -41,7 +51,8 @@ pub fn LinkView(i: usize, dead_letter: bool, live: Live) -> impl IntoView {
     view! {
         <g class="link-group" on:pointerdown=down>
             <path class="link-hit" d=move || d.get() />
-            <path class="link" class:dead-letter=dead_letter class:selected=selected d=move || d.get() marker-end="url(#arrow)"
+            <path class="link" class:dead-letter=dead_letter class:selected=selected class:highlighted=highlighted
+                d=move || d.get() marker-end="url(#arrow)"
                 stroke-width=move || thickness(rate().unwrap_or(0.0))>
                 <title>{move || rate().map(|r| format!("{r:.1} msg/s")).unwrap_or_default()}</title>
             </path>

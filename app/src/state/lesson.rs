@@ -148,7 +148,11 @@ impl Lesson {
         for a in step.actions.iter().filter(|a| a.at_s().is_none()) {
             self.send(a);
         }
-        if let Some(u) = step.until_s {
+        // A jump runs ahead and pauses there; Play (or Space) then plays to the step's end.
+        let jumps = step.actions.iter().any(|a| matches!(a, Action::Jump { at_s: None, .. }));
+        if let Some(u) = step.until_s
+            && !jumps
+        {
             self.live.send(&ClientMsg::Play { until_ms: Some(u * 1000.0) });
         }
     }
@@ -196,6 +200,14 @@ impl Lesson {
             Action::Play { .. } => return,
             Action::Pause { .. } => ClientMsg::Pause {},
             Action::Speed { speed, .. } => ClientMsg::SetSpeed { speed },
+            Action::Jump { to_s, .. } => {
+                let now = self.live.frame.with_untracked(|f| f.as_ref().map_or(0.0, |f| f.t_ms));
+                let ms = to_s * 1000.0 - now;
+                if ms <= 0.0 {
+                    return;
+                }
+                ClientMsg::Step { ms: Some(ms) }
+            }
             Action::SetParam { node, change, .. } => ClientMsg::SetParam { node, change },
             Action::StartFault { node, to, fault, for_s, .. } => ClientMsg::StartFault { node, to, fault, for_s },
         };

@@ -94,6 +94,13 @@ pub enum Action {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         at_s: Option<f64>,
     },
+    /// The run goes straight to `to_s` (as fast as it can, then paused): a lesson skipping a
+    /// dull stretch. Forward only.
+    Jump {
+        to_s: f64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        at_s: Option<f64>,
+    },
     /// A fault on a node, or with `to` on a link (as the protocol's `start_fault`).
     StartFault {
         node: String,
@@ -115,6 +122,7 @@ impl Action {
             | Action::Pause { at_s }
             | Action::Speed { at_s, .. }
             | Action::SetParam { at_s, .. }
+            | Action::Jump { at_s, .. }
             | Action::StartFault { at_s, .. } => *at_s,
         }
     }
@@ -235,6 +243,14 @@ impl Walkthrough {
                     p.push(Problem::error(
                         at(&format!("actions[{j}].at_s")),
                         format!("expected 0 or more seconds, found {t}"),
+                    ));
+                }
+                if let Action::Jump { to_s, at_s } = a
+                    && !(to_s.is_finite() && *to_s >= at_s.unwrap_or(0.0))
+                {
+                    p.push(Problem::error(
+                        at(&format!("actions[{j}].to_s")),
+                        format!("{to_s} is not ahead: a jump goes forward"),
                     ));
                 }
             }
