@@ -643,10 +643,14 @@ impl Editor {
         self.selection.set(Selection::node(id));
     }
 
-    /// The canvas is kept in local storage after every edit; if the browser refuses, the
+    /// The canvas is kept in local storage after every edit (not a watcher's: the teacher's
+    /// canvas is not the student's own, until a fork makes it so); if the browser refuses, the
     /// tab warns before closing with changes not exported.
     fn keep_in_storage(self) {
         Effect::new(move |_| {
+            if self.live.watching.with(Option::is_some) {
+                return;
+            }
             let text = self.doc.with(|d| (!d.value.is_null()).then(|| d.value.to_string()));
             let Some(text) = text else { return };
             let saved = storage().is_some_and(|s| s.set_item(STORAGE_KEY, &text).is_ok());

@@ -203,7 +203,15 @@ fn spawn(
         }
         registry.insert(id, crate::state::SessionHandle { cmd: tx, shared: shared.clone() });
     }
-    let rates = commands::peak_rates(&model);
+    // A fork's rates are the file's with the replayed rate changes: the limit counts them.
+    let mut rates = commands::peak_rates(&model);
+    for (_, r) in &replay {
+        if let classroom::Replay::Change(node, edasim_sim::engine::Change::RatePerS(rate)) = r
+            && let Some(slot) = rates.get_mut(*node)
+        {
+            *slot = *rate;
+        }
+    }
     let now = engine.now();
     let session = Session {
         id,
