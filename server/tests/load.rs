@@ -15,6 +15,26 @@ use common::{Proc, free_port, usage, wait_listening};
 use futures_util::{SinkExt, StreamExt};
 use tokio_tungstenite::tungstenite::Message;
 
+/// Frames a second a websocket receives over `measure`, after `warmup` (counted by the message's
+/// opening bytes: the client must not be the bottleneck).
+async fn frame_rate(ws: &mut common::Ws, warmup: Duration, measure: Duration) -> f64 {
+    let start = Instant::now();
+    let mut frames = 0u64;
+    while let Ok(Some(Ok(msg))) = tokio::time::timeout(Duration::from_secs(5), ws.next()).await {
+        let elapsed = start.elapsed();
+        if elapsed > warmup + measure {
+            break;
+        }
+        if let Message::Text(t) = msg
+            && elapsed > warmup
+            && t.starts_with(r#"{"type":"frame""#)
+        {
+            frames += 1;
+        }
+    }
+    frames as f64 / measure.as_secs_f64()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "load test: run with --ignored (CI runs it with a small count)"]
 async fn sessions_keep_their_frame_rate() {
@@ -48,21 +68,7 @@ async fn sessions_keep_their_frame_rate() {
             for cmd in [set_speed.as_str(), r#"{"type":"play"}"#] {
                 ws.send(Message::Text(cmd.into())).await.unwrap();
             }
-            let start = Instant::now();
-            let mut frames = 0u64;
-            while let Ok(Some(Ok(msg))) = tokio::time::timeout(Duration::from_secs(5), ws.next()).await {
-                let elapsed = start.elapsed();
-                if elapsed > warmup + measure {
-                    break;
-                }
-                if let Message::Text(t) = msg
-                    && elapsed > warmup
-                    && t.starts_with(r#"{"type":"frame""#)
-                {
-                    frames += 1;
-                }
-            }
-            frames as f64 / measure.as_secs_f64()
+            frame_rate(&mut ws, warmup, measure).await
         }));
     }
     tokio::time::sleep(warmup).await;
@@ -124,21 +130,7 @@ async fn a_classroom_of_sixty_keeps_its_frame_rate() {
         let url = format!("ws://127.0.0.1:{port}/ws?watch={code}");
         clients.push(tokio::spawn(async move {
             let (mut ws, _) = tokio_tungstenite::connect_async(url).await.expect("a watcher connects");
-            let start = Instant::now();
-            let mut frames = 0u64;
-            while let Ok(Some(Ok(msg))) = tokio::time::timeout(Duration::from_secs(5), ws.next()).await {
-                let elapsed = start.elapsed();
-                if elapsed > warmup + measure {
-                    break;
-                }
-                if let Message::Text(t) = msg
-                    && elapsed > warmup
-                    && t.starts_with(r#"{"type":"frame""#)
-                {
-                    frames += 1;
-                }
-            }
-            frames as f64 / measure.as_secs_f64()
+            frame_rate(&mut ws, warmup, measure).await
         }));
     }
     tokio::time::sleep(warmup).await;

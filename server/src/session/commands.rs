@@ -184,14 +184,12 @@ impl Session {
                 }
                 if let FaultKind::Burst { factor } = fault {
                     // A burst is a rate too: it counts against the session's limit.
-                    let others: f64 = self.rates.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, r)| r).sum();
-                    let (rate, limit) = (self.rates[i] * factor, self.app.limits.max_total_rate);
-                    if others + rate > limit {
+                    let rate = self.rates[i] * factor;
+                    if let Some((total, limit)) = self.over_rate_limit(i, rate) {
                         return Err(CommandError::at(
                             "fault.factor",
                             format!(
-                                "a burst to {rate} events a second would make {} in all; a live session allows {limit}",
-                                others + rate
+                                "a burst to {rate} events a second would make {total} in all; a live session allows {limit}"
                             ),
                         ));
                     }
@@ -280,22 +278,27 @@ impl Session {
         Ok(())
     }
 
+    /// The session's total rate if node `i` emitted `rate`, and the limit, when it passes the
+    /// live limit (one rule for rate changes and bursts).
+    fn over_rate_limit(&self, i: usize, rate: f64) -> Option<(f64, f64)> {
+        let others: f64 = self.rates.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, r)| r).sum();
+        let limit = self.app.limits.max_total_rate;
+        (others + rate > limit).then_some((others + rate, limit))
+    }
+
     /// A live change: refused (nothing changed) past the session's rate limit or the
     /// parameter's range.
     fn set_param(&mut self, node: &str, change: Change) -> Result<(), CommandError> {
         let i = self.node(node)?;
-        if let Change::RatePerS(r) = change {
-            let others: f64 = self.rates.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, r)| r).sum();
-            let limit = self.app.limits.max_total_rate;
-            if others + r > limit {
-                return Err(CommandError::at(
-                    "change.value",
-                    format!(
-                        "{r} events a second would make {} in all; a live session allows {limit} (edasim run has no such limit)",
-                        others + r
-                    ),
-                ));
-            }
+        if let Change::RatePerS(r) = change
+            && let Some((total, limit)) = self.over_rate_limit(i, r)
+        {
+            return Err(CommandError::at(
+                "change.value",
+                format!(
+                    "{r} events a second would make {total} in all; a live session allows {limit} (edasim run has no such limit)"
+                ),
+            ));
         }
         let rate = if let Change::RatePerS(r) = change { Some(r) } else { None };
         self.engine_mut().apply(i, change.clone()).map_err(|e| CommandError::at("change", e.to_string()))?;

@@ -267,12 +267,9 @@ impl Engine {
                         svc.patterns.late += 1;
                     }
                 }
-                let again = self.msgs[m].effects_done;
-                if again {
-                    svc.patterns.duplicates_processed += 1;
-                }
                 let dedup = svc.dedup;
-                if again {
+                if self.msgs[m].effects_done {
+                    svc.patterns.duplicates_processed += 1;
                     self.log(node, m, LogKind::DuplicateProcessed);
                 }
                 self.msgs[m].effects_done = true;
