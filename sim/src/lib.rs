@@ -22,5 +22,5 @@ pub mod walkthrough;
 
 pub use engine::{Engine, Options};
 pub use problem::{Invalid, Problem, Severity};
-pub use report::Report;
+pub use report::{Report, SagaReport};
 pub use topology::Model;

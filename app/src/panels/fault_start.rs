@@ -33,6 +33,7 @@ fn numbers(f: &FaultKind) -> Vec<(&'static str, &'static str, Option<f64>)> {
         FaultKind::Crash { replicas } => vec![("replicas", "replicas", replicas.map(f64::from))],
         FaultKind::Latency { factor, add_ms } => vec![("factor", "× slower", *factor), ("add_ms", "+ ms", *add_ms)],
         FaultKind::ErrorRate { rate } => vec![("rate", "error rate", Some(*rate))],
+        FaultKind::Duplicate { rate } => vec![("rate", "chance twice", Some(*rate))],
         FaultKind::Burst { factor } => vec![("factor", "× rate", Some(*factor))],
         FaultKind::StoreDown { .. }
         | FaultKind::PauseConsumers
@@ -48,7 +49,7 @@ fn with(mut f: FaultKind, field: &str, x: Option<f64>) -> FaultKind {
         (FaultKind::Crash { replicas }, _) => *replicas = x.map(|x| x as u32),
         (FaultKind::Latency { factor, .. }, "factor") => *factor = x,
         (FaultKind::Latency { add_ms, .. }, _) => *add_ms = x,
-        (FaultKind::ErrorRate { rate }, _) => *rate = x.unwrap_or(0.0),
+        (FaultKind::ErrorRate { rate } | FaultKind::Duplicate { rate }, _) => *rate = x.unwrap_or(0.0),
         (FaultKind::Burst { factor }, _) => *factor = x.unwrap_or(1.0),
         _ => {}
     }

@@ -163,6 +163,7 @@ impl Engine {
                             scaled_up: 0,
                             scaled_down: 0,
                         }),
+                        saga: None,
                     });
                     KindRef::Service(services.len() as u32 - 1)
                 }
@@ -223,6 +224,7 @@ impl Engine {
                 unreliable: l.unreliable,
                 slow: None,
                 loss: None,
+                dup: None,
                 partitioned: None,
                 held: Vec::new(),
                 breaker: l.breaker.clone().map(super::breaker::BreakerRt::new),
@@ -294,6 +296,8 @@ impl Engine {
             }
         }
 
+        let saga_effects = compile_sagas(topo, &nodes, &links, &mut services, &mut syms);
+
         // A client of gateways only keeps asking while the broker refuses publishes: the API
         // behind the gateway answers 503.
         for p in &mut producers {
@@ -363,6 +367,7 @@ impl Engine {
             name: topo.name.clone(),
             scratch_pairs: Vec::new(),
             scratch_dests: Vec::new(),
+            saga_effects,
             alarm: super::MemoryAlarm::new(opts.memory_watermark),
         };
         if warmup > 0 {
@@ -404,4 +409,74 @@ impl Engine {
         }
         self.plan_emission(p);
     }
+}
+
+/// Each orchestrator's sagas, compiled with their events interned and the publish links that
+/// carry each command; and, by event symbol, the saga step each participant's processing does
+/// or undoes.
+fn compile_sagas(
+    topo: &crate::topology::Topology,
+    nodes: &[NodeRt],
+    links: &[LinkRt],
+    services: &mut [ServiceRt],
+    syms: &mut Interner,
+) -> Vec<Option<super::saga::EffectOf>> {
+    let mut effects: Vec<Option<super::saga::EffectOf>> = Vec::new();
+    for (i, n) in topo.nodes.iter().enumerate() {
+        let (NodeKind::Service(svc), KindRef::Service(s)) = (&n.kind, nodes[i].kind) else { continue };
+        let Some(def) = &svc.saga else { continue };
+        let rt = &mut services[s as usize];
+        // Each step's command and compensation go to its channel, or over the links that
+        // carry them.
+        let links_to = |channel: &str| -> Vec<u32> {
+            rt.publishes.iter().copied().filter(|&l| nodes[links[l as usize].to as usize].id == channel).collect()
+        };
+        let links_of = |event: &str| -> Vec<u32> {
+            rt.publishes
+                .iter()
+                .copied()
+                .filter(|&l| links[l as usize].event.is_some_and(|e| syms.name(e) == event))
+                .collect()
+        };
+        let by_event: Vec<(String, Vec<u32>)> = def
+            .steps
+            .iter()
+            .flat_map(|st| {
+                let sends = std::iter::once(&st.command).chain(st.compensation.as_ref());
+                sends.map(|e| (e.clone(), st.channel.as_deref().map_or_else(|| links_of(e), links_to)))
+            })
+            .collect();
+        let durable = !rt.calls.is_empty();
+        let saga = super::saga::SagaRt::new(def, durable, &mut |e| syms.intern(e), &|e| {
+            by_event.iter().find(|(n, _)| n == e).map(|(_, l)| l.clone()).unwrap_or_default()
+        });
+        for (k, step) in saga.steps.iter().enumerate() {
+            let none = super::message::NONE;
+            let compensatable = step.compensation != none;
+            for (event, undoes, reply, failure) in [
+                (step.command, false, step.reply, step.failure),
+                (step.compensation, true, step.compensation_reply, none),
+            ] {
+                if event == none {
+                    continue;
+                }
+                let at = event as usize;
+                if effects.len() <= at {
+                    effects.resize(at + 1, None);
+                }
+                let tombstone = def.steps[k].tombstone;
+                effects[at] = Some(super::saga::EffectOf {
+                    service: s,
+                    step: k as u8,
+                    undoes,
+                    compensatable,
+                    tombstone,
+                    reply,
+                    failure,
+                });
+            }
+        }
+        rt.saga = Some(Box::new(saga));
+    }
+    effects
 }

@@ -87,6 +87,22 @@ pub enum LogKind {
     BreakerHalfOpen,
     /// A circuit breaker closed again.
     BreakerClosed,
+    /// An orchestrator started a saga (`root`: the saga's id).
+    SagaStarted,
+    /// A saga's steps are all done.
+    SagaCompleted,
+    /// A step failed: the saga undoes the steps done, newest first.
+    SagaCompensating,
+    /// A saga's compensations are all done.
+    SagaCompensated,
+    /// A compensation got no reply after all its resends: failed while compensating.
+    SagaFailed,
+    /// A saga's step waited past its timeout.
+    SagaTimeout,
+    /// A reply the orchestrator was not waiting for (a duplicate, or late): ignored.
+    SagaIgnored,
+    /// An orchestrator without a saga log crashed: its sagas in progress are lost (`count`).
+    SagasLost,
 }
 
 impl LogKind {
@@ -121,6 +137,14 @@ impl LogKind {
             LogKind::BreakerOpened => "circuit breaker opened",
             LogKind::BreakerHalfOpen => "circuit breaker half-open",
             LogKind::BreakerClosed => "circuit breaker closed",
+            LogKind::SagaStarted => "saga started",
+            LogKind::SagaCompleted => "saga completed",
+            LogKind::SagaCompensating => "saga compensating",
+            LogKind::SagaCompensated => "saga compensated",
+            LogKind::SagaFailed => "saga failed while compensating",
+            LogKind::SagaTimeout => "saga step timed out",
+            LogKind::SagaIgnored => "saga reply ignored (duplicate or late)",
+            LogKind::SagasLost => "sagas lost with the orchestrator's memory",
         }
     }
 
@@ -135,7 +159,11 @@ impl LogKind {
             | LogKind::ScaledDown
             | LogKind::FaultEnded
             | LogKind::BreakerHalfOpen
-            | LogKind::BreakerClosed => Level::Info,
+            | LogKind::BreakerClosed
+            | LogKind::SagaStarted
+            | LogKind::SagaCompleted
+            | LogKind::SagaCompensated
+            | LogKind::SagaIgnored => Level::Info,
             LogKind::Failed
             | LogKind::DeadLettered
             | LogKind::Expired
@@ -145,7 +173,9 @@ impl LogKind {
             | LogKind::BudgetRefused
             | LogKind::Shed
             | LogKind::Parked
-            | LogKind::BreakerOpened => Level::Warn,
+            | LogKind::BreakerOpened
+            | LogKind::SagaCompensating
+            | LogKind::SagaTimeout => Level::Warn,
             LogKind::Overflow
             | LogKind::Unroutable
             | LogKind::Dropped
@@ -153,7 +183,9 @@ impl LogKind {
             | LogKind::MemoryAlarm
             | LogKind::Refused
             | LogKind::DuplicateProcessed
-            | LogKind::Lost => Level::Error,
+            | LogKind::Lost
+            | LogKind::SagaFailed
+            | LogKind::SagasLost => Level::Error,
         }
     }
 }

@@ -277,7 +277,19 @@ impl Engine {
                 if let Some((store, _)) = dedup {
                     self.stores[store as usize].remember(now, s, self.msgs[m].key);
                 }
-                let published = self.publish_onwards(m, s);
+                let published = if self.services[s as usize].saga.is_some() {
+                    self.saga_on_message(m, s)
+                } else {
+                    if !self.saga_effects.is_empty() && self.saga_effect(m) {
+                        // Refused after its compensation: it answers with the step's failure.
+                        match self.saga_reply(self.msgs[m].event, false) {
+                            NONE => 0,
+                            failure => self.publish_as(m, s, When::Success, failure),
+                        }
+                    } else {
+                        self.publish_onwards(m, s)
+                    }
+                };
                 if answers {
                     self.answered(m, true);
                 }
@@ -343,6 +355,7 @@ impl Engine {
         let policy = self.services[s as usize].on_failure.clone();
         match policy {
             OnFailure::Reject => {
+                self.saga_failure_reply(m, s);
                 self.release(m);
                 self.dead_letter(m, self.msgs[m].queue, DeadReason::Rejected);
             }
@@ -362,6 +375,7 @@ impl Engine {
                             svc.patterns.budget_refused += 1;
                             self.log(node, m, LogKind::BudgetRefused);
                         }
+                        self.saga_failure_reply(m, s);
                         self.release(m);
                         self.dead_letter(m, self.msgs[m].queue, DeadReason::Rejected);
                         return;
@@ -446,8 +460,18 @@ impl Engine {
         self.queues[q as usize].unacked -= 1;
     }
 
-    /// Publishes on the service's links for `when`; returns how many messages went out.
+    /// Publishes what a success leads to on the service's links for `when`; returns how many
+    /// messages went out.
     fn publish_from(&mut self, m: u32, s: u32, when: When) -> u32 {
+        // A saga participant answers a command with the step's reply.
+        let answer = if when == When::Success { self.saga_reply(self.msgs[m].event, true) } else { NONE };
+        self.publish_as(m, s, when, answer)
+    }
+
+    /// Publishes on the service's links for `when`; a link that sets no event gives what it
+    /// publishes the event `answer` (`NONE`: the consumed message's). Returns how many
+    /// messages went out.
+    pub(super) fn publish_as(&mut self, m: u32, s: u32, when: When, answer: u32) -> u32 {
         let mut n = 0;
         let redrives = self.services[s as usize].patterns.redrive.is_some();
         for i in 0..self.services[s as usize].publishes.len() {
@@ -473,7 +497,7 @@ impl Engine {
             msg.root = src.root;
             msg.origin = src.origin;
             msg.key = key;
-            msg.event = event.unwrap_or(src.event);
+            msg.event = event.unwrap_or(if answer == NONE { src.event } else { answer });
             msg.routing_key = rk.unwrap_or(0);
             msg.headers = if self.links[link as usize].headers.is_empty() { NONE } else { link };
             // The body and headers it carries on: a poison body stays poison; a redrive
@@ -525,6 +549,9 @@ impl Engine {
             self.release_queue_only(m);
             self.requeue(m);
         }
+        if self.services[s as usize].saga.is_some() {
+            self.saga_replica_down(s);
+        }
         held.len() as u32
     }
 
@@ -544,6 +571,9 @@ impl Engine {
         }
         svc.workers.add(now, svc.pool() as i64);
         svc.up.add(now, 1);
+        if svc.saga.is_some() {
+            self.saga_replica_up(s);
+        }
         for i in 0..self.services[s as usize].inputs.len() {
             let q = self.services[s as usize].inputs[i];
             self.dispatch(q);

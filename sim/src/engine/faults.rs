@@ -69,6 +69,7 @@ impl Engine {
                 l.slow = Some((factor.unwrap_or(1.0), ms_to_ns(add_ms.unwrap_or(0.0)), f));
             }
             FaultKind::ErrorRate { rate } => l.loss = Some((rate, f)),
+            FaultKind::Duplicate { rate } => l.dup = Some((rate, f)),
             FaultKind::Partition => {
                 l.partitioned = Some(f);
                 // A queue's consume link: the queue cannot reach that consumer.
@@ -93,6 +94,9 @@ impl Engine {
         }
         if mine(l.loss.map(|x| x.1)) {
             l.loss = None;
+        }
+        if mine(l.dup.map(|x| x.1)) {
+            l.dup = None;
         }
         if mine(l.partitioned) {
             l.partitioned = None;

@@ -30,6 +30,7 @@ mod retry;
 mod routing;
 mod run;
 mod runtime;
+mod saga;
 mod tick;
 
 pub use accounting::{DeadLedger, Drops, Ledger};
@@ -39,6 +40,7 @@ pub use capture::{Hop, Level, LogEvent, LogKind};
 pub use control::{Change, ChangeError};
 pub use faults::{FaultError, MAX_FAULTS};
 pub use runtime::{KindRef, NodeTotals};
+pub use saga::{SagaCounts, SagaState};
 
 use capture::Capture;
 use event::{Ev, EventQueue};
@@ -178,6 +180,9 @@ pub struct Engine {
     scratch_pairs: Vec<(u32, u32)>,
     /// (message copy, routing destination) of the exchange routing now.
     scratch_dests: Vec<(u32, usize)>,
+    /// By event symbol: the saga step a participant's processing of it does or undoes (empty
+    /// without orchestrators).
+    saga_effects: Vec<Option<saga::EffectOf>>,
 }
 
 impl Engine {
@@ -423,6 +428,9 @@ impl Engine {
             }
             Ev::CallEnded { link, ok } => self.on_call_ended(link, ok),
             Ev::BreakerHalfOpen { link, generation } => self.on_breaker_half_open(link, generation),
+            Ev::SagaTimeout { service, root_lo, root_hi, generation } => {
+                self.on_saga_timeout(service, u64::from(root_lo) | (u64::from(root_hi) << 32), generation)
+            }
         }
     }
 

@@ -77,6 +77,19 @@ impl Engine {
             self.drop_message(m, node, DropReason::Lost);
             return;
         }
+        if let Some((rate, f)) = l.dup
+            && l.rng.chance(rate)
+        {
+            // It arrives twice: a copy crosses too (the same message id, for dedup to see).
+            self.faults[f as usize].affected += 1;
+            let copy = self.copy_message(m);
+            self.cross_to(copy, link, target);
+        }
+        self.cross_to(m, link, target);
+    }
+
+    /// `m` crosses `link` to `target`.
+    fn cross_to(&mut self, m: u32, link: u32, target: Target) {
         let at = self.cross(m, link, self.now);
         match (target, at == self.now) {
             (Target::Exchange(x), true) => self.at_exchange(m, x),

@@ -67,6 +67,8 @@ pub(crate) struct LinkRt {
     /// call) and its fault, a partition, and the messages a partition holds.
     pub slow: Option<(f64, Time, u32)>,
     pub loss: Option<(f64, u32)>,
+    /// A duplicate fault: the chance a crossing arrives twice, and the fault.
+    pub dup: Option<(f64, u32)>,
     pub partitioned: Option<u32>,
     pub held: Vec<u32>,
     /// Call links: the caller's timeout, its breaker, and what they did.
@@ -327,6 +329,8 @@ pub(crate) struct ServiceRt {
     pub wanted: u32,
     pub autoscale: Option<AutoscaleRt>,
     pub patterns: Patterns,
+    /// A saga orchestrator's sagas.
+    pub saga: Option<Box<super::saga::SagaRt>>,
 }
 
 /// A service's resilience patterns (from the file) and what they did.

@@ -7,8 +7,10 @@ use serde::Serialize;
 use serde::ser::SerializeMap;
 
 mod patterns;
+mod saga;
 
 pub use patterns::{BreakerReport, CallsReport, DeadlineReport, RedriveReport, Resilience, ServicePatterns};
+pub use saga::SagaReport;
 
 use crate::engine::{Engine, KindRef, Ledger};
 use crate::problem::Problem;
@@ -214,6 +216,9 @@ pub struct ServiceReport {
     /// Its resilience patterns (an edasim extension; fields only for what it uses).
     #[serde(flatten)]
     pub patterns: Box<ServicePatterns>,
+    /// A saga orchestrator's sagas (an edasim extension).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub saga: Option<Box<SagaReport>>,
 }
 
 impl Report {
@@ -518,6 +523,7 @@ impl Engine {
                     processing_ms: s.processing_stat.summary(),
                     since_origin_ms: s.since_origin.summary(),
                     patterns: Box::new(self.service_patterns(si)),
+                    saga: self.saga_report(node).map(Box::new),
                 })
             }
         }

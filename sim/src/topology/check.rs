@@ -312,6 +312,9 @@ fn check_nodes(topo: &Topology, graph: &DiGraph<usize, EdgeInfo>, problems: &mut
                         format!("service \"{id}\" has a parked link but no redrive bound: nothing is ever parked"),
                     ));
                 }
+                if let Some(saga) = &svc.saga {
+                    check_saga(topo, graph, n, svc, saga, &path, problems);
+                }
                 if inc(LinkRole::Consume) == 0 {
                     problems.push(Problem::warning(path, format!("service \"{id}\" consumes no queue and never runs")));
                 }
@@ -333,6 +336,57 @@ fn check_nodes(topo: &Topology, graph: &DiGraph<usize, EdgeInfo>, problems: &mut
                 }
             }
         }
+    }
+}
+
+/// An orchestrator sends each command and compensation over publish links that carry it (their
+/// `event`), and keeps its sagas in memory unless it has a saga log (a call link to a store): a
+/// replica set without a log would each hold different sagas, so it runs one replica.
+fn check_saga(
+    topo: &Topology,
+    graph: &DiGraph<usize, EdgeInfo>,
+    n: NodeIndex,
+    svc: &crate::topology::Service,
+    saga: &crate::topology::Saga,
+    path: &str,
+    problems: &mut Vec<Problem>,
+) {
+    let id = &topo.nodes[n.index()].id;
+    let carries = |event: &str| {
+        graph.edges(n).any(|e| {
+            e.weight().role == LinkRole::Publish && topo.links[e.weight().link].event.as_deref() == Some(event)
+        })
+    };
+    let reaches = |channel: &str| {
+        graph.edges(n).any(|e| e.weight().role == LinkRole::Publish && topo.nodes[e.target().index()].id == channel)
+    };
+    for (i, step) in saga.steps.iter().enumerate() {
+        if let Some(channel) = &step.channel {
+            if !reaches(channel) {
+                problems.push(Problem::error(
+                    format!("{path}.saga.steps.{i}.channel"),
+                    format!("orchestrator \"{id}\" has no publish link to \"{channel}\": link it there"),
+                ));
+            }
+            continue;
+        }
+        for (field, event) in [("command", Some(&step.command)), ("compensation", step.compensation.as_ref())] {
+            if let Some(event) = event
+                && !carries(event)
+            {
+                problems.push(Problem::error(
+                    format!("{path}.saga.steps.{i}.{field}"),
+                    format!("orchestrator \"{id}\" has no publish link that sends \"{event}\": give the step a channel, or add a link with \"event\": \"{event}\""),
+                ));
+            }
+        }
+    }
+    let logged = graph.edges(n).any(|e| e.weight().role == LinkRole::Call);
+    if !logged && svc.replicas > 1 {
+        problems.push(Problem::error(
+            format!("{path}.replicas"),
+            format!("orchestrator \"{id}\" keeps its sagas in memory: it runs one replica, or give it a saga log (a call link to a store)"),
+        ));
     }
 }
 

@@ -11,6 +11,7 @@ use serde_json::{Map, Value};
 
 use super::kind::{KIND_NAMES, Kind};
 use super::limits::{self, Bounds};
+use super::saga::{Saga, SagaStep};
 use super::types::*;
 use crate::dist::{DIST_NAMES, Dist};
 use crate::problem::Problem;
@@ -67,6 +68,21 @@ const SERVICE_FIELDS: &[&str] = &[
     "shed_after_ms",
     "ack_ms",
     "redrive",
+    "saga",
+];
+const SAGA_FIELDS: &[&str] = &["start", "steps", "resends"];
+const SAGA_STEP_FIELDS: &[&str] = &[
+    "name",
+    "participant",
+    "channel",
+    "command",
+    "reply",
+    "failure",
+    "timeout_ms",
+    "compensation",
+    "compensation_reply",
+    "pivot",
+    "tombstone",
 ];
 const AUTOSCALE_FIELDS: &[&str] = &["metric", "target", "min", "max", "sync_s", "stabilization_s", "start_s"];
 const STORE_FIELDS: &[&str] = &["latency", "failure_rate", "dedup_ttl_ms"];
@@ -306,6 +322,13 @@ impl Decoder {
                 }
                 FaultKind::ErrorRate { rate: rate.unwrap_or(0.0) }
             }
+            Some("duplicate") => {
+                let rate = self.number(&o, "rate", limits::PROBABILITY);
+                if o.get("rate").is_none() {
+                    self.err(o.at("rate"), "missing; the chance that a message crossing the link arrives twice");
+                }
+                FaultKind::Duplicate { rate: rate.unwrap_or(0.0) }
+            }
             Some("store_down") => FaultKind::StoreDown { hang: self.boolean(&o, "hang") },
             Some("poison") => FaultKind::Poison,
             Some("refuse_publishes") => FaultKind::RefusePublishes,
@@ -336,7 +359,7 @@ impl Decoder {
         let reads: &[&str] = match kind {
             FaultKind::Crash { .. } => &["replicas"],
             FaultKind::Latency { .. } => &["factor", "add_ms"],
-            FaultKind::ErrorRate { .. } => &["rate"],
+            FaultKind::ErrorRate { .. } | FaultKind::Duplicate { .. } => &["rate"],
             FaultKind::Burst { .. } => &["factor"],
             FaultKind::StoreDown { .. } => &["hang"],
             FaultKind::PauseConsumers | FaultKind::Poison | FaultKind::RefusePublishes | FaultKind::Partition => &[],
@@ -587,6 +610,94 @@ impl Decoder {
             shed_after_ms,
             ack_ms: self.number(o, "ack_ms", limits::DURATION_MS),
             redrive,
+            saga: o.get("saga").and_then(|v| self.saga(v, o.at("saga"))),
+        }
+    }
+
+    /// A saga orchestrator's state machine: `{"start", "steps": [...], "resends"}`.
+    fn saga(&mut self, v: &Value, path: String) -> Option<Saga> {
+        let o = self.object(v, path, "a saga", &[SAGA_FIELDS])?;
+        let start = self.string(&o, "start");
+        if o.get("start").is_none() {
+            self.err(o.at("start"), "missing; the event that starts a saga");
+        }
+        let items = self.array(&o, "steps", super::saga::MAX_STEPS);
+        if items.is_none_or(Vec::is_empty) && o.get("steps").is_none_or(Value::is_array) {
+            self.err(o.at("steps"), "a saga needs at least one step");
+        }
+        let steps: Vec<SagaStep> = items
+            .into_iter()
+            .flatten()
+            .enumerate()
+            .filter_map(|(i, v)| self.saga_step(v, format!("{}.{i}", o.at("steps"))))
+            .collect();
+        let resends = self.integer(&o, "resends", limits::RESENDS).map_or(super::saga::RESENDS, |n| n as u32);
+        let saga = Saga { start: start?, steps, resends };
+        self.saga_rules(&saga, &o);
+        Some(saga)
+    }
+
+    fn saga_step(&mut self, v: &Value, path: String) -> Option<SagaStep> {
+        let o = self.object(v, path, "a saga step", &[SAGA_STEP_FIELDS])?;
+        let required = |d: &mut Self, key: &str, what: &str| {
+            if o.get(key).is_none() {
+                d.err(o.at(key), format!("missing; {what}"));
+            }
+            d.string(&o, key)
+        };
+        let name = required(self, "name", "each step needs a name");
+        let command = required(self, "command", "the command (an event) that does the step");
+        let reply = required(self, "reply", "the reply (an event) that says the step is done");
+        let compensation = self.string(&o, "compensation");
+        let compensation_reply = self.string(&o, "compensation_reply");
+        if compensation.is_some() != compensation_reply.is_some() {
+            let (key, why) = if compensation.is_some() {
+                ("compensation_reply", "missing; a compensation needs the reply that says it is done")
+            } else {
+                ("compensation", "missing; a compensation reply needs its compensation")
+            };
+            self.err(o.at(key), why);
+        }
+        Some(SagaStep {
+            name: name?,
+            participant: self.string(&o, "participant"),
+            channel: self.string(&o, "channel"),
+            command: command?,
+            reply: reply?,
+            failure: self.string(&o, "failure"),
+            timeout_ms: self.number(&o, "timeout_ms", limits::STEP_TIMEOUT_MS).unwrap_or(super::saga::STEP_TIMEOUT_MS),
+            compensation,
+            compensation_reply,
+            pivot: self.boolean(&o, "pivot"),
+            tombstone: self.boolean(&o, "tombstone"),
+        })
+    }
+
+    /// The rules between steps: one pivot at most, no compensation after it (retriable steps
+    /// are never undone), every event name used once.
+    fn saga_rules(&mut self, saga: &Saga, o: &Obj) {
+        let pivots: Vec<usize> = saga.steps.iter().enumerate().filter(|(_, s)| s.pivot).map(|(i, _)| i).collect();
+        if let [_, second, ..] = pivots[..] {
+            self.err(format!("{}.{second}.pivot", o.at("steps")), "a saga has one pivot at most");
+        }
+        let pivot = saga.pivot();
+        for (i, step) in saga.steps.iter().enumerate().skip(pivot + 1) {
+            if step.compensation.is_some() {
+                self.err(
+                    format!("{}.{i}.compensation", o.at("steps")),
+                    format!("step \"{}\" comes after the pivot: it is retriable and never undone", step.name),
+                );
+            }
+        }
+        let mut seen: Vec<&str> = Vec::new();
+        for name in saga.receives().chain(saga.sends()) {
+            if seen.contains(&name) {
+                self.err(
+                    o.at("steps"),
+                    format!("the event \"{name}\" is used twice; each command and reply needs its own"),
+                );
+            }
+            seen.push(name);
         }
     }
 

@@ -107,7 +107,11 @@ pub const WINDOW_S: Bounds = Bounds::real(1.0, 3_600.0, "seconds");
 pub const CALLS: Bounds = Bounds::whole(1, 100_000, "calls");
 /// Redrives a dead-letter handler makes at most.
 pub const REDRIVES: Bounds = Bounds::whole(0, 1_000_000, "redrives");
-/// Users of a closed loop.
+/// Times a saga sends a compensation again.
+pub const RESENDS: Bounds = Bounds::whole(0, 1_000, "resends");
+/// A saga step's wait for its reply.
+pub const STEP_TIMEOUT_MS: Bounds = Bounds::real(1.0, f64::MAX, "milliseconds");
+/// Closed-loop users.
 pub const USERS: Bounds = Bounds::whole(1, 100_000, "users");
 /// A producer's `limit`.
 pub const LIMIT: Bounds = Bounds::whole(0, u64::MAX >> 11, "events");

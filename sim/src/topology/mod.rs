@@ -10,10 +10,12 @@ mod decode;
 mod kind;
 pub mod limits;
 mod model;
+pub mod saga;
 mod types;
 
 pub use check::{LinkShape, link_role};
 pub use decode::{MAX_FILE_BYTES, MAX_LINKS, MAX_NODES, too_large};
 pub use kind::{KIND_NAMES, Kind};
 pub use model::{EdgeInfo, LinkRole, Model};
+pub use saga::{Saga, SagaStep, StepRole};
 pub use types::*;

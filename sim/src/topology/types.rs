@@ -77,10 +77,13 @@ pub enum FaultKind {
     /// (`rabbitmqctl set_vm_memory_high_watermark 0` raises it on purpose): producers are
     /// blocked, an API behind a gateway answers 503.
     RefusePublishes,
+    /// A publish link: each message crossing it arrives twice with this chance (at-least-once
+    /// delivery: a publisher confirm lost and the publish sent again).
+    Duplicate { rate: f64 },
 }
 
 impl FaultKind {
-    pub const NAMES: [&'static str; 9] = [
+    pub const NAMES: [&'static str; 10] = [
         "crash",
         "latency",
         "error_rate",
@@ -90,6 +93,7 @@ impl FaultKind {
         "poison",
         "refuse_publishes",
         "partition",
+        "duplicate",
     ];
 
     pub fn name(&self) -> &'static str {
@@ -103,11 +107,12 @@ impl FaultKind {
             FaultKind::Poison => "poison",
             FaultKind::RefusePublishes => "refuse_publishes",
             FaultKind::Partition => "partition",
+            FaultKind::Duplicate { .. } => "duplicate",
         }
     }
 
     /// Each kind in a plain form: what a user starting one live begins from.
-    pub fn examples() -> [FaultKind; 9] {
+    pub fn examples() -> [FaultKind; 10] {
         [
             FaultKind::Crash { replicas: Some(1) },
             FaultKind::Latency { factor: Some(3.0), add_ms: None },
@@ -118,6 +123,7 @@ impl FaultKind {
             FaultKind::Poison,
             FaultKind::RefusePublishes,
             FaultKind::Partition,
+            FaultKind::Duplicate { rate: 0.2 },
         ]
     }
 
@@ -136,7 +142,9 @@ impl FaultKind {
             FaultKind::Latency { factor, add_ms } => {
                 check("factor", limits::MULTIPLIER, *factor).or_else(|| check("add_ms", limits::DURATION_MS, *add_ms))
             }
-            FaultKind::ErrorRate { rate } => check("rate", limits::PROBABILITY, Some(*rate)),
+            FaultKind::ErrorRate { rate } | FaultKind::Duplicate { rate } => {
+                check("rate", limits::PROBABILITY, Some(*rate))
+            }
             FaultKind::Burst { factor } => check("factor", limits::MULTIPLIER, Some(*factor)),
             FaultKind::StoreDown { .. }
             | FaultKind::PauseConsumers
@@ -156,7 +164,7 @@ impl FaultKind {
             FaultKind::PauseConsumers => &[Kind::Queue],
             FaultKind::Burst { .. } => &[Kind::Producer],
             FaultKind::RefusePublishes => &[Kind::Exchange, Kind::Queue],
-            FaultKind::Partition => &[],
+            FaultKind::Partition | FaultKind::Duplicate { .. } => &[],
         }
     }
 
@@ -168,6 +176,7 @@ impl FaultKind {
         match self {
             FaultKind::Latency { .. } | FaultKind::Partition => &[Publish, Request, Consume, Call, Dedup],
             FaultKind::ErrorRate { .. } => &[Publish, Request, Call, Dedup],
+            FaultKind::Duplicate { .. } => &[Publish],
             _ => &[],
         }
     }
@@ -381,6 +390,9 @@ pub struct Service {
     /// A dead-letter handler that bounds its redrives.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub redrive: Option<Redrive>,
+    /// A saga orchestrator: the state machine of each saga it runs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub saga: Option<super::Saga>,
 }
 
 /// What an autoscaler measures.
