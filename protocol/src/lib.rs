@@ -1,7 +1,7 @@
 //! The websocket protocol of edasim: JSON messages with a `type` tag (see `docs/protocol.md`).
 
 use edasim_sim::Problem;
-use edasim_sim::engine::{BreakerState, Change, Level, LogKind};
+use edasim_sim::engine::{BreakerState, Change, Level, LogKind, SagaCounts};
 use edasim_sim::stats::Point;
 use edasim_sim::topology::FaultKind;
 use serde::{Deserialize, Serialize};
@@ -386,6 +386,9 @@ pub struct NodeLive {
     /// A service with circuit breakers on its calls: the least closed of them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub breaker: Option<BreakerState>,
+    /// A saga orchestrator: its sagas by state, and what happened to them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sagas: Option<SagaCounts>,
 }
 
 /// A fault striking a node now.

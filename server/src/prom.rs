@@ -77,6 +77,13 @@ fn describe(name: &str) -> (&'static str, &'static str) {
         }
         "edasim_node_faults_active" => ("Faults striking the node now.", "gauge"),
         "edasim_breaker_state" => ("A call link's circuit breaker: 0 closed, 1 half-open, 2 open.", "gauge"),
+        "edasim_sagas" => ("An orchestrator's sagas by state: in progress now, or ended so far.", "gauge"),
+        "edasim_sagas_started_total" => ("Sagas an orchestrator started.", "counter"),
+        "edasim_saga_timeouts_total" => ("Saga steps that waited past their timeout.", "counter"),
+        "edasim_saga_resends_total" => ("Saga commands and compensations sent again.", "counter"),
+        "edasim_saga_replies_ignored_total" => {
+            ("Replies an orchestrator was not waiting for (duplicates, late replies).", "counter")
+        }
         "edasim_achieved_speed" => ("Simulated seconds per wall second kept over the last second.", "gauge"),
         _ => ("", "untyped"),
     }

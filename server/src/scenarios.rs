@@ -14,6 +14,7 @@ const SHIPPED: &[(&str, &str)] = &[
     ("goodput-collapse", include_str!("../../scenarios/goodput-collapse.json")),
     ("idempotent-consumer", include_str!("../../scenarios/idempotent-consumer.json")),
     ("duplicate-orders", include_str!("../../scenarios/duplicate-orders.json")),
+    ("saga-orchestration", include_str!("../../scenarios/saga-orchestration.json")),
 ];
 
 /// The name of the scenario a new session starts with.

@@ -13,6 +13,8 @@ const SHIPPED: &[(&str, &str)] = &[
     ("retry-storm", include_str!("../../scenarios/walkthroughs/retry-storm.json")),
     ("poison-message", include_str!("../../scenarios/walkthroughs/poison-message.json")),
     ("idempotent-consumer", include_str!("../../scenarios/walkthroughs/idempotent-consumer.json")),
+    ("saga-orchestration", include_str!("../../scenarios/walkthroughs/saga-orchestration.json")),
+    ("saga-crash-recovery", include_str!("../../scenarios/walkthroughs/saga-crash-recovery.json")),
     ("circuit-breaker", include_str!("../../scenarios/walkthroughs/circuit-breaker.json")),
     ("goodput-collapse", include_str!("../../scenarios/walkthroughs/goodput-collapse.json")),
 ];

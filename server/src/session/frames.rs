@@ -150,6 +150,7 @@ impl Session {
             blocked,
             faults,
             breaker,
+            sagas: engine.saga_counts(i),
         }
     }
 

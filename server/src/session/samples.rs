@@ -1,7 +1,7 @@
 //! A session's Prometheus samples, for `/metrics`: its totals, and per node its flows, queue
 //! depths, workers and latency quantiles (labels `session`, `node`, `kind`).
 
-use edasim_sim::engine::{BreakerState, KindRef};
+use edasim_sim::engine::{BreakerState, KindRef, SagaState};
 use edasim_sim::time::NS_PER_S;
 
 use super::Session;
@@ -65,6 +65,17 @@ impl Session {
                             BreakerState::Open => 2.0,
                         };
                         out.push(Sample::new("edasim_breaker_state", l, value));
+                    }
+                    if let Some(c) = engine.saga_counts(i) {
+                        for state in SagaState::ALL {
+                            let mut l = labels.clone();
+                            l.push(("state", state.name().to_string()));
+                            out.push(Sample::new("edasim_sagas", l, c.in_state(state) as f64));
+                        }
+                        out.push(node("edasim_sagas_started_total", c.started as f64));
+                        out.push(node("edasim_saga_timeouts_total", c.timeouts as f64));
+                        out.push(node("edasim_saga_resends_total", c.resent as f64));
+                        out.push(node("edasim_saga_replies_ignored_total", c.ignored_replies as f64));
                     }
                 }
                 _ => {}

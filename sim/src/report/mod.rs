@@ -417,10 +417,24 @@ impl Report {
                             a.scaled_down
                         )
                     });
+                    let sagas = s.saga.as_ref().map_or(String::new(), |g| {
+                        let c = &g.counts;
+                        format!(
+                            "  sagas {} started: {} completed, {} compensated, {} failed, {} stuck, {} in progress; {} timeouts, {} inconsistent",
+                            c.started,
+                            c.completed,
+                            c.compensated,
+                            c.failed,
+                            c.stuck,
+                            c.running + c.compensating,
+                            c.timeouts,
+                            g.inconsistent
+                        )
+                    });
                     (
                         Kind::Service,
                         format!(
-                            "processed {}  failed {}  retries {}  utilisation {}{}  in flight {}{cpu}{scaled}  processing {}  since origin {}",
+                            "processed {}  failed {}  retries {}  utilisation {}{}  in flight {}{cpu}{scaled}{sagas}  processing {}  since origin {}",
                             s.processed,
                             s.failed,
                             s.retries,
