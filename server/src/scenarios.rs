@@ -15,6 +15,7 @@ const SHIPPED: &[(&str, &str)] = &[
     ("idempotent-consumer", include_str!("../../scenarios/idempotent-consumer.json")),
     ("duplicate-orders", include_str!("../../scenarios/duplicate-orders.json")),
     ("saga-orchestration", include_str!("../../scenarios/saga-orchestration.json")),
+    ("outbox", include_str!("../../scenarios/outbox.json")),
 ];
 
 /// The name of the scenario a new session starts with.

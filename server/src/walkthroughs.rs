@@ -15,6 +15,7 @@ const SHIPPED: &[(&str, &str)] = &[
     ("idempotent-consumer", include_str!("../../scenarios/walkthroughs/idempotent-consumer.json")),
     ("saga-orchestration", include_str!("../../scenarios/walkthroughs/saga-orchestration.json")),
     ("saga-crash-recovery", include_str!("../../scenarios/walkthroughs/saga-crash-recovery.json")),
+    ("outbox", include_str!("../../scenarios/walkthroughs/outbox.json")),
     ("circuit-breaker", include_str!("../../scenarios/walkthroughs/circuit-breaker.json")),
     ("goodput-collapse", include_str!("../../scenarios/walkthroughs/goodput-collapse.json")),
 ];

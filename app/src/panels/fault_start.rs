@@ -39,7 +39,8 @@ fn numbers(f: &FaultKind) -> Vec<(&'static str, &'static str, Option<f64>)> {
         | FaultKind::PauseConsumers
         | FaultKind::Poison
         | FaultKind::RefusePublishes
-        | FaultKind::Partition => vec![],
+        | FaultKind::Partition
+        | FaultKind::CrashAfterCommit => vec![],
     }
 }
 

@@ -164,6 +164,12 @@ impl Engine {
                             scaled_down: 0,
                         }),
                         saga: None,
+                        outbox: s.outbox.as_ref().map(|o| {
+                            let mut rt = super::outbox::OutboxRt::new(ms_to_ns(o.poll_ms), o.batch);
+                            rt.max_rows = opts.memory_watermark.map_or(usize::MAX, |w| w as usize);
+                            Box::new(rt)
+                        }),
+                        crash_after_commit: None,
                     });
                     KindRef::Service(services.len() as u32 - 1)
                 }
@@ -387,6 +393,11 @@ impl Engine {
         {
             if let Some(users) = n {
                 engine.start_users(p as u32, users);
+            }
+        }
+        for s in 0..engine.services.len() {
+            if let Some(ob) = &engine.services[s].outbox {
+                engine.events.push(ob.poll, Ev::OutboxPoll { service: s as u32 });
             }
         }
         engine.plan_autoscalers();

@@ -101,6 +101,9 @@ pub enum LogKind {
     SagaTimeout,
     /// A reply the orchestrator was not waiting for (a duplicate, or late): ignored.
     SagaIgnored,
+    /// An outbox relay could not mark what it published as sent: it publishes it again
+    /// (`count`: how many).
+    OutboxRepublish,
     /// An orchestrator without a saga log crashed: its sagas in progress are lost (`count`).
     SagasLost,
 }
@@ -145,6 +148,7 @@ impl LogKind {
             LogKind::SagaTimeout => "saga step timed out",
             LogKind::SagaIgnored => "saga reply ignored (duplicate or late)",
             LogKind::SagasLost => "sagas lost with the orchestrator's memory",
+            LogKind::OutboxRepublish => "outbox rows not marked sent: published again",
         }
     }
 
@@ -175,7 +179,8 @@ impl LogKind {
             | LogKind::Parked
             | LogKind::BreakerOpened
             | LogKind::SagaCompensating
-            | LogKind::SagaTimeout => Level::Warn,
+            | LogKind::SagaTimeout
+            | LogKind::OutboxRepublish => Level::Warn,
             LogKind::Overflow
             | LogKind::Unroutable
             | LogKind::Dropped

@@ -160,7 +160,7 @@ impl Engine {
     /// One call to a store over `link`: how long the caller waits, and whether the call
     /// succeeded. An open breaker fails it at once; a store that is down refuses it at once, or
     /// lets it hang; the caller's timeout cuts a wait short (an answer after it comes too late).
-    fn store_call(&mut self, store: u32, link: u32) -> (Time, bool) {
+    pub(super) fn store_call(&mut self, store: u32, link: u32) -> (Time, bool) {
         let l = &mut self.links[link as usize];
         if let Some(b) = l.breaker.as_mut()
             && !b.admit()
@@ -277,7 +277,15 @@ impl Engine {
                 if let Some((store, _)) = dedup {
                     self.stores[store as usize].remember(now, s, self.msgs[m].key);
                 }
-                let published = if self.services[s as usize].saga.is_some() {
+                // The commit is done (with the outbox's rows, if it has one).
+                let rows =
+                    if self.services[s as usize].outbox.is_some() { Some(self.outbox_write(m, s)) } else { None };
+                if self.services[s as usize].crash_after_commit.is_some() && self.crash_after_commit(s, r) {
+                    return;
+                }
+                let published = if let Some(rows) = rows {
+                    rows
+                } else if self.services[s as usize].saga.is_some() {
                     self.saga_on_message(m, s)
                 } else {
                     if !self.saga_effects.is_empty() && self.saga_effect(m) {

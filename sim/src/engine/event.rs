@@ -54,6 +54,8 @@ pub(crate) enum Ev {
     CallEnded { link: u32, ok: bool },
     /// An open breaker's open time is over (if it is still open generation `generation`).
     BreakerHalfOpen { link: u32, generation: u32 },
+    /// An outbox relay polls its table.
+    OutboxPoll { service: u32 },
     /// A saga's step may have waited too long (if the saga is still at `generation`).
     SagaTimeout { service: u32, root_lo: u32, root_hi: u32, generation: u32 },
 }

@@ -247,6 +247,9 @@ impl Engine {
                 self.alarm.forced = Some(f);
                 self.update_alarm(node);
             }
+            (KindRef::Service(s), FaultKind::CrashAfterCommit) => {
+                self.services[s as usize].crash_after_commit = Some(f)
+            }
             (KindRef::Service(s), FaultKind::Poison) => self.services[s as usize].patterns.poison_next = Some(f),
             (KindRef::Queue(q), FaultKind::PauseConsumers) => self.queues[q as usize].paused = Some(f),
             (KindRef::Producer(p), FaultKind::Burst { factor }) => {
@@ -286,6 +289,9 @@ impl Engine {
                 }
                 if mine(svc.fault_failure.map(|x| x.1)) {
                     svc.fault_failure = None;
+                }
+                if mine(svc.crash_after_commit) {
+                    svc.crash_after_commit = None;
                 }
                 // A poison message never taken stays unmade; one taken fails on.
                 if mine(svc.patterns.poison_next) {

@@ -24,6 +24,7 @@ mod event;
 mod faults;
 mod gateway;
 mod message;
+mod outbox;
 mod producer;
 mod queue;
 mod retry;
@@ -39,8 +40,9 @@ pub use breaker::BreakerState;
 pub use capture::{Hop, Level, LogEvent, LogKind};
 pub use control::{Change, ChangeError};
 pub use faults::{FaultError, MAX_FAULTS};
+pub use outbox::OutboxStats;
 pub use runtime::{KindRef, NodeTotals};
-pub use saga::{SagaCounts, SagaState};
+pub use saga::{SagaCounts, SagaState, SagaSummary};
 
 use capture::Capture;
 use event::{Ev, EventQueue};
@@ -428,6 +430,7 @@ impl Engine {
             }
             Ev::CallEnded { link, ok } => self.on_call_ended(link, ok),
             Ev::BreakerHalfOpen { link, generation } => self.on_breaker_half_open(link, generation),
+            Ev::OutboxPoll { service } => self.on_outbox_poll(service),
             Ev::SagaTimeout { service, root_lo, root_hi, generation } => {
                 self.on_saga_timeout(service, u64::from(root_lo) | (u64::from(root_hi) << 32), generation)
             }

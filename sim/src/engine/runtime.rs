@@ -331,6 +331,10 @@ pub(crate) struct ServiceRt {
     pub patterns: Patterns,
     /// A saga orchestrator's sagas.
     pub saga: Option<Box<super::saga::SagaRt>>,
+    /// A transactional outbox and its relay.
+    pub outbox: Option<Box<super::outbox::OutboxRt>>,
+    /// A `crash_after_commit` fault on it now (the fault).
+    pub crash_after_commit: Option<u32>,
 }
 
 /// A service's resilience patterns (from the file) and what they did.

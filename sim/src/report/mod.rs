@@ -219,6 +219,9 @@ pub struct ServiceReport {
     /// A saga orchestrator's sagas (an edasim extension).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub saga: Option<Box<SagaReport>>,
+    /// A transactional outbox and its relay (an edasim extension).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outbox: Option<crate::engine::OutboxStats>,
 }
 
 impl Report {
@@ -431,10 +434,20 @@ impl Report {
                             g.inconsistent
                         )
                     });
+                    let outbox = s.outbox.as_ref().map_or(String::new(), |b| {
+                        format!(
+                            "  outbox {} written, {} published ({} again), {} pending, oldest {} ms",
+                            b.written,
+                            b.published,
+                            b.republished,
+                            b.pending,
+                            fmt_num(b.lag_max_ms)
+                        )
+                    });
                     (
                         Kind::Service,
                         format!(
-                            "processed {}  failed {}  retries {}  utilisation {}{}  in flight {}{cpu}{scaled}{sagas}  processing {}  since origin {}",
+                            "processed {}  failed {}  retries {}  utilisation {}{}  in flight {}{cpu}{scaled}{sagas}{outbox}  processing {}  since origin {}",
                             s.processed,
                             s.failed,
                             s.retries,
@@ -538,6 +551,7 @@ impl Engine {
                     since_origin_ms: s.since_origin.summary(),
                     patterns: Box::new(self.service_patterns(si)),
                     saga: self.saga_report(node).map(Box::new),
+                    outbox: self.outbox_stats(node),
                 })
             }
         }

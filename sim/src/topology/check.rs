@@ -312,6 +312,14 @@ fn check_nodes(topo: &Topology, graph: &DiGraph<usize, EdgeInfo>, problems: &mut
                         format!("service \"{id}\" has a parked link but no redrive bound: nothing is ever parked"),
                     ));
                 }
+                if svc.outbox.is_some() && out(LinkRole::Call) == 0 {
+                    problems.push(Problem::error(
+                        format!("{path}.outbox"),
+                        format!(
+                            "service \"{id}\" has an outbox but no store to keep it in: give it a call link to a store"
+                        ),
+                    ));
+                }
                 if let Some(saga) = &svc.saga {
                     check_saga(topo, graph, n, svc, saga, &path, problems);
                 }

@@ -69,6 +69,7 @@ const SERVICE_FIELDS: &[&str] = &[
     "ack_ms",
     "redrive",
     "saga",
+    "outbox",
 ];
 const SAGA_FIELDS: &[&str] = &["start", "steps", "resends"];
 const SAGA_STEP_FIELDS: &[&str] = &[
@@ -331,6 +332,7 @@ impl Decoder {
             }
             Some("store_down") => FaultKind::StoreDown { hang: self.boolean(&o, "hang") },
             Some("poison") => FaultKind::Poison,
+            Some("crash_after_commit") => FaultKind::CrashAfterCommit,
             Some("refuse_publishes") => FaultKind::RefusePublishes,
             Some("partition") => FaultKind::Partition,
             Some("pause_consumers") => FaultKind::PauseConsumers,
@@ -362,7 +364,11 @@ impl Decoder {
             FaultKind::ErrorRate { .. } | FaultKind::Duplicate { .. } => &["rate"],
             FaultKind::Burst { .. } => &["factor"],
             FaultKind::StoreDown { .. } => &["hang"],
-            FaultKind::PauseConsumers | FaultKind::Poison | FaultKind::RefusePublishes | FaultKind::Partition => &[],
+            FaultKind::PauseConsumers
+            | FaultKind::Poison
+            | FaultKind::RefusePublishes
+            | FaultKind::Partition
+            | FaultKind::CrashAfterCommit => &[],
         };
         for field in ["replicas", "factor", "add_ms", "rate", "hang"] {
             if o.get(field).is_some() && !reads.contains(&field) {
@@ -611,6 +617,14 @@ impl Decoder {
             ack_ms: self.number(o, "ack_ms", limits::DURATION_MS),
             redrive,
             saga: o.get("saga").and_then(|v| self.saga(v, o.at("saga"))),
+            outbox: o.get("outbox").and_then(|v| {
+                let b = self.object(v, o.at("outbox"), "an outbox", &[&["poll_ms", "batch"]])?;
+                let d = Outbox::default();
+                Some(Outbox {
+                    poll_ms: self.number(&b, "poll_ms", limits::POLL_MS).unwrap_or(d.poll_ms),
+                    batch: self.integer(&b, "batch", limits::BATCH).map_or(d.batch, |n| n as u32),
+                })
+            }),
         }
     }
 

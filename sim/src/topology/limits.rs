@@ -111,6 +111,10 @@ pub const REDRIVES: Bounds = Bounds::whole(0, 1_000_000, "redrives");
 pub const RESENDS: Bounds = Bounds::whole(0, 1_000, "resends");
 /// A saga step's wait for its reply.
 pub const STEP_TIMEOUT_MS: Bounds = Bounds::real(1.0, f64::MAX, "milliseconds");
+/// An outbox relay's polling period.
+pub const POLL_MS: Bounds = Bounds::real(1.0, 3_600_000.0, "milliseconds");
+/// Rows an outbox relay publishes per poll.
+pub const BATCH: Bounds = Bounds::whole(1, 100_000, "rows");
 /// Closed-loop users.
 pub const USERS: Bounds = Bounds::whole(1, 100_000, "users");
 /// A producer's `limit`.

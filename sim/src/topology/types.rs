@@ -80,10 +80,13 @@ pub enum FaultKind {
     /// A publish link: each message crossing it arrives twice with this chance (at-least-once
     /// delivery: a publisher confirm lost and the publish sent again).
     Duplicate { rate: f64 },
+    /// Service: a replica that commits a message's transaction crashes at once, before it
+    /// publishes or acknowledges anything; it restarts at the fault's end.
+    CrashAfterCommit,
 }
 
 impl FaultKind {
-    pub const NAMES: [&'static str; 10] = [
+    pub const NAMES: [&'static str; 11] = [
         "crash",
         "latency",
         "error_rate",
@@ -94,6 +97,7 @@ impl FaultKind {
         "refuse_publishes",
         "partition",
         "duplicate",
+        "crash_after_commit",
     ];
 
     pub fn name(&self) -> &'static str {
@@ -108,11 +112,12 @@ impl FaultKind {
             FaultKind::RefusePublishes => "refuse_publishes",
             FaultKind::Partition => "partition",
             FaultKind::Duplicate { .. } => "duplicate",
+            FaultKind::CrashAfterCommit => "crash_after_commit",
         }
     }
 
     /// Each kind in a plain form: what a user starting one live begins from.
-    pub fn examples() -> [FaultKind; 10] {
+    pub fn examples() -> [FaultKind; 11] {
         [
             FaultKind::Crash { replicas: Some(1) },
             FaultKind::Latency { factor: Some(3.0), add_ms: None },
@@ -124,6 +129,7 @@ impl FaultKind {
             FaultKind::RefusePublishes,
             FaultKind::Partition,
             FaultKind::Duplicate { rate: 0.2 },
+            FaultKind::CrashAfterCommit,
         ]
     }
 
@@ -150,14 +156,15 @@ impl FaultKind {
             | FaultKind::PauseConsumers
             | FaultKind::Poison
             | FaultKind::RefusePublishes
-            | FaultKind::Partition => None,
+            | FaultKind::Partition
+            | FaultKind::CrashAfterCommit => None,
         }
     }
 
     /// The node kinds it applies to.
     pub fn applies_to(&self) -> &'static [Kind] {
         match self {
-            FaultKind::Crash { .. } | FaultKind::Poison => &[Kind::Service],
+            FaultKind::Crash { .. } | FaultKind::Poison | FaultKind::CrashAfterCommit => &[Kind::Service],
             FaultKind::Latency { .. } => &[Kind::Service, Kind::Store],
             FaultKind::ErrorRate { .. } => &[Kind::Service, Kind::Store],
             FaultKind::StoreDown { .. } => &[Kind::Store],
@@ -393,6 +400,27 @@ pub struct Service {
     /// A saga orchestrator: the state machine of each saga it runs.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub saga: Option<super::Saga>,
+    /// A transactional outbox: what it publishes is written to its store in the transaction of
+    /// its store calls, and a relay publishes it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outbox: Option<Outbox>,
+}
+
+/// A transactional outbox (an edasim extension): a service with a call link to a store writes
+/// the messages it publishes as rows of an outbox table, in the same transaction as its business
+/// change; a relay polls the table every `poll_ms`, publishes up to `batch` rows in order with
+/// publisher confirms (a row whose publish is not confirmed stays), then marks them sent with a
+/// store call (if that call fails the rows are published again at the next poll: at least once).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Outbox {
+    pub poll_ms: f64,
+    pub batch: u32,
+}
+
+impl Default for Outbox {
+    fn default() -> Self {
+        Outbox { poll_ms: 100.0, batch: 100 }
+    }
 }
 
 /// What an autoscaler measures.
