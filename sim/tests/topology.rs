@@ -127,9 +127,9 @@ fn bad_values_name_their_paths() {
             "unknown field \"speed\"; expected one of id, kind, label, pos, replicas",
         ),
         (
-            Box::new(|t| t["nodes"][2]["kind"] = json!("topic")),
+            Box::new(|t| t["nodes"][2]["kind"] = json!("router")),
             "nodes[2].kind",
-            "unknown kind \"topic\"; expected one of producer, gateway, exchange, queue, service, store",
+            "unknown kind \"router\"; expected one of producer, gateway, exchange, queue, topic, service, store",
         ),
         (
             Box::new(|t| t["nodes"][2]["overflow"] = json!("drop-tail")),

@@ -17,6 +17,19 @@ fn figure(kind: Kind, live: Option<&NodeLive>) -> String {
     let Some(n) = live else { return String::new() };
     match kind {
         Kind::Queue => format!("{} ready · {} unacked", n.depth, n.unacked),
+        Kind::Topic => format!("lag {} · {} in flight", n.depth, n.unacked),
+        // An orchestrator: its sagas by state.
+        Kind::Service if n.sagas.is_some() => {
+            let s = n.sagas.unwrap_or_default();
+            format!(
+                "sagas {} running · {} undoing · {} ✓ · {} ↺{}",
+                s.running,
+                s.compensating,
+                s.completed,
+                s.compensated,
+                if s.failed + s.stuck > 0 { format!(" · {} ✗", s.failed + s.stuck) } else { String::new() }
+            )
+        }
         Kind::Gateway => format!("{} waiting · {} at the API", n.depth, n.unacked),
         Kind::Service => {
             // An unbounded service (a task per message) has no pool of workers: what it holds
@@ -46,12 +59,13 @@ pub fn icon(kind: Kind) -> &'static str {
         Kind::Service => "⚙",
         Kind::Store => "⛁",
         Kind::Gateway => "⇉",
+        Kind::Topic => "≣",
     }
 }
 
 /// The outline of a node of `kind` in its `w` × `NODE_H` box: a pill for producers, a hexagon
 /// for exchanges, a box for queues, a rounded box for services, a cylinder for stores, a
-/// shield-like gate (cut corners) for gateways.
+/// shield-like gate (cut corners) for gateways, a log with its end marked for topics.
 pub fn outline(kind: Kind, w: f64) -> String {
     let h = NODE_H;
     let rounded = |r: f64| {
@@ -79,6 +93,8 @@ pub fn outline(kind: Kind, w: f64) -> String {
         Kind::Gateway => {
             format!("M 10 0 H {} L {w} 10 V {} L {} {h} H 10 L 0 {} V 10 Z", w - 10.0, h - 10.0, w - 10.0, h - 10.0)
         }
+        // A log: a box with a second edge at its end, where events are appended.
+        Kind::Topic => format!("{} M {} 0 V {h}", rounded(4.0), w - 8.0),
     }
 }
 
@@ -116,7 +132,7 @@ pub fn NodeView(i: usize, id: String, kind: Kind, live: Live) -> impl IntoView {
         })
     };
     let fill = move || match (kind, node_live()) {
-        (Kind::Queue, Some(l)) => (l.depth as f64 / 50.0).min(1.0) * (w.get() - 12.0),
+        (Kind::Queue | Kind::Topic, Some(l)) => (l.depth as f64 / 50.0).min(1.0) * (w.get() - 12.0),
         _ => 0.0,
     };
     let id_sel = id.clone();

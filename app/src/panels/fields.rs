@@ -93,6 +93,12 @@ pub fn node_fields(kind: Kind) -> &'static [Field] {
         ),
         f("think_ms", "Think time", DIST, Input::Dist { optional: true }),
         f(
+            "keys",
+            "Partition keys",
+            "Each event gets one of this many keys (a customer): a topic partitions by it, and consumers' order is checked per key.",
+            num(limits::KEYS, true),
+        ),
+        f(
             "idempotency_key",
             "Idempotency key",
             "true: every attempt of a request carries the first attempt's id, so a dedup at the API skips repeats.",
@@ -211,6 +217,18 @@ pub fn node_fields(kind: Kind) -> &'static [Field] {
             "A dead-letter handler that parks a message after this many redrives: {\"max\": 3}, with a link whose when is \"parked\". Empty: no bound (the seed's handler).",
             Input::Json { optional: true },
         ),
+        f(
+            "saga",
+            "Saga",
+            "A saga orchestrator: {\"start\": event, \"steps\": [{\"name\", \"channel\", \"command\", \"reply\", \"failure\", \"timeout_ms\", \"compensation\", \"compensation_reply\", \"pivot\"}]} (docs/topology.md).",
+            Input::Json { optional: true },
+        ),
+        f(
+            "outbox",
+            "Outbox",
+            "A transactional outbox: what it publishes is written to its store in the same transaction, and a relay publishes it: {\"poll_ms\": 100, \"batch\": 100}.",
+            Input::Json { optional: true },
+        ),
     ];
     const STORE: &[Field] = &[
         f("latency", "Latency", DIST, Input::Dist { optional: false }),
@@ -224,6 +242,20 @@ pub fn node_fields(kind: Kind) -> &'static [Field] {
             "dedup_ttl_ms",
             "Dedup key TTL (ms)",
             "How long a dedup store remembers a message id (empty: for ever).",
+            num(limits::DURATION_MS, true),
+        ),
+    ];
+    const TOPIC: &[Field] = &[
+        f(
+            "partitions",
+            "Partitions",
+            "Events go to the partition of their key; within a consumer group each partition has one consumer (default 3).",
+            num(limits::PARTITIONS, true),
+        ),
+        f(
+            "retention_ms",
+            "Retention (ms)",
+            "Events older than this are deleted, read or not (empty: kept).",
             num(limits::DURATION_MS, true),
         ),
     ];
@@ -250,6 +282,7 @@ pub fn node_fields(kind: Kind) -> &'static [Field] {
         Kind::Service => SERVICE,
         Kind::Store => STORE,
         Kind::Gateway => GATEWAY,
+        Kind::Topic => TOPIC,
     }
 }
 

@@ -81,6 +81,7 @@ fn defaults(kind: Kind) -> Value {
         }
         Kind::Store => json!({"latency": {"dist": "constant", "ms": 2}}),
         Kind::Gateway => json!({"average": 100, "period_s": 1, "burst": 50}),
+        Kind::Topic => json!({"partitions": 3}),
     }
 }
 

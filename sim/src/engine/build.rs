@@ -28,6 +28,7 @@ impl Engine {
         let mut nodes = Vec::with_capacity(topo.nodes.len());
         let (mut producers, mut exchanges, mut queues, mut services, mut stores, mut gateways) =
             (vec![], vec![], vec![], vec![], vec![], vec![]);
+        let mut topics: Vec<super::topic::TopicRt> = vec![];
         for (i, n) in topo.nodes.iter().enumerate() {
             let node = i as u32;
             let rng = Stream::new(seed, &n.id);
@@ -53,6 +54,8 @@ impl Engine {
                         generation: 0,
                         via_gateway: false,
                         burst: None,
+                        keys: p.keys.unwrap_or(0),
+                        key_seq: vec![0; p.keys.unwrap_or(0) as usize],
                         client: p.is_client().then(|| super::client::ClientRt {
                             timeout: p.timeout_ms.map(ms_to_ns),
                             retry: p.retries.clone(),
@@ -83,6 +86,17 @@ impl Engine {
                     rt.delivery_limit = q.delivery_limit;
                     queues.push(rt);
                     KindRef::Queue(queues.len() as u32 - 1)
+                }
+                NodeKind::Topic(t) => {
+                    topics.push(super::topic::TopicRt {
+                        node,
+                        partitions: t.partitions,
+                        retention: t.retention_ms.map(ms_to_ns),
+                        groups: Vec::new(),
+                        appended: vec![0; t.partitions as usize],
+                        next: 0,
+                    });
+                    KindRef::Topic(topics.len() as u32 - 1)
                 }
                 NodeKind::Gateway(g) => {
                     // Accepted requests wait in a queue of the gateway's own (unbounded, no
@@ -170,6 +184,7 @@ impl Engine {
                             Box::new(rt)
                         }),
                         crash_after_commit: None,
+                        order: None,
                     });
                     KindRef::Service(services.len() as u32 - 1)
                 }
@@ -248,6 +263,7 @@ impl Engine {
                 KindRef::Exchange(x) => Some(Target::Exchange(x)),
                 KindRef::Queue(q) => Some(Target::Queue(q)),
                 KindRef::Gateway(g) => Some(Target::Gateway(g)),
+                KindRef::Topic(t) => Some(Target::Topic(t)),
                 _ => None,
             };
             // RabbitMQ's default exchange routes by the queue's name: a message published or
@@ -283,6 +299,21 @@ impl Engine {
                     let q = gateways[g as usize].queue;
                     queues[q as usize].consumers.push((s, link));
                     services[s as usize].inputs.push(q);
+                }
+                (LinkRole::Consume, KindRef::Topic(t), KindRef::Service(s)) => {
+                    // A consumer group: a queue per partition, from the group's offset on.
+                    let tp = &mut topics[t as usize];
+                    let parts: Vec<u32> = (0..tp.partitions)
+                        .map(|_| {
+                            let mut pq = super::topic::partition_queue(tp.node, tp.retention);
+                            pq.consumers.push((s, link));
+                            queues.push(pq);
+                            queues.len() as u32 - 1
+                        })
+                        .collect();
+                    services[s as usize].inputs.extend(&parts);
+                    services[s as usize].order.get_or_insert_with(Default::default);
+                    tp.groups.push(super::topic::GroupRt { service: s, parts, rebalances: 0, redelivered: 0 });
                 }
                 (LinkRole::Consume, KindRef::Queue(q), KindRef::Service(s)) => {
                     queues[q as usize].consumers.push((s, link));
@@ -342,6 +373,7 @@ impl Engine {
             services,
             stores,
             gateways,
+            topics,
             requests: Default::default(),
             faults: topo
                 .faults
@@ -399,6 +431,16 @@ impl Engine {
             if let Some(ob) = &engine.services[s].outbox {
                 engine.events.push(ob.poll, Ev::OutboxPoll { service: s as u32 });
             }
+        }
+        // Each group's partitions, assigned to its replicas.
+        for s in 0..engine.services.len() as u32 {
+            if engine.services[s as usize].order.is_some() {
+                engine.rebalance(s);
+            }
+        }
+        // The first assignment is no rebalance.
+        for g in engine.topics.iter_mut().flat_map(|t| t.groups.iter_mut()) {
+            g.rebalances = 0;
         }
         engine.plan_autoscalers();
         engine.plan_faults();

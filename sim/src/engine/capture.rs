@@ -104,6 +104,8 @@ pub enum LogKind {
     /// An outbox relay could not mark what it published as sent: it publishes it again
     /// (`count`: how many).
     OutboxRepublish,
+    /// A consumer group's partitions were assigned again (`count`: its consumers now).
+    Rebalanced,
     /// An orchestrator without a saga log crashed: its sagas in progress are lost (`count`).
     SagasLost,
 }
@@ -149,6 +151,7 @@ impl LogKind {
             LogKind::SagaIgnored => "saga reply ignored (duplicate or late)",
             LogKind::SagasLost => "sagas lost with the orchestrator's memory",
             LogKind::OutboxRepublish => "outbox rows not marked sent: published again",
+            LogKind::Rebalanced => "consumer group rebalanced",
         }
     }
 
@@ -167,7 +170,8 @@ impl LogKind {
             | LogKind::SagaStarted
             | LogKind::SagaCompleted
             | LogKind::SagaCompensated
-            | LogKind::SagaIgnored => Level::Info,
+            | LogKind::SagaIgnored
+            | LogKind::Rebalanced => Level::Info,
             LogKind::Failed
             | LogKind::DeadLettered
             | LogKind::Expired

@@ -302,6 +302,9 @@ impl Engine {
                     self.answered(m, true);
                 }
                 self.follow_processed(s, m);
+                if self.services[s as usize].order.is_some() {
+                    self.check_order(m, s);
+                }
                 let ack = self.services[s as usize].patterns.ack;
                 if ack > 0 {
                     // The effects are done; the ack is on its way. A crash now redelivers it.
@@ -433,6 +436,9 @@ impl Engine {
     /// service's queues deliver again.
     fn next_work(&mut self, s: u32, r: u32) {
         self.fill_workers(s, r);
+        if self.services[s as usize].order.is_some() {
+            self.poll_partitions(s, r);
+        }
         for i in 0..self.services[s as usize].inputs.len() {
             let q = self.services[s as usize].inputs[i];
             self.dispatch(q);
@@ -465,7 +471,14 @@ impl Engine {
 
     fn release_queue_only(&mut self, m: u32) {
         let q = self.msgs[m].queue;
-        self.queues[q as usize].unacked -= 1;
+        let qr = &mut self.queues[q as usize];
+        qr.unacked -= 1;
+        if let Some(part) = qr.part.as_mut()
+            && part.inflight == m
+        {
+            // Committed (or back to the partition's head): the next may go.
+            part.inflight = NONE;
+        }
     }
 
     /// Publishes what a success leads to on the service's links for `when`; returns how many
@@ -511,6 +524,8 @@ impl Engine {
             // The body and headers it carries on: a poison body stays poison; a redrive
             // count goes up at each redrive.
             msg.poison = src.poison;
+            msg.pkey = src.pkey;
+            msg.seq = src.seq;
             msg.redrives = src.redrives + u32::from(when == When::Success && redrives);
             self.send(out, link);
             n += 1;
@@ -560,6 +575,9 @@ impl Engine {
         if self.services[s as usize].saga.is_some() {
             self.saga_replica_down(s);
         }
+        if self.services[s as usize].order.is_some() {
+            self.rebalance(s);
+        }
         held.len() as u32
     }
 
@@ -581,6 +599,9 @@ impl Engine {
         svc.up.add(now, 1);
         if svc.saga.is_some() {
             self.saga_replica_up(s);
+        }
+        if self.services[s as usize].order.is_some() {
+            self.rebalance(s);
         }
         for i in 0..self.services[s as usize].inputs.len() {
             let q = self.services[s as usize].inputs[i];

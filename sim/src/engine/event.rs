@@ -18,6 +18,8 @@ pub(crate) enum Ev {
     AtExchange { msg: u32, exchange: u32 },
     /// A message reaches a queue.
     AtQueue { msg: u32, queue: u32 },
+    /// An event reaches a topic.
+    AtTopic { msg: u32, topic: u32 },
     /// A client's request reaches a gateway.
     AtGateway { msg: u32, gateway: u32, client: u32 },
     /// A delivered message reaches its consumer replica.

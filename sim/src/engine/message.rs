@@ -75,6 +75,12 @@ pub(crate) struct Msg {
     pub effects_done: bool,
     /// Has been dead-lettered: it no longer counts as in the system (see docs/accounting.md).
     pub dead: bool,
+    /// Its partition key (`NONE`: none), and its sequence number among its key's events.
+    pub pkey: u32,
+    pub seq: u32,
+    /// A topic's event whose partition moved while it was in flight: its consumer can no
+    /// longer commit it.
+    pub revoked: bool,
 }
 
 impl Msg {
@@ -105,6 +111,9 @@ impl Msg {
             retrying: false,
             effects_done: false,
             dead: false,
+            pkey: NONE,
+            seq: 0,
+            revoked: false,
         }
     }
 }

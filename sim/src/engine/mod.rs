@@ -33,6 +33,7 @@ mod run;
 mod runtime;
 mod saga;
 mod tick;
+mod topic;
 
 pub use accounting::{DeadLedger, Drops, Ledger};
 pub use alarm::MemoryAlarm;
@@ -43,6 +44,7 @@ pub use faults::{FaultError, MAX_FAULTS};
 pub use outbox::OutboxStats;
 pub use runtime::{KindRef, NodeTotals};
 pub use saga::{SagaCounts, SagaState, SagaSummary};
+pub use topic::{GroupStats, OrderStats, TopicStats};
 
 use capture::Capture;
 use event::{Ev, EventQueue};
@@ -162,6 +164,7 @@ pub struct Engine {
     services: Vec<ServiceRt>,
     stores: Vec<StoreRt>,
     gateways: Vec<GatewayRt>,
+    topics: Vec<topic::TopicRt>,
     /// Clients' requests waiting for answers.
     requests: client::Requests,
     faults: Vec<faults::FaultRt>,
@@ -376,6 +379,10 @@ impl Engine {
                 let q = &self.queues[self.gateways[g as usize].queue as usize];
                 NodeState { depth: q.ready.len() as u64, unacked: q.unacked, ..Default::default() }
             }
+            KindRef::Topic(t) => {
+                let (depth, unacked) = self.topic_lag(t);
+                NodeState { depth, unacked, ..Default::default() }
+            }
             _ => NodeState::default(),
         }
     }
@@ -408,6 +415,7 @@ impl Engine {
             Ev::RateStep { producer } => self.on_rate_step(producer),
             Ev::AtExchange { msg, exchange } => self.at_exchange(msg, exchange),
             Ev::AtQueue { msg, queue } => self.enqueue(msg, queue),
+            Ev::AtTopic { msg, topic } => self.at_topic(msg, topic),
             Ev::AtGateway { msg, gateway, client } => self.at_gateway(msg, gateway, client),
             Ev::AtReplica { msg, service, replica, epoch } => self.on_at_replica(msg, service, replica, epoch),
             Ev::Done { msg, service, replica, epoch, outcome } => self.on_done(msg, service, replica, epoch, outcome),

@@ -80,6 +80,15 @@ impl Engine {
         msg.origin = self.now;
         msg.key = msg.id;
         msg.event = event;
+        let pr = &mut self.producers[p as usize];
+        if pr.keys > 0 {
+            let key = ((pr.rng.uniform() * f64::from(pr.keys)) as u32).min(pr.keys - 1);
+            let seq = &mut pr.key_seq[key as usize];
+            *seq += 1;
+            let msg = &mut self.msgs[m];
+            msg.pkey = key;
+            msg.seq = *seq;
+        }
         // Waiting for its answer before it is sent: the answer may come at this very instant.
         self.request_sent(p, m, user);
         self.publish_produced(m, p);

@@ -96,6 +96,8 @@ impl Engine {
             (Target::Queue(q), true) => self.enqueue(m, q),
             (Target::Exchange(exchange), false) => self.events.push(at, Ev::AtExchange { msg: m, exchange }),
             (Target::Queue(queue), false) => self.events.push(at, Ev::AtQueue { msg: m, queue }),
+            (Target::Topic(t), true) => self.at_topic(m, t),
+            (Target::Topic(topic), false) => self.events.push(at, Ev::AtTopic { msg: m, topic }),
             (Target::Gateway(gateway), true) => self.at_gateway(m, gateway, self.links[link as usize].from),
             (Target::Gateway(gateway), false) => {
                 let client = self.links[link as usize].from;
@@ -231,6 +233,9 @@ impl Engine {
             qr.depth.set(now, qr.ready.len() as u64);
             qr.delivered += 1;
             qr.unacked += 1;
+            if let Some(part) = qr.part.as_mut() {
+                part.inflight = m;
+            }
             let node = qr.node as usize;
             let msg = &mut self.msgs[m];
             if msg.origin >= self.warmup {
@@ -264,6 +269,9 @@ impl Engine {
     /// The next consumer replica, in round-robin order, with free prefetch: (service, replica,
     /// consume link).
     fn next_consumer(&mut self, q: u32) -> Option<(u32, u32, u32)> {
+        if self.queues[q as usize].part.is_some() {
+            return self.partition_consumer(q);
+        }
         let qr = &self.queues[q as usize];
         let n = qr.consumers.len();
         if n == 0 {
@@ -330,6 +338,11 @@ impl Engine {
     /// (`redelivered`), unless its delivery limit is spent. The caller has released it from
     /// its replica.
     pub(super) fn requeue(&mut self, m: u32) {
+        if self.msgs[m].revoked {
+            // A zombie's event: its partition's new owner has it already.
+            self.end_consumed(m, super::accounting::Consumed::Duplicate);
+            return;
+        }
         let q = self.msgs[m].queue;
         let qr = &mut self.queues[q as usize];
         qr.redelivered += 1;

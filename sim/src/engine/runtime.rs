@@ -18,6 +18,7 @@ pub(crate) enum Target {
     Queue(u32),
     /// A client's request to a gateway.
     Gateway(u32),
+    Topic(u32),
 }
 
 /// A node of the topology and the entry of its kind's table.
@@ -29,6 +30,7 @@ pub enum KindRef {
     Service(u32),
     Store(u32),
     Gateway(u32),
+    Topic(u32),
 }
 
 impl KindRef {
@@ -40,6 +42,7 @@ impl KindRef {
             KindRef::Service(_) => Kind::Service,
             KindRef::Store(_) => Kind::Store,
             KindRef::Gateway(_) => Kind::Gateway,
+            KindRef::Topic(_) => Kind::Topic,
         }
     }
 }
@@ -101,6 +104,9 @@ pub(crate) struct ProducerRt {
     pub client: Option<super::client::ClientRt>,
     /// A burst fault: the rate's multiplier, and the fault.
     pub burst: Option<(f64, u32)>,
+    /// Partition keys its events get (0: none), and the next sequence number of each.
+    pub keys: u32,
+    pub key_seq: Vec<u32>,
 }
 
 /// A gateway: per-client token buckets in front of the queue of accepted requests that its
@@ -191,6 +197,8 @@ pub(crate) struct QueueRt {
     pub paused: Option<u32>,
     /// Consume links of this queue partitioned now.
     pub cut: u32,
+    /// A consumer group's partition of a topic: it delivers to one replica, one at a time.
+    pub part: Option<super::topic::PartRt>,
 }
 
 impl QueueRt {
@@ -221,6 +229,7 @@ impl QueueRt {
             answers: false,
             paused: None,
             cut: 0,
+            part: None,
         }
     }
 }
@@ -335,6 +344,8 @@ pub(crate) struct ServiceRt {
     pub outbox: Option<Box<super::outbox::OutboxRt>>,
     /// A `crash_after_commit` fault on it now (the fault).
     pub crash_after_commit: Option<u32>,
+    /// A consumer of topics: the order it commits their events in.
+    pub order: Option<Box<super::topic::OrderCheck>>,
 }
 
 /// A service's resilience patterns (from the file) and what they did.

@@ -52,6 +52,21 @@ impl Engine {
                     }
                     (busy, s.busy.value())
                 }
+                (KindRef::Topic(t), _) => {
+                    // The lag of all its groups' partitions: the events not yet committed.
+                    let (mut mean, mut now) = (0.0, 0);
+                    for g in &self.topics[t as usize].groups {
+                        for &q in &g.parts {
+                            let q = &mut self.queues[q as usize];
+                            let area = q.depth.area_at(end);
+                            let Some(part) = q.part.as_mut() else { continue };
+                            mean += (area - part.area_before) as f64 / NS_PER_S as f64;
+                            part.area_before = area;
+                            now += q.depth.value() + q.unacked;
+                        }
+                    }
+                    (mean, now)
+                }
                 _ => (0.0, 0),
             };
             let [p50, p95, p99] = sec.latency.take_percentiles();

@@ -133,6 +133,9 @@ pub enum NodeReport {
         waiting_mean: f64,
         waiting_max: u64,
     },
+    /// A partitioned topic (an edasim extension): events appended per partition, and each
+    /// consumer group's lag, rebalances and redeliveries.
+    Topic(Box<crate::engine::TopicStats>),
     Store {
         calls: u64,
         failures: u64,
@@ -221,7 +224,10 @@ pub struct ServiceReport {
     pub saga: Option<Box<SagaReport>>,
     /// A transactional outbox and its relay (an edasim extension).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub outbox: Option<crate::engine::OutboxStats>,
+    pub outbox: Option<Box<crate::engine::OutboxStats>>,
+    /// A consumer of topics: the order it committed their events in (an edasim extension).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub order: Option<Box<crate::engine::OrderStats>>,
 }
 
 impl Report {
@@ -361,6 +367,22 @@ impl Report {
         let _ = writeln!(o, "{:<24} {:<9} figures (latencies in ms: mean ±95% / p50 / p95 / p99)", "node", "kind");
         for (id, r) in &self.nodes.0 {
             let (kind, text) = match r {
+                NodeReport::Topic(t) => {
+                    let mut text =
+                        format!("appended {} in {} partitions", t.appended.iter().sum::<u64>(), t.partitions);
+                    for g in &t.groups {
+                        text += &format!(
+                            "  group {}: lag {} (max {}), {} rebalances, {} redelivered, {} expired unread",
+                            g.group,
+                            g.lag.iter().sum::<u64>(),
+                            g.lag_max,
+                            g.rebalances,
+                            g.redelivered,
+                            g.expired
+                        );
+                    }
+                    (Kind::Topic, text)
+                }
                 NodeReport::Producer { emitted, blocked, client } => {
                     let mut text = format!("emitted {emitted}");
                     if *blocked > 0 {
@@ -503,6 +525,7 @@ impl Engine {
                     waiting_max: q.depth.max(),
                 }
             }
+            KindRef::Topic(_) => NodeReport::Topic(Box::new(self.topic_stats(node).expect("a topic"))),
             KindRef::Store(s) => {
                 let s = self.store_rt(s);
                 NodeReport::Store { calls: s.calls, failures: s.failures, dedup_hits: s.hits, keys_refused: s.refused }
@@ -551,7 +574,8 @@ impl Engine {
                     since_origin_ms: s.since_origin.summary(),
                     patterns: Box::new(self.service_patterns(si)),
                     saga: self.saga_report(node).map(Box::new),
-                    outbox: self.outbox_stats(node),
+                    outbox: self.outbox_stats(node).map(Box::new),
+                    order: self.order_stats(node).map(Box::new),
                 })
             }
         }

@@ -147,10 +147,10 @@ pub fn link_role(from: Kind, to: Kind, shape: LinkShape) -> Result<LinkRole, Str
         };
     }
     Ok(match (from, to) {
-        (Producer | Service, Exchange | Queue) => LinkRole::Publish,
+        (Producer | Service, Exchange | Queue | Topic) => LinkRole::Publish,
         (Exchange, Queue) => LinkRole::Bind,
         (Exchange, Exchange) => LinkRole::ExchangeBind,
-        (Queue | Gateway, Service) => LinkRole::Consume,
+        (Queue | Gateway | Topic, Service) => LinkRole::Consume,
         (Producer, Gateway) => LinkRole::Request,
         (Service, Store) if shape.dedup => LinkRole::Dedup,
         (Service, Store) => LinkRole::Call,
@@ -161,14 +161,20 @@ pub fn link_role(from: Kind, to: Kind, shape: LinkShape) -> Result<LinkRole, Str
         }
         _ => {
             let can = match from {
-                Producer => "an exchange or a queue (publish), or a gateway (requests)",
+                Producer => "an exchange, a queue or a topic (publish), or a gateway (requests)",
                 Gateway => "a service (the requests it routes there)",
                 Exchange => "a queue (binding) or an exchange (exchange-to-exchange binding)",
                 Queue => "a service (consume), or an exchange or queue with \"dead_letter\": true",
-                Service => "an exchange or a queue (publish) or a store (call)",
+                Service => "an exchange, a queue or a topic (publish) or a store (call)",
+                Topic => "a service (a consumer group)",
                 Store => "nothing: stores are called by services (link the service to the store)",
             };
-            return Err(format!("a link from a {from} to a {to} means nothing; a {from} links to {can}"));
+            return Err(format!(
+                "a link from {} to {} means nothing; {} links to {can}",
+                from.article(),
+                to.article(),
+                from.article()
+            ));
         }
     })
 }
@@ -336,6 +342,17 @@ fn check_nodes(topo: &Topology, graph: &DiGraph<usize, EdgeInfo>, problems: &mut
                 }
                 if inc(LinkRole::Request) == 0 {
                     problems.push(Problem::warning(path, format!("gateway \"{id}\" has no client")));
+                }
+            }
+            NodeKind::Topic(_) => {
+                if out(LinkRole::Consume) == 0 {
+                    problems.push(Problem::warning(
+                        path.clone(),
+                        format!("topic \"{id}\" has no consumer group: its events are kept and read by no one"),
+                    ));
+                }
+                if inc(LinkRole::Publish) == 0 {
+                    problems.push(Problem::warning(path, format!("topic \"{id}\" has nothing publishing to it")));
                 }
             }
             NodeKind::Store(_) => {

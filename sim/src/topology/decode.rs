@@ -50,6 +50,7 @@ const PRODUCER_FIELDS: &[&str] = &[
     "idempotency_key",
     "users",
     "think_ms",
+    "keys",
 ];
 const EXCHANGE_FIELDS: &[&str] = &["type"];
 const QUEUE_FIELDS: &[&str] = &["max_length", "overflow", "message_ttl_ms", "delivery_limit"];
@@ -87,6 +88,7 @@ const SAGA_STEP_FIELDS: &[&str] = &[
 ];
 const AUTOSCALE_FIELDS: &[&str] = &["metric", "target", "min", "max", "sync_s", "stabilization_s", "start_s"];
 const STORE_FIELDS: &[&str] = &["latency", "failure_rate", "dedup_ttl_ms"];
+const TOPIC_FIELDS: &[&str] = &["partitions", "retention_ms"];
 const GATEWAY_FIELDS: &[&str] = &["average", "period_s", "burst", "latency"];
 pub(super) const LINK_FIELDS: &[&str] = &[
     "from",
@@ -446,6 +448,7 @@ impl Decoder {
             Kind::Service => SERVICE_FIELDS,
             Kind::Store => STORE_FIELDS,
             Kind::Gateway => GATEWAY_FIELDS,
+            Kind::Topic => TOPIC_FIELDS,
         };
         let o = self.object(v, path, "a node", &[NODE_COMMON, fields])?;
         let id = match self.string(&o, "id") {
@@ -470,6 +473,10 @@ impl Decoder {
             Kind::Service => NodeKind::Service(self.service(&o)),
             Kind::Store => NodeKind::Store(self.store(&o)),
             Kind::Gateway => NodeKind::Gateway(self.gateway(&o)),
+            Kind::Topic => NodeKind::Topic(Topic {
+                partitions: self.integer(&o, "partitions", limits::PARTITIONS).map_or(3, |n| n as u32),
+                retention_ms: self.number(&o, "retention_ms", limits::DURATION_MS),
+            }),
         };
         Some(Node { id, label, pos, kind })
     }
@@ -524,7 +531,20 @@ impl Decoder {
         let idempotency_key = self.boolean(o, "idempotency_key");
         let users = self.integer(o, "users", limits::USERS).map(|n| n as u32);
         let think_ms = o.get("think_ms").and_then(|v| self.dist(v, o.at("think_ms")));
-        Producer { rate_per_s, arrival, event, limit, schedule, timeout_ms, retries, idempotency_key, users, think_ms }
+        let keys = self.integer(o, "keys", limits::KEYS).map(|n| n as u32);
+        Producer {
+            rate_per_s,
+            arrival,
+            event,
+            limit,
+            schedule,
+            timeout_ms,
+            retries,
+            idempotency_key,
+            users,
+            think_ms,
+            keys,
+        }
     }
 
     /// A rate: 0 or more, and not so high that one producer floods the machine.

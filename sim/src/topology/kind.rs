@@ -15,11 +15,14 @@ pub enum Kind {
     /// An HTTP gateway (Traefik): a per-client rate limit in front of the services it routes
     /// requests to.
     Gateway,
+    /// A partitioned event stream (a Kafka topic): partitions, consumer groups, offsets.
+    Topic,
 }
 
 impl Kind {
     /// Every kind, in the order the palette and the docs list them.
-    pub const ALL: [Kind; 6] = [Kind::Producer, Kind::Gateway, Kind::Exchange, Kind::Queue, Kind::Service, Kind::Store];
+    pub const ALL: [Kind; 7] =
+        [Kind::Producer, Kind::Gateway, Kind::Exchange, Kind::Queue, Kind::Topic, Kind::Service, Kind::Store];
 
     /// The kind's name in the file.
     pub const fn name(self) -> &'static str {
@@ -30,6 +33,7 @@ impl Kind {
             Kind::Service => "service",
             Kind::Store => "store",
             Kind::Gateway => "gateway",
+            Kind::Topic => "topic",
         }
     }
 
@@ -42,6 +46,7 @@ impl Kind {
             Kind::Service => "a service",
             Kind::Store => "a store",
             Kind::Gateway => "a gateway",
+            Kind::Topic => "a topic",
         }
     }
 
@@ -60,12 +65,13 @@ impl Kind {
             Kind::Service => &["replicas", "concurrency", "processing", "failure_rate"],
             Kind::Store => &["latency", "failure_rate"],
             Kind::Gateway => &[],
+            Kind::Topic => &[],
         }
     }
 
     /// Whether messages wait in nodes of this kind, or are routed by them (the broker's part).
     pub const fn is_messaging(self) -> bool {
-        matches!(self, Kind::Exchange | Kind::Queue)
+        matches!(self, Kind::Exchange | Kind::Queue | Kind::Topic)
     }
 }
 
@@ -76,11 +82,12 @@ impl std::fmt::Display for Kind {
 }
 
 /// The kinds' names, as the file writes them (for "expected one of" messages).
-pub const KIND_NAMES: [&str; 6] = [
+pub const KIND_NAMES: [&str; 7] = [
     Kind::Producer.name(),
     Kind::Gateway.name(),
     Kind::Exchange.name(),
     Kind::Queue.name(),
+    Kind::Topic.name(),
     Kind::Service.name(),
     Kind::Store.name(),
 ];

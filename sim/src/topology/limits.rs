@@ -115,6 +115,10 @@ pub const STEP_TIMEOUT_MS: Bounds = Bounds::real(1.0, f64::MAX, "milliseconds");
 pub const POLL_MS: Bounds = Bounds::real(1.0, 3_600_000.0, "milliseconds");
 /// Rows an outbox relay publishes per poll.
 pub const BATCH: Bounds = Bounds::whole(1, 100_000, "rows");
+/// A topic's partitions.
+pub const PARTITIONS: Bounds = Bounds::whole(1, 1_024, "partitions");
+/// A producer's partition keys.
+pub const KEYS: Bounds = Bounds::whole(1, 1_000_000, "keys");
 /// Closed-loop users.
 pub const USERS: Bounds = Bounds::whole(1, 100_000, "users");
 /// A producer's `limit`.

@@ -222,6 +222,7 @@ pub enum NodeKind {
     Service(Service),
     Store(Store),
     Gateway(Gateway),
+    Topic(Topic),
 }
 
 impl NodeKind {
@@ -233,6 +234,7 @@ impl NodeKind {
             NodeKind::Service(_) => Kind::Service,
             NodeKind::Store(_) => Kind::Store,
             NodeKind::Gateway(_) => Kind::Gateway,
+            NodeKind::Topic(_) => Kind::Topic,
         }
     }
 
@@ -268,6 +270,11 @@ pub struct Producer {
     pub users: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub think_ms: Option<Dist>,
+    /// Partition keys (an edasim extension): each event gets one of this many keys at random
+    /// (a customer, an order), and a sequence number per key, which a topic partitions by and
+    /// the consumers' order is checked against.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub keys: Option<u32>,
 }
 
 impl Producer {
@@ -561,6 +568,20 @@ pub struct Gateway {
     pub burst: u32,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub latency: Option<Dist>,
+}
+
+/// A partitioned event stream (an edasim extension), as Kafka keeps one: each event goes to the
+/// partition of its key (`key % partitions`; round robin without one) and stays in the log.
+/// Each service consuming it is a consumer group that reads every event; within a group each
+/// partition has one consumer (a replica), which processes its events one at a time, in order,
+/// and commits its offset after processing. When the group's replicas change, the partitions
+/// are assigned again (a rebalance): an event in flight on a partition that moves is processed
+/// again by its new consumer. Events older than `retention_ms` are deleted, read or not.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Topic {
+    pub partitions: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retention_ms: Option<f64>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
