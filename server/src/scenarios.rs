@@ -14,8 +14,10 @@ const SHIPPED: &[(&str, &str)] = &[
     ("goodput-collapse", include_str!("../../scenarios/goodput-collapse.json")),
     ("idempotent-consumer", include_str!("../../scenarios/idempotent-consumer.json")),
     ("duplicate-orders", include_str!("../../scenarios/duplicate-orders.json")),
+    ("saga-choreography", include_str!("../../scenarios/saga-choreography.json")),
     ("saga-orchestration", include_str!("../../scenarios/saga-orchestration.json")),
     ("outbox", include_str!("../../scenarios/outbox.json")),
+    ("partitioned-topic", include_str!("../../scenarios/partitioned-topic.json")),
 ];
 
 /// The name of the scenario a new session starts with.

@@ -13,9 +13,11 @@ const SHIPPED: &[(&str, &str)] = &[
     ("retry-storm", include_str!("../../scenarios/walkthroughs/retry-storm.json")),
     ("poison-message", include_str!("../../scenarios/walkthroughs/poison-message.json")),
     ("idempotent-consumer", include_str!("../../scenarios/walkthroughs/idempotent-consumer.json")),
+    ("saga-choreography", include_str!("../../scenarios/walkthroughs/saga-choreography.json")),
     ("saga-orchestration", include_str!("../../scenarios/walkthroughs/saga-orchestration.json")),
     ("saga-crash-recovery", include_str!("../../scenarios/walkthroughs/saga-crash-recovery.json")),
     ("outbox", include_str!("../../scenarios/walkthroughs/outbox.json")),
+    ("partitioned-topic", include_str!("../../scenarios/walkthroughs/partitioned-topic.json")),
     ("circuit-breaker", include_str!("../../scenarios/walkthroughs/circuit-breaker.json")),
     ("goodput-collapse", include_str!("../../scenarios/walkthroughs/goodput-collapse.json")),
 ];

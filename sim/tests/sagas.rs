@@ -153,3 +153,22 @@ fn without_a_tombstone_a_void_that_overtakes_its_charge_leaves_orders_charged_an
         assert_eq!(s.counts.refused_late, 0);
     }
 }
+
+/// Choreography: no one holds the sagas, so the books are the services' counts. Once the run
+/// drains, every failure was compensated by the services that react to it.
+#[test]
+fn a_choreographed_saga_compensates_every_failure_by_reaction() {
+    let mut v = scenario("saga-choreography");
+    let checkout = v["nodes"].as_array_mut().unwrap().iter_mut().find(|n| n["id"] == "checkout").unwrap();
+    checkout["schedule"] = json!([{"at_s": 200, "rate_per_s": 0}]);
+    for seed in SEEDS {
+        let r = run(&v, seed);
+        let n = |id: &str| r.service(id).unwrap_or_else(|| panic!("{id}")).clone();
+        let (inventory, payment) = (n("inventory_service"), n("payment_service"));
+        assert!(payment.failed > 50 && inventory.failed > 10, "seed {seed}");
+        assert_eq!(n("order_cancel").processed, inventory.failed + payment.failed, "seed {seed}");
+        assert_eq!(n("inventory_release").processed, payment.failed, "seed {seed}");
+        assert_eq!(n("shipping_service").processed, payment.processed, "seed {seed}");
+        assert_eq!(r.messages.in_system, 0, "seed {seed}");
+    }
+}

@@ -73,6 +73,8 @@ pub struct GroupStats {
     pub group: String,
     /// Events not yet committed, per partition (the log's end minus the committed offset).
     pub lag: Vec<u64>,
+    /// Their sum.
+    pub lag_total: u64,
     /// The largest lag any partition had.
     pub lag_max: u64,
     pub rebalances: u64,
@@ -269,9 +271,10 @@ impl Engine {
             .iter()
             .map(|g| {
                 let qs = g.parts.iter().map(|&q| &self.queues[q as usize]);
-                let lag = qs.clone().map(|q| q.ready.len() as u64 + q.unacked.min(1)).collect();
+                let lag: Vec<u64> = qs.clone().map(|q| q.ready.len() as u64 + q.unacked.min(1)).collect();
                 GroupStats {
                     group: self.nodes[self.services[g.service as usize].node as usize].id.clone(),
+                    lag_total: lag.iter().sum(),
                     lag,
                     lag_max: qs.clone().map(|q| q.depth.max()).max().unwrap_or(0),
                     rebalances: g.rebalances,
