@@ -1,9 +1,10 @@
 //! The websocket protocol of edasim: JSON messages with a `type` tag (see `docs/protocol.md`).
 
 use edasim_sim::Problem;
-use edasim_sim::engine::{BreakerState, Change, Level, LogKind, SagaCounts};
+use edasim_sim::engine::{BreakerState, Change, Level, LogKind, SagaCounts, SagaState, SagaSummary};
 use edasim_sim::stats::Point;
 use edasim_sim::topology::FaultKind;
+use edasim_sim::topology::StepRole;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -92,6 +93,28 @@ pub enum ClientMsg {
     Trace {
         msg: u64,
     },
+    /// Asks for an orchestrator's sagas (`sagas` answers): newest first, those in `state` (all
+    /// without), whose id contains `search`.
+    Sagas {
+        node: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        state: Option<SagaState>,
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        search: String,
+    },
+}
+
+/// Sagas a `sagas` answer lists at most.
+pub const SAGAS_LISTED: usize = 100;
+
+/// A step of an orchestrator's saga, as its panel draws it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SagaStepView {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub participant: Option<String>,
+    pub role: StepRole,
+    pub timeout_ms: f64,
 }
 
 /// Why a command could not be read or carried out; the session goes on unchanged. It reaches
@@ -202,6 +225,7 @@ impl ClientMsg {
             ClientMsg::OpenClassroom {} => "open_classroom",
             ClientMsg::LessonStep { .. } => "lesson_step",
             ClientMsg::Fork {} => "fork",
+            ClientMsg::Sagas { .. } => "sagas",
         }
     }
 }
@@ -271,6 +295,15 @@ pub enum ServerMsg {
     Trace {
         msg: u64,
         hops: Vec<HopOut>,
+    },
+    /// The answer to `sagas`: at `t_ms`, the orchestrator's steps, counts, and the sagas asked
+    /// for (at most [`SAGAS_LISTED`]), each with its history.
+    Sagas {
+        node: String,
+        t_ms: f64,
+        steps: Vec<SagaStepView>,
+        counts: SagaCounts,
+        sagas: Vec<SagaSummary>,
     },
     /// A walkthrough opened (its file, `docs/walkthrough.md`); its scenario is loaded.
     Walkthrough {

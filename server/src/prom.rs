@@ -84,6 +84,24 @@ fn describe(name: &str) -> (&'static str, &'static str) {
         "edasim_saga_replies_ignored_total" => {
             ("Replies an orchestrator was not waiting for (duplicates, late replies).", "counter")
         }
+        "edasim_outbox_written_total" => ("Outbox rows written, each in its business change's transaction.", "counter"),
+        "edasim_outbox_published_total" => ("Publishes an outbox relay made.", "counter"),
+        "edasim_outbox_republished_total" => {
+            ("Outbox rows published again because marking them sent failed.", "counter")
+        }
+        "edasim_outbox_pending" => ("Outbox rows waiting for the relay.", "gauge"),
+        "edasim_order_per_key_violations_total" => {
+            ("Topic events a consumer committed before an earlier event of their key.", "counter")
+        }
+        "edasim_order_across_keys_inversions_total" => {
+            ("Topic events a consumer committed after an event produced later.", "counter")
+        }
+        "edasim_topic_appended_total" => ("Events appended to a topic's partition.", "counter"),
+        "edasim_topic_lag" => ("Events of a partition a consumer group has not committed.", "gauge"),
+        "edasim_topic_rebalances_total" => ("Times a consumer group's partitions were assigned again.", "counter"),
+        "edasim_topic_redelivered_total" => {
+            ("Events processed again because their partition moved while they were in flight.", "counter")
+        }
         "edasim_achieved_speed" => ("Simulated seconds per wall second kept over the last second.", "gauge"),
         _ => ("", "untyped"),
     }

@@ -1310,6 +1310,56 @@ async fn a_walkthrough_plays_through_its_steps_and_reveals_a_prediction() {
     c.close().await.unwrap();
 }
 
+/// The orchestrated saga's walkthrough played: the orchestrator's live counts on the canvas show
+/// compensated sagas, and the Sagas tab lists them, each with its steps undone and the declined
+/// payment marked, and opens one's state changes on a time axis.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "browser test: needs chromium, chromedriver and dist/ (scripts/test.sh provides them and runs it)"]
+async fn a_saga_walkthrough_shows_its_compensations() {
+    let (_server, _driver, c, url, _) = start().await;
+    c.goto(&url).await.unwrap();
+    eventually("the graph is drawn", || async { node_count(&c).await == 17 }).await;
+    c.find(Locator::Css("#lesson-picker")).await.unwrap().select_by_value("saga-orchestration").await.unwrap();
+    eventually("the lesson opens on its scenario", || async {
+        text(&c, "#lesson-progress").await == "Step 1 of 3" && node_count(&c).await == 12
+    })
+    .await;
+    let speed = || async { c.find(Locator::Css("#speed")).await.unwrap().select_by_value("100").await.unwrap() };
+    speed().await;
+    eventually("the first step plays to 30 s", || async { text(&c, "#clock").await.contains("00:30") }).await;
+    c.find(Locator::Css("#lesson-next")).await.unwrap().click().await.unwrap();
+    eventually("step 2", || async { text(&c, "#lesson-progress").await == "Step 2 of 3" }).await;
+    speed().await;
+    let figure = "svg#graph .node[data-id='order_saga'] .figure";
+    eventually("the orchestrator counts compensated sagas", || async {
+        let f = maybe_text(&c, figure).await;
+        f.split(" · ")
+            .find(|p| p.ends_with('↺'))
+            .and_then(|p| p.trim_end_matches(" ↺").parse::<u64>().ok())
+            .unwrap_or(0)
+            > 0
+    })
+    .await;
+    println!("the orchestrator on the canvas: {}", maybe_text(&c, figure).await);
+    c.find(Locator::Css("#tab-sagas")).await.unwrap().click().await.unwrap();
+    c.find(Locator::Css(".saga-filter[data-state='compensated']")).await.unwrap().click().await.unwrap();
+    eventually("compensated sagas listed, their steps undone", || async {
+        c.find(Locator::Css("#saga-list .saga.compensated .step.undone")).await.is_ok()
+    })
+    .await;
+    assert!(
+        c.find(Locator::Css("#saga-list .saga:not(.compensated)")).await.is_err(),
+        "the filter keeps only compensated"
+    );
+    c.find(Locator::Css("#saga-list .saga .saga-id")).await.unwrap().click().await.unwrap();
+    eventually("its state changes on a time axis", || async {
+        c.find(Locator::Css("#saga-list .saga-timeline .saga-change.compensating")).await.is_ok()
+    })
+    .await;
+    std::fs::write(root().join("docs/screenshot-sagas.png"), c.screenshot().await.unwrap()).unwrap();
+    c.close().await.unwrap();
+}
+
 /// Presenter mode at 1280x720 (a projector): the canvas the full width, every name whole and at
 /// least 14 px tall, the step's text at least 28 px, and the charts of the step's nodes only.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -68,6 +68,7 @@ mod tests {
                 ActiveFault { kind: "partition".into(), to: Some("orders".into()), left_s: Some(3.0) },
             ],
             breaker: Some(BreakerState::Open),
+            sagas: None,
         };
         let texts: Vec<String> = badges(&live).into_iter().map(|b| b.text).collect();
         assert_eq!(texts, ["⚡ store down 27s", "⚡ poison", "⚡ partition → orders 3s", "breaker OPEN"]);

@@ -20,15 +20,12 @@ fn figure(kind: Kind, live: Option<&NodeLive>) -> String {
         Kind::Topic => format!("lag {} · {} in flight", n.depth, n.unacked),
         // An orchestrator: its sagas by state.
         Kind::Service if n.sagas.is_some() => {
+            // Kept short to fit the node: in progress (undoing, if any), completed ✓,
+            // compensated ↺, failed or stuck ✗.
             let s = n.sagas.unwrap_or_default();
-            format!(
-                "sagas {} running · {} undoing · {} ✓ · {} ↺{}",
-                s.running,
-                s.compensating,
-                s.completed,
-                s.compensated,
-                if s.failed + s.stuck > 0 { format!(" · {} ✗", s.failed + s.stuck) } else { String::new() }
-            )
+            let undoing = if s.compensating > 0 { format!(" ({} undoing)", s.compensating) } else { String::new() };
+            let bad = if s.failed + s.stuck > 0 { format!(" · {} ✗", s.failed + s.stuck) } else { String::new() };
+            format!("{} on{undoing} · {} ✓ · {} ↺{bad}", s.running + s.compensating, s.completed, s.compensated)
         }
         Kind::Gateway => format!("{} waiting · {} at the API", n.depth, n.unacked),
         Kind::Service => {

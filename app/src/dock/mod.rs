@@ -1,11 +1,13 @@
-//! The bottom dock: Charts, Event log and Trace, as tabs.
+//! The bottom dock: Charts, Event log, Trace and Sagas, as tabs.
 //!
 //! - `charts.rs`: the selected node's (or the whole system's) per-second series;
 //! - `eventlog.rs`: the filterable event log;
-//! - `trace.rs`: an order's hops on one time axis.
+//! - `trace.rs`: an order's hops on one time axis;
+//! - `sagas.rs`: an orchestrator's sagas by state, each with its steps and its history.
 
 pub mod charts;
 pub mod eventlog;
+pub mod sagas;
 pub mod trace;
 
 use leptos::prelude::*;
@@ -15,6 +17,7 @@ enum Tab {
     Charts,
     Log,
     Trace,
+    Sagas,
 }
 
 #[component]
@@ -40,12 +43,14 @@ pub fn Dock() -> impl IntoView {
                 {button(Tab::Charts, "tab-charts", "Charts")}
                 {button(Tab::Log, "tab-log", "Event log")}
                 {button(Tab::Trace, "tab-trace", "Trace")}
+                {button(Tab::Sagas, "tab-sagas", "Sagas")}
             </div>
             <div class="tab-body">
                 {move || match tab.get() {
                     Tab::Charts => view! { <crate::dock::charts::Charts /> }.into_any(),
                     Tab::Log => view! { <crate::dock::eventlog::EventLog on_trace=show_trace /> }.into_any(),
                     Tab::Trace => view! { <crate::dock::trace::Trace /> }.into_any(),
+                    Tab::Sagas => view! { <crate::dock::sagas::Sagas /> }.into_any(),
                 }}
             </div>
         </section>

@@ -169,14 +169,15 @@ mod tests {
     #[test]
     fn each_kind_of_node_is_offered_the_faults_that_strike_it() {
         let names = |k| offered(&Struck::Node(k)).iter().map(FaultKind::name).collect::<Vec<_>>();
-        assert_eq!(names(Kind::Service), ["crash", "latency", "error_rate", "poison"]);
+        assert_eq!(names(Kind::Service), ["crash", "latency", "error_rate", "poison", "crash_after_commit"]);
         assert_eq!(names(Kind::Store), ["latency", "error_rate", "store_down"]);
         assert_eq!(names(Kind::Queue), ["pause_consumers", "refuse_publishes"]);
         assert_eq!(names(Kind::Producer), ["burst"]);
         assert_eq!(names(Kind::Exchange), ["refuse_publishes"]);
         assert!(names(Kind::Gateway).is_empty());
         let link = |r| offered(&Struck::Link("q".into(), r)).iter().map(FaultKind::name).collect::<Vec<_>>();
-        assert_eq!(link(LinkRole::Publish), ["latency", "error_rate", "partition"]);
+        assert_eq!(link(LinkRole::Publish), ["latency", "error_rate", "partition", "duplicate"]);
+        assert!(names(Kind::Topic).is_empty());
         assert_eq!(link(LinkRole::Consume), ["latency", "partition"]);
         assert!(link(LinkRole::Bind).is_empty(), "a binding is inside the broker");
         // Every kind is offered somewhere, and every example is in range.

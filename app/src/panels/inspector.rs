@@ -595,6 +595,7 @@ mod tests {
             blocked: false,
             faults: vec![],
             breaker: None,
+            sagas: None,
         };
         let point = |dropped, errors| Point { dropped, errors, ..Point::default() };
         let (level, why) = health_reason(Kind::Exchange, &node(Health::Error), &point(7, 0)).unwrap();

@@ -48,6 +48,8 @@ pub struct Live {
     pub logs: RwSignal<Vec<LogLine>>,
     /// The last trace asked for: the message and its hops.
     pub trace: RwSignal<Option<(u64, Vec<HopOut>)>>,
+    /// The last list of an orchestrator's sagas asked for.
+    pub sagas: RwSignal<Option<crate::dock::sagas::SagasView>>,
     /// Event types moving now (seen in the last few seconds), sorted, for the legend.
     pub events: RwSignal<Vec<String>>,
     /// Each event type and when (wall ms) a dot of it last arrived.
@@ -175,6 +177,7 @@ impl Live {
             link_rates: RwSignal::new(Vec::new()),
             logs: RwSignal::new(Vec::new()),
             trace: RwSignal::new(None),
+            sagas: RwSignal::new(None),
             events: RwSignal::new(Vec::new()),
             last_seen: StoredValue::new(Vec::new()),
             hops: StoredValue::new_local(HopBuffer::default()),
@@ -380,6 +383,7 @@ fn receive(live: Live, editor: Editor, msg: ServerMsg) {
             trim_log(lines, LOG_LINES);
         }),
         ServerMsg::Trace { msg, hops } => live.trace.set(Some((msg, hops))),
+        msg @ ServerMsg::Sagas { .. } => live.sagas.set(crate::dock::sagas::SagasView::from_msg(msg)),
         ServerMsg::Walkthrough { name, file } => {
             // Its scenario was loaded just before, as a scenario opened; the lesson's panel says
             // what to watch, so the scenario's description stays folded.

@@ -3,11 +3,14 @@
 
 use std::time::Instant;
 
-use edasim_protocol::{ClientMsg, CommandError, DEFAULT_RESTART_MS, Evaluated, Fault, HopOut, SPEED_RANGE, ServerMsg};
+use edasim_protocol::{
+    ClientMsg, CommandError, DEFAULT_RESTART_MS, Evaluated, Fault, HopOut, SAGAS_LISTED, SPEED_RANGE, SagaStepView,
+    ServerMsg,
+};
 use edasim_sim::Model;
 use edasim_sim::engine::Change;
 use edasim_sim::time::{ms_to_ns, ns_to_ms};
-use edasim_sim::topology::{FaultKind, NodeKind};
+use edasim_sim::topology::{FaultKind, NodeKind, Service};
 
 use super::classroom::Replay;
 use super::{MAX_EVALUATE, Motion, Pace, Session, SessionCmd, TRACE_HISTORY, new_engine};
@@ -273,6 +276,29 @@ impl Session {
                     ));
                 }
                 self.reply(ServerMsg::Trace { msg, hops });
+            }
+            ClientMsg::Sagas { node, state, search } => {
+                let i = self.node(&node)?;
+                let NodeKind::Service(Service { saga: Some(def), .. }) = &self.model.topology().nodes[i].kind else {
+                    return Err(CommandError::at("node", format!("\"{node}\" is no saga orchestrator")));
+                };
+                let steps = def
+                    .steps
+                    .iter()
+                    .enumerate()
+                    .map(|(k, s)| SagaStepView {
+                        name: s.name.clone(),
+                        participant: s.participant.clone(),
+                        role: def.role(k),
+                        timeout_ms: s.timeout_ms,
+                    })
+                    .collect();
+                let engine = self.engine();
+                let search: String = search.chars().filter(char::is_ascii_digit).take(20).collect();
+                let sagas = engine.saga_list(i, state, &search, SAGAS_LISTED, true);
+                let counts = engine.saga_counts(i).unwrap_or_default();
+                let t_ms = ns_to_ms(engine.now());
+                self.reply(ServerMsg::Sagas { node, t_ms, steps, counts, sagas });
             }
         }
         Ok(())

@@ -51,6 +51,26 @@ impl Session {
                     out.push(node("edasim_queue_unacked", st.unacked as f64));
                 }
                 KindRef::Gateway(_) => out.push(node("edasim_gateway_waiting", st.depth as f64)),
+                KindRef::Topic(_) => {
+                    let Some(t) = engine.topic_stats(i) else { continue };
+                    for (p, n) in t.appended.iter().enumerate() {
+                        let mut l = labels.clone();
+                        l.push(("partition", p.to_string()));
+                        out.push(Sample::new("edasim_topic_appended_total", l, *n as f64));
+                    }
+                    for g in &t.groups {
+                        for (p, lag) in g.lag.iter().enumerate() {
+                            let mut l = labels.clone();
+                            l.push(("group", g.group.clone()));
+                            l.push(("partition", p.to_string()));
+                            out.push(Sample::new("edasim_topic_lag", l, *lag as f64));
+                        }
+                        let mut l = labels.clone();
+                        l.push(("group", g.group.clone()));
+                        out.push(Sample::new("edasim_topic_rebalances_total", l.clone(), g.rebalances as f64));
+                        out.push(Sample::new("edasim_topic_redelivered_total", l, g.redelivered as f64));
+                    }
+                }
                 KindRef::Service(_) => {
                     out.push(node("edasim_service_busy_workers", st.busy as f64));
                     out.push(node("edasim_service_workers", st.workers as f64));
@@ -76,6 +96,16 @@ impl Session {
                         out.push(node("edasim_saga_timeouts_total", c.timeouts as f64));
                         out.push(node("edasim_saga_resends_total", c.resent as f64));
                         out.push(node("edasim_saga_replies_ignored_total", c.ignored_replies as f64));
+                    }
+                    if let Some(o) = engine.outbox_stats(i) {
+                        out.push(node("edasim_outbox_written_total", o.written as f64));
+                        out.push(node("edasim_outbox_published_total", o.published as f64));
+                        out.push(node("edasim_outbox_republished_total", o.republished as f64));
+                        out.push(node("edasim_outbox_pending", o.pending as f64));
+                    }
+                    if let Some(o) = engine.order_stats(i) {
+                        out.push(node("edasim_order_per_key_violations_total", o.per_key_violations as f64));
+                        out.push(node("edasim_order_across_keys_inversions_total", o.across_keys_inversions as f64));
                     }
                 }
                 _ => {}

@@ -136,9 +136,14 @@ pub fn of_field(field: &str) -> Option<Bounds> {
         "prefetch" => PREFETCH,
         "max_length" => MAX_LENGTH,
         "delivery_limit" => DELIVERY_LIMIT,
-        "message_ttl_ms" | "dedup_ttl_ms" | "backoff_ms" | "timeout_ms" | "deadline_ms" | "shed_after_ms"
-        | "ack_ms" | "add_ms" => DURATION_MS,
+        "message_ttl_ms" | "retention_ms" | "dedup_ttl_ms" | "backoff_ms" | "timeout_ms" | "deadline_ms"
+        | "shed_after_ms" | "ack_ms" | "add_ms" => DURATION_MS,
         "immediate" => IMMEDIATE,
+        "keys" => KEYS,
+        "partitions" => PARTITIONS,
+        "poll_ms" => POLL_MS,
+        "batch" => BATCH,
+        "resends" => RESENDS,
         "ratio" => BUDGET_RATIO,
         "window_s" => WINDOW_S,
         "min_calls" | "probes" => CALLS,

@@ -62,7 +62,7 @@ pub struct SagaStep {
 }
 
 /// A step's place in the saga canvas.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum StepRole {
     Compensatable,
