@@ -587,3 +587,79 @@ async fn a_classroom_is_watched_followed_and_forked() {
     let _ = until(&mut mine, "the fork plays for its student", |m| matches!(m, ServerMsg::State { playing: true, .. }))
         .await;
 }
+
+/// Sagas, outboxes and topics reach a browser and `/metrics`: the orchestrator's counts in the
+/// frames, its sagas listed on request (and a request about a node that is no orchestrator
+/// refused with its reason), and their samples in the exposition.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sagas_outboxes_and_topics_reach_the_browser_and_metrics() {
+    let addr = start_server().await;
+    let mut ws = connect(addr, None).await;
+    send(&mut ws, json!({"type": "load_scenario", "name": "saga-orchestration"})).await;
+    until(&mut ws, "loaded", |m| matches!(m, ServerMsg::Loaded { .. })).await;
+    send(&mut ws, json!({"type": "set_speed", "speed": 100})).await;
+    send(&mut ws, json!({"type": "play"})).await;
+    let ServerMsg::Frame(f) =
+        until(&mut ws, "a frame at 20 s", |m| matches!(m, ServerMsg::Frame(f) if f.t_ms > 20_000.0)).await
+    else {
+        unreachable!()
+    };
+    let counts =
+        f.nodes.iter().find(|n| n.id == "order_saga").and_then(|n| n.sagas).expect("the orchestrator's counts");
+    assert!(counts.started > 50 && counts.completed > 0, "{counts:?}");
+    assert!(f.nodes.iter().filter(|n| n.sagas.is_some()).count() == 1, "only the orchestrator has sagas");
+    send(&mut ws, json!({"type": "sagas", "node": "order_saga", "state": "completed"})).await;
+    let ServerMsg::Sagas { steps, sagas, counts, .. } =
+        until(&mut ws, "sagas", |m| matches!(m, ServerMsg::Sagas { .. })).await
+    else {
+        unreachable!()
+    };
+    assert_eq!(
+        steps.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(),
+        ["order", "inventory", "payment", "shipping"]
+    );
+    assert!(!sagas.is_empty() && sagas.len() <= edasim_protocol::SAGAS_LISTED);
+    assert!(sagas.iter().all(|s| s.state == edasim_sim::engine::SagaState::Completed && s.history.len() == 5));
+    assert!(counts.completed >= sagas.len() as u64);
+    send(&mut ws, json!({"type": "sagas", "node": "saga_queue"})).await;
+    let ServerMsg::Error { message, .. } = until(&mut ws, "a refusal", |m| matches!(m, ServerMsg::Error { .. })).await
+    else {
+        unreachable!()
+    };
+    assert!(message.contains("is no saga orchestrator"), "{message}");
+
+    // A second session plays the topic, a third the outbox.
+    let mut topic = connect(addr, None).await;
+    send(&mut topic, json!({"type": "load_scenario", "name": "partitioned-topic"})).await;
+    let mut outbox = connect(addr, None).await;
+    send(&mut outbox, json!({"type": "load_scenario", "name": "outbox"})).await;
+    for ws in [&mut topic, &mut outbox] {
+        until(ws, "loaded", |m| matches!(m, ServerMsg::Loaded { .. })).await;
+        send(ws, json!({"type": "set_speed", "speed": 50})).await;
+        send(ws, json!({"type": "play"})).await;
+    }
+    let _ = collect(&mut topic, Duration::from_millis(1500)).await;
+    let (status, body) = http(addr, "GET", "/metrics", "").await;
+    assert_eq!(status, 200);
+    let scrape = prometheus_parse::Scrape::parse(body.lines().map(|l| Ok(l.to_string()))).expect("valid exposition");
+    let value = |metric: &str, label: (&str, &str)| {
+        scrape
+            .samples
+            .iter()
+            .filter(|s| s.metric == metric && s.labels.get(label.0) == Some(label.1))
+            .map(|s| match s.value {
+                prometheus_parse::Value::Counter(v)
+                | prometheus_parse::Value::Gauge(v)
+                | prometheus_parse::Value::Untyped(v) => v,
+                _ => f64::NAN,
+            })
+            .sum::<f64>()
+    };
+    assert!(value("edasim_sagas", ("state", "completed")) > 0.0);
+    assert!(value("edasim_sagas_started_total", ("node", "order_saga")) > 50.0);
+    assert!(value("edasim_topic_appended_total", ("partition", "0")) > 0.0);
+    let lags = scrape.samples.iter().filter(|s| s.metric == "edasim_topic_lag").count();
+    assert_eq!(lags, 12, "two groups of six partitions");
+    assert!(value("edasim_outbox_written_total", ("node", "order_service_b")) > 0.0);
+    assert_eq!(value("edasim_order_per_key_violations_total", ("node", "billing")), 0.0);
+}
