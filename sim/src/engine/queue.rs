@@ -89,6 +89,7 @@ impl Engine {
     }
 
     /// `m` crosses `link` to `target`.
+    #[inline]
     fn cross_to(&mut self, m: u32, link: u32, target: Target) {
         let at = self.cross(m, link, self.now);
         match (target, at == self.now) {

@@ -416,6 +416,7 @@ pub(crate) struct StoreRt {
 
 impl StoreRt {
     /// Whether `service` has seen message id `key` (and its key has not expired).
+    #[inline]
     pub fn has_seen(&mut self, now: Time, service: u32, key: u64) -> bool {
         self.sweep_if_due(now);
         self.seen.get(&(service, key)).is_some_and(|until| *until > now)
