@@ -1,7 +1,7 @@
 //! The websocket protocol of edasim: JSON messages with a `type` tag (see `docs/protocol.md`).
 
 use edasim_sim::Problem;
-use edasim_sim::engine::{BreakerState, Change, Level, LogKind, SagaCounts, SagaState, SagaSummary};
+use edasim_sim::engine::{BreakerState, Change, Level, LogKind, OutboxStats, SagaCounts, SagaState, SagaSummary};
 use edasim_sim::stats::Point;
 use edasim_sim::topology::FaultKind;
 use edasim_sim::topology::StepRole;
@@ -422,6 +422,9 @@ pub struct NodeLive {
     /// A saga orchestrator: its sagas by state, and what happened to them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sagas: Option<SagaCounts>,
+    /// A service with a transactional outbox: its relay's counts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outbox: Option<OutboxStats>,
 }
 
 /// A fault striking a node now.

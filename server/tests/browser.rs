@@ -1357,6 +1357,13 @@ async fn a_saga_walkthrough_shows_its_compensations() {
     })
     .await;
     std::fs::write(root().join("docs/screenshot-sagas.png"), c.screenshot().await.unwrap()).unwrap();
+    // Its messages in the trace, with its state changes on the same axis.
+    c.find(Locator::Css("#saga-list .saga .saga-trace")).await.unwrap().click().await.unwrap();
+    eventually("the saga's trace, its state changes above its hops", || async {
+        c.find(Locator::Css("#trace-saga .saga-change.compensated")).await.is_ok()
+            && c.find_all(Locator::Css("#trace li")).await.is_ok_and(|l| !l.is_empty())
+    })
+    .await;
     c.close().await.unwrap();
 }
 

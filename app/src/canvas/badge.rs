@@ -69,6 +69,7 @@ mod tests {
             ],
             breaker: Some(BreakerState::Open),
             sagas: None,
+            outbox: None,
         };
         let texts: Vec<String> = badges(&live).into_iter().map(|b| b.text).collect();
         assert_eq!(texts, ["⚡ store down 27s", "⚡ poison", "⚡ partition → orders 3s", "breaker OPEN"]);

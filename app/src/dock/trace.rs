@@ -1,7 +1,7 @@
 //! The trace of an order, like Jaeger's timeline: each hop of the chain as a bar on a shared
 //! time axis, with the time the message then spent where it arrived (waiting in a queue, being
 //! processed) as the hop's duration, and what befell it marked (dead-lettered, unroutable,
-//! redelivered, expired) from the event log.
+//! redelivered, expired) from the event log; for a saga, its state changes on the same axis.
 
 use edasim_protocol::{HopOut, LogLine};
 use edasim_sim::engine::LogKind;
@@ -67,8 +67,39 @@ pub fn Trace() -> impl IntoView {
             hops.iter().zip(&stays).map(|(h, s)| h.end_ms + s.unwrap_or(0.0)).fold(f64::MIN, f64::max).max(t0 + 1.0);
         let pct = move |t: f64| 100.0 * (t - t0) / (t1 - t0);
         let marks: Vec<Vec<&'static str>> = live.logs.with(|logs| hops.iter().map(|h| marks(h.msg, logs)).collect());
+        // A saga's trace (its id is its root): its state changes on the same axis, from the
+        // last list of the Sagas tab.
+        let saga = live.sagas.with(|v| {
+            let v = v.as_ref()?;
+            let s = v.sagas.iter().find(|s| s.id == msg)?;
+            let names: Vec<String> = v.steps.iter().map(|s| s.name.clone()).collect();
+            Some(
+                s.history
+                    .iter()
+                    .map(|&(t, state, step)| (t, state.name(), names.get(step as usize).cloned().unwrap_or_default()))
+                    .collect::<Vec<_>>(),
+            )
+        });
+        let saga = saga.map(|changes| {
+            view! {
+                <ol class="trace saga-states" id="trace-saga">
+                    {changes.into_iter().map(|(t, state, step)| {
+                        let left = pct(t).clamp(0.0, 100.0);
+                        view! {
+                            <li class=format!("saga-change {state}")>
+                                <span class="hop">{format!("saga → {state}")}</span>
+                                <span class="bar-track"><span class="tick" style=format!("left:{left:.2}%")></span></span>
+                                <span class="when">{format!("{:.1} ms", t - t0)}</span>
+                                <span class="ev">{step}</span>
+                            </li>
+                        }
+                    }).collect_view()}
+                </ol>
+            }
+        });
         view! {
             <p class="trace-title">{format!("order {msg}: {} hops over {:.1} ms", hops.len(), t1 - t0)}</p>
+            {saga}
             <ol class="trace" id="trace">
                 {hops.into_iter().zip(stays).zip(marks).map(|((h, stay), marks)| {
                     let left = pct(h.start_ms);

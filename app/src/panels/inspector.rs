@@ -596,6 +596,7 @@ mod tests {
             faults: vec![],
             breaker: None,
             sagas: None,
+            outbox: None,
         };
         let point = |dropped, errors| Point { dropped, errors, ..Point::default() };
         let (level, why) = health_reason(Kind::Exchange, &node(Health::Error), &point(7, 0)).unwrap();

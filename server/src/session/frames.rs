@@ -151,6 +151,7 @@ impl Session {
             faults,
             breaker,
             sagas: engine.saga_counts(i),
+            outbox: engine.outbox_stats(i),
         }
     }
 
