@@ -3,6 +3,7 @@
 //! Prometheus endpoint.
 
 pub mod api;
+pub mod formats;
 pub mod lessons;
 pub mod prom;
 pub mod run;

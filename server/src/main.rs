@@ -1,7 +1,7 @@
 //! `edasim`: the live server (`edasim serve`, the default), the headless run (`edasim run`) and
-//! the walkthroughs' checker (`edasim walkthrough check`).
+//! the walkthroughs' checker (`edasim walkthrough check`), and the formats' import and export.
 
-use edasim_server::{lessons, run, serve};
+use edasim_server::{formats, lessons, run, serve};
 
 use std::process::ExitCode;
 
@@ -22,6 +22,10 @@ enum Command {
     Run(run::RunArgs),
     /// Walkthroughs: check every claim of each over several seeds.
     Walkthrough(lessons::WalkthroughArgs),
+    /// Import a topology from a format users already have (RabbitMQ definitions).
+    Import(formats::ImportArgs),
+    /// Export a topology's broker as RabbitMQ definitions.
+    Export(formats::ExportArgs),
 }
 
 fn main() -> ExitCode {
@@ -30,6 +34,8 @@ fn main() -> ExitCode {
         Some(Command::Run(args)) => run::main(args),
         Some(Command::Walkthrough(args)) => lessons::main(args),
         Some(Command::Serve(args)) => serve::main(args),
+        Some(Command::Import(args)) => formats::import(args),
+        Some(Command::Export(args)) => formats::export(args),
         None => serve::main(serve::ServeArgs::parse_from(["edasim"])),
     }
 }

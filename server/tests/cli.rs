@@ -263,3 +263,44 @@ fn an_overloaded_run_is_bounded_by_its_memory_watermark() {
     assert_eq!(r["memory_alarm"]["watermark"], 500);
     assert!(r["messages"]["in_system"].as_u64().unwrap() <= 500);
 }
+
+/// `edasim export rabbitmq` writes definitions a broker would load; `edasim import rabbitmq`
+/// reads them back into a topology that runs, saying what a definitions file lacks; bad input
+/// exits 2 with the file and the path.
+#[test]
+fn rabbitmq_definitions_export_and_import() {
+    let dir = tempfile::tempdir().unwrap();
+    let defs = dir.path().join("defs.json");
+    let out = edasim(&["export", "rabbitmq", &scenario(), "--out", defs.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(&defs).unwrap()).unwrap();
+    let names = |key: &str| {
+        v[key].as_array().unwrap().iter().map(|x| x["name"].as_str().unwrap().to_string()).collect::<Vec<_>>()
+    };
+    assert!(names("queues").contains(&"payment_queue".to_string()));
+    assert!(names("exchanges").contains(&"order_processed_exchange".to_string()));
+    assert!(!names("exchanges").iter().any(|n| n.starts_with("amq.")), "the broker's own exchanges are implied");
+    let payment = v["queues"].as_array().unwrap().iter().find(|q| q["name"] == "payment_queue").unwrap();
+    assert_eq!(payment["arguments"]["x-dead-letter-exchange"], "dead_letter");
+    assert_eq!(payment["arguments"]["x-dead-letter-routing-key"], "rejected");
+
+    let topo = dir.path().join("broker.json");
+    let out = edasim(&["import", "rabbitmq", defs.to_str().unwrap(), "--out", topo.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("add the producers that publish and the services that consume"), "{stderr}");
+    let out = edasim(&["run", topo.to_str().unwrap(), "--duration-s", "10"]);
+    assert!(out.status.success(), "the imported broker runs: {}", String::from_utf8_lossy(&out.stderr));
+
+    let bad = write(
+        dir.path(),
+        "bad.json",
+        br#"{"exchanges": [{"name": "h", "vhost": "/", "type": "x-modulus-hash"}], "queues": []}"#,
+    );
+    let out = edasim(&["import", "rabbitmq", bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("bad.json: exchanges[0].type") && stderr.contains("x-modulus-hash"), "{stderr}");
+    let out = edasim(&["export", "rabbitmq", bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "a definitions file is no topology");
+}

@@ -8,10 +8,12 @@
 //! - [`engine`]: the simulation itself, driven by `step`/`step_until`.
 //! - [`report`]: the run report of `edasim run`.
 //! - [`walkthrough`]: guided lessons whose claims the engine checks.
+//! - [`formats`]: topologies to and from the formats users already have (RabbitMQ definitions).
 
 pub mod amqp;
 pub mod dist;
 pub mod engine;
+pub mod formats;
 pub mod problem;
 pub mod report;
 pub mod rng;

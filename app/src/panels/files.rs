@@ -22,6 +22,21 @@ pub fn Files() -> impl IntoView {
         download(&file_name(&name), &serde_json::to_string_pretty(&value).unwrap_or_default());
         ed.exported.set_value(value);
     };
+    // The broker part as RabbitMQ definitions, for `rabbitmqctl import_definitions`.
+    let export_rabbitmq = move |_| {
+        let value = ed.doc.with_untracked(|d| d.value.clone());
+        match edasim_sim::Model::from_value(&value) {
+            Ok(model) => {
+                let name = model.topology().name.clone();
+                let defs = edasim_sim::formats::rabbitmq::export(model.topology());
+                let stem = file_name(&name).trim_end_matches(".json").to_string();
+                download(&format!("{stem}-definitions.json"), &serde_json::to_string_pretty(&defs).unwrap_or_default());
+            }
+            Err(e) => live
+                .problems
+                .update(|p| p.extend(e.problems.iter().map(|q| format!("export: {q}; fix it to export the broker")))),
+        }
+    };
     let load = move |_| {
         if open_text(live, ed, &text.get_untracked(), "import") {
             set_importing.set(false);
@@ -47,6 +62,8 @@ pub fn Files() -> impl IntoView {
     view! {
         <div class="files" role="group" aria-label="Files">
             <button id="export" on:click=export aria-label="Export the topology as a JSON file">"Export"</button>
+            <button id="export-rabbitmq" on:click=export_rabbitmq
+                title="The exchanges, queues and bindings as RabbitMQ definitions (rabbitmqctl import_definitions)">"Export to RabbitMQ"</button>
             <button id="import" on:click=move |_| set_importing.set(true) aria-label="Import a topology">"Import"</button>
             <button id="share" on:click=share aria-label="Make a share link">"Share link"</button>
         </div>
@@ -61,7 +78,7 @@ pub fn Files() -> impl IntoView {
         </Show>
         <Show when=move || importing.get()>
             <div class="import" role="dialog" aria-label="Import a topology">
-                <p>"Open a topology file, drop one on the canvas, or paste one here. A file with problems lists them and changes nothing."</p>
+                <p>"Open a topology file, drop one on the canvas, or paste one here; RabbitMQ definitions (rabbitmqctl export_definitions) open as the broker they define. A file with problems lists them and changes nothing."</p>
                 <label class="file">"File: "<input id="import-file" type="file" accept=".json,application/json" on:change=on_file /></label>
                 <textarea id="import-text" rows="14" cols="80" aria-label="Topology JSON" prop:value=move || text.get()
                     on:input=move |e| set_text.set(event_target_value(&e))></textarea>
@@ -75,9 +92,29 @@ pub fn Files() -> impl IntoView {
 }
 
 /// Opens topology text (pasted or read from a file) on the canvas; `false` if it has problems
-/// (listed, the canvas unchanged).
+/// (listed, the canvas unchanged). RabbitMQ definitions open as the broker they define, with
+/// what the import says (what it lacks) among the messages.
 pub fn open_text(live: Live, ed: Editor, text: &str, source: &str) -> bool {
+    use edasim_sim::formats::rabbitmq;
     match serde_json::from_str::<serde_json::Value>(text) {
+        Ok(value) if rabbitmq::is_definitions(&value) => {
+            let name = source.trim_end_matches(".json");
+            match rabbitmq::import(&value, name, "/") {
+                Ok(imported) => {
+                    let opened = ed.open(live, imported.topology, source);
+                    if opened {
+                        live.problems.update(|p| p.extend(imported.notes.iter().map(|n| format!("{source}: {n}"))));
+                    }
+                    opened
+                }
+                Err(problems) => {
+                    live.problems.update(|p| {
+                        p.extend(problems.iter().map(|q| format!("{source}: {q}; the canvas is unchanged")))
+                    });
+                    false
+                }
+            }
+        }
         Ok(value) => ed.open(live, value, source),
         Err(e) => {
             live.problems.update(|p| p.push(format!("{source}: not JSON: {e}; the canvas is unchanged")));

@@ -1,0 +1,5 @@
+//! The formats users already have, to and from topologies: RabbitMQ definitions
+//! (`rabbitmq.rs`). Pure conversions of JSON values, so that the CLI and the browser app share
+//! them.
+
+pub mod rabbitmq;
