@@ -49,10 +49,23 @@ need_browser() {
     fi
 }
 
+# promtool, for the test that lints /metrics as Prometheus reads it: Debian's prometheus package
+# (its server is not started).
+need_promtool() {
+    if ! command -v promtool >/dev/null; then
+        echo "==> apt-get install prometheus (for promtool)"
+        local sudo=""
+        [ "$(id -u)" -eq 0 ] || sudo="sudo"
+        $sudo apt-get update
+        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends prometheus
+    fi
+}
+
 case "${1:-all}" in
     wasm-target) need_wasm_target ;;
     frontend) need_wasm_target; need_wasm_bindgen; need_trunk ;;
     browser) need_browser ;;
-    all) need_wasm_target; need_wasm_bindgen; need_trunk; need_browser ;;
-    *) echo "usage: scripts/tools.sh [wasm-target|frontend|browser|all]" >&2; exit 2 ;;
+    promtool) need_promtool ;;
+    all) need_wasm_target; need_wasm_bindgen; need_trunk; need_browser; need_promtool ;;
+    *) echo "usage: scripts/tools.sh [wasm-target|frontend|browser|promtool|all]" >&2; exit 2 ;;
 esac

@@ -59,7 +59,7 @@ fn describe(name: &str) -> (&'static str, &'static str) {
         "edasim_service_workers" => ("Workers up (replicas up times concurrency).", "gauge"),
         "edasim_service_replicas_up" => ("Replicas up.", "gauge"),
         "edasim_node_latency_seconds" => {
-            ("Latency percentiles of the last simulated second (queue wait, processing).", "gauge")
+            ("Latency over the run, simulated seconds: a queue's wait, a service's processing.", "histogram")
         }
         "edasim_sessions" => ("Live sessions.", "gauge"),
         "edasim_frames_sent_total" => ("Frames sent to clients.", "counter"),
@@ -107,11 +107,25 @@ fn describe(name: &str) -> (&'static str, &'static str) {
     }
 }
 
-/// Renders samples grouped by family, families in name order.
+/// The family a sample belongs to: a histogram's `_bucket`, `_sum` and `_count` series are one
+/// family, named without the suffix.
+fn family(name: &str) -> &str {
+    for suffix in ["_bucket", "_sum", "_count"] {
+        if let Some(base) = name.strip_suffix(suffix)
+            && describe(base).1 == "histogram"
+        {
+            return base;
+        }
+    }
+    name
+}
+
+/// Renders samples grouped by family, families in name order, samples in the order given (a
+/// histogram's buckets, then its sum and count, per series).
 pub fn render(samples: &[Sample]) -> String {
     let mut families: BTreeMap<&str, Vec<&Sample>> = BTreeMap::new();
     for s in samples {
-        families.entry(s.name).or_default().push(s);
+        families.entry(family(s.name)).or_default().push(s);
     }
     let mut out = String::new();
     for (name, samples) in families {
@@ -119,7 +133,7 @@ pub fn render(samples: &[Sample]) -> String {
         let _ = writeln!(out, "# HELP {name} {help}");
         let _ = writeln!(out, "# TYPE {name} {kind}");
         for s in samples {
-            out.push_str(name);
+            out.push_str(s.name);
             if !s.labels.is_empty() {
                 out.push('{');
                 for (i, (k, v)) in s.labels.iter().enumerate() {

@@ -663,3 +663,73 @@ async fn sagas_outboxes_and_topics_reach_the_browser_and_metrics() {
     assert!(value("edasim_outbox_written_total", ("node", "order_service_b")) > 0.0);
     assert_eq!(value("edasim_order_per_key_violations_total", ("node", "billing")), 0.0);
 }
+
+/// `/metrics` as Prometheus's own linter reads it: `promtool check metrics` (Debian's
+/// `prometheus` package, which `scripts/tools.sh` installs) finds nothing to complain of, with
+/// sessions playing every node kind: the order pipeline (a gateway, exchanges, queues, services,
+/// stores), a saga orchestrator, an outbox, a topic and circuit breakers. Latency is a
+/// histogram; the shipped Grafana dashboard's queries name only metrics it exposes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_pass_promtool() {
+    let addr = start_server().await;
+    let mut sessions = Vec::new();
+    for scenario in ["order-pipeline", "saga-orchestration", "outbox", "partitioned-topic", "circuit-breaker"] {
+        let mut ws = connect(addr, None).await;
+        send(&mut ws, json!({"type": "load_scenario", "name": scenario})).await;
+        until(&mut ws, "loaded", |m| matches!(m, ServerMsg::Loaded { .. })).await;
+        send(&mut ws, json!({"type": "set_speed", "speed": 50})).await;
+        send(&mut ws, json!({"type": "play"})).await;
+        sessions.push(ws);
+    }
+    let _ = collect(&mut sessions[0], Duration::from_millis(1500)).await;
+    let (status, body) = http(addr, "GET", "/metrics", "").await;
+    assert_eq!(status, 200);
+    let mut promtool = std::process::Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("promtool runs (scripts/tools.sh installs Debian's prometheus package)");
+    use std::io::Write as _;
+    promtool.stdin.take().unwrap().write_all(body.as_bytes()).unwrap();
+    let out = promtool.wait_with_output().unwrap();
+    let said = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success() && said.trim().is_empty(), "promtool check metrics: {said}");
+    // Latency as a histogram: buckets up to +Inf, a sum and a count per node that has one, and
+    // none for a producer.
+    assert!(body.contains("# TYPE edasim_node_latency_seconds histogram"));
+    let count = |node: &str| {
+        body.lines()
+            .filter(|l| l.starts_with("edasim_node_latency_seconds_count{") && l.contains(&format!("node=\"{node}\"")))
+            .count()
+    };
+    assert_eq!(count("payment_queue"), 1);
+    assert_eq!(count("order_api"), 0, "a producer has no latency");
+    assert!(body.lines().any(|l| l.starts_with("edasim_node_latency_seconds_bucket{") && l.contains("le=\"+Inf\"")));
+
+    // The shipped Grafana dashboard names only what this exposes, and every panel has a query.
+    let exposed: std::collections::BTreeSet<&str> =
+        body.lines().filter(|l| !l.starts_with('#')).filter_map(|l| l.split(['{', ' ']).next()).collect();
+    let dashboard: Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/grafana/edasim.json")).unwrap(),
+    )
+    .unwrap();
+    let mut queries: Vec<String> = Vec::new();
+    for p in dashboard["panels"].as_array().unwrap() {
+        let targets = p["targets"].as_array().unwrap();
+        assert!(!targets.is_empty(), "panel {} has no query", p["title"]);
+        queries.extend(targets.iter().map(|t| t["expr"].as_str().unwrap().to_string()));
+    }
+    for v in dashboard["templating"]["list"].as_array().unwrap() {
+        queries.push(v["query"]["query"].as_str().unwrap().to_string());
+    }
+    let mut named = 0;
+    for q in &queries {
+        for name in q.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).filter(|w| w.starts_with("edasim_")) {
+            assert!(exposed.contains(name), "the dashboard's query {q:?} names {name}, which /metrics does not expose");
+            named += 1;
+        }
+    }
+    assert!(named >= 25, "{named} metric names in the dashboard's queries");
+}

@@ -7,6 +7,10 @@ use edasim_sim::time::NS_PER_S;
 use super::Session;
 use crate::prom::Sample;
 
+/// The latency histogram's bucket bounds, in seconds: a millisecond to a minute.
+pub const LATENCY_BUCKETS_S: [f64; 16] =
+    [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 25.0, 60.0, 300.0];
+
 impl Session {
     pub(super) fn samples(&self) -> Vec<Sample> {
         let mut out = Vec::new();
@@ -110,12 +114,20 @@ impl Session {
                 }
                 _ => {}
             }
-            if let Some(p) = engine.series(i).last() {
-                for (q, v) in [("0.5", p.p50_ms), ("0.95", p.p95_ms), ("0.99", p.p99_ms)] {
+            // A histogram over the run (a queue's wait, a service's processing), so that a
+            // dashboard computes percentiles over any window and across sessions.
+            if let Some(stat) = engine.node_latency(i) {
+                let (buckets, count, sum) = stat.cumulative(&LATENCY_BUCKETS_S);
+                for (le, n) in LATENCY_BUCKETS_S.iter().zip(buckets) {
                     let mut l = labels.clone();
-                    l.push(("quantile", q.to_string()));
-                    out.push(Sample::new("edasim_node_latency_seconds", l, f64::from(v) / 1000.0));
+                    l.push(("le", le.to_string()));
+                    out.push(Sample::new("edasim_node_latency_seconds_bucket", l, n as f64));
                 }
+                let mut l = labels.clone();
+                l.push(("le", "+Inf".to_string()));
+                out.push(Sample::new("edasim_node_latency_seconds_bucket", l, count as f64));
+                out.push(node("edasim_node_latency_seconds_sum", sum));
+                out.push(node("edasim_node_latency_seconds_count", count as f64));
             }
         }
         out

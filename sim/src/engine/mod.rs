@@ -355,6 +355,18 @@ impl Engine {
         &self.nodes[node].series
     }
 
+    /// The latency a node's charts show, over the measured period: a queue's (or a gateway's)
+    /// wait, a service's processing; `None` for the kinds with none (producers, exchanges,
+    /// stores, topics).
+    pub fn node_latency(&self, node: usize) -> Option<&crate::stats::LatencyStat> {
+        match self.nodes[node].kind {
+            KindRef::Queue(q) => Some(&self.queues[q as usize].wait),
+            KindRef::Gateway(g) => Some(&self.queues[self.gateways[g as usize].queue as usize].wait),
+            KindRef::Service(s) => Some(&self.services[s as usize].processing_stat),
+            _ => None,
+        }
+    }
+
     pub fn node_state(&self, node: usize) -> NodeState {
         match self.nodes[node].kind {
             KindRef::Queue(q) => {

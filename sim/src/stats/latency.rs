@@ -55,6 +55,20 @@ impl LatencyStat {
         self.n
     }
 
+    /// The samples at or below each of `bounds_s` (seconds, ascending), the count and the sum in
+    /// seconds: a Prometheus histogram's buckets, read from the HDR histogram (each bucket
+    /// within its 1% precision).
+    pub fn cumulative(&self, bounds_s: &[f64]) -> (Vec<u64>, u64, f64) {
+        let buckets = bounds_s
+            .iter()
+            .map(|&b| {
+                let us = (b * 1e6) as u64;
+                if us == 0 { 0 } else { self.hist.count_between(0, us) }
+            })
+            .collect();
+        (buckets, self.n, self.sum_ns as f64 / 1e9)
+    }
+
     pub fn summary(&self) -> Option<Summary> {
         if self.n == 0 {
             return None;
