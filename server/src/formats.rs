@@ -1,5 +1,5 @@
 //! `edasim import` and `edasim export`: a topology from, or to, a format users already have
-//! (RabbitMQ definitions). Exit 0 with the file written; 2 on bad input, every problem with the
+//! (RabbitMQ definitions, AsyncAPI 3.0). Exit 0 with the file written; 2 on bad input, every problem with the
 //! file's name and its path; 1 when the output cannot be written.
 
 use std::path::{Path, PathBuf};
@@ -7,13 +7,15 @@ use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
 use edasim_sim::Model;
-use edasim_sim::formats::rabbitmq;
+use edasim_sim::formats::{asyncapi, rabbitmq};
 use serde_json::Value;
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
 pub enum Format {
     /// RabbitMQ definitions (`rabbitmqctl export_definitions`, the management UI's export).
     Rabbitmq,
+    /// An AsyncAPI 3.0 document.
+    Asyncapi,
 }
 
 #[derive(Args, Debug)]
@@ -24,7 +26,7 @@ pub struct ImportArgs {
     /// Write the topology here instead of standard output.
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// The virtual host to import.
+    /// The virtual host to import (RabbitMQ definitions).
     #[arg(long, default_value = "/")]
     pub vhost: String,
 }
@@ -71,20 +73,23 @@ pub fn import(args: ImportArgs) -> ExitCode {
         }
     };
     let name = args.file.file_stem().map_or("imported".into(), |s| s.to_string_lossy().into_owned());
-    let Format::Rabbitmq = args.format;
-    match rabbitmq::import(&defs, &name, &args.vhost) {
-        Ok(imported) => {
+    let result = match args.format {
+        Format::Rabbitmq => rabbitmq::import(&defs, &name, &args.vhost).map(|i| (i.topology, i.notes)),
+        Format::Asyncapi => asyncapi::import(&defs, &name).map(|i| (i.topology, i.notes)),
+    };
+    match result {
+        Ok((topology, notes)) => {
             // What it made is a topology like any other: checked as one.
-            if let Err(e) = Model::from_value(&imported.topology) {
+            if let Err(e) = Model::from_value(&topology) {
                 for p in e.problems {
                     eprintln!("{}: imported topology: {p}", args.file.display());
                 }
                 return ExitCode::from(2);
             }
-            for note in &imported.notes {
+            for note in &notes {
                 eprintln!("{}: {note}", args.file.display());
             }
-            write(args.out.as_deref(), &imported.topology)
+            write(args.out.as_deref(), &topology)
         }
         Err(problems) => {
             for p in problems {
@@ -107,6 +112,9 @@ pub fn export(args: ExportArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let Format::Rabbitmq = args.format;
-    write(args.out.as_deref(), &rabbitmq::export(model.topology()))
+    let out = match args.format {
+        Format::Rabbitmq => rabbitmq::export(model.topology()),
+        Format::Asyncapi => asyncapi::export(&model),
+    };
+    write(args.out.as_deref(), &out)
 }

@@ -22,9 +22,9 @@ enum Command {
     Run(run::RunArgs),
     /// Walkthroughs: check every claim of each over several seeds.
     Walkthrough(lessons::WalkthroughArgs),
-    /// Import a topology from a format users already have (RabbitMQ definitions).
+    /// Import a topology from a format users already have (RabbitMQ definitions, AsyncAPI 3.0).
     Import(formats::ImportArgs),
-    /// Export a topology's broker as RabbitMQ definitions.
+    /// Export a topology as RabbitMQ definitions (its broker) or an AsyncAPI 3.0 document.
     Export(formats::ExportArgs),
 }
 

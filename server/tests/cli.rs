@@ -304,3 +304,26 @@ fn rabbitmq_definitions_export_and_import() {
     let out = edasim(&["export", "rabbitmq", bad.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2), "a definitions file is no topology");
 }
+
+/// `edasim export asyncapi` and `edasim import asyncapi`: the export is an AsyncAPI 3.0 document
+/// that imports back to the very topology; a document of another version exits 2.
+#[test]
+fn asyncapi_export_and_import() {
+    let dir = tempfile::tempdir().unwrap();
+    let doc = dir.path().join("asyncapi.json");
+    let out = edasim(&["export", "asyncapi", &scenario(), "--out", doc.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(&doc).unwrap()).unwrap();
+    assert_eq!(v["asyncapi"], "3.0.0");
+    assert_eq!(v["channels"]["payment_queue"]["bindings"]["amqp"]["is"], "queue");
+    let back = dir.path().join("back.json");
+    let out = edasim(&["import", "asyncapi", doc.to_str().unwrap(), "--out", back.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let original = edasim_sim::Model::from_json_str(&std::fs::read_to_string(scenario()).unwrap()).unwrap();
+    let again = edasim_sim::Model::from_json_str(&std::fs::read_to_string(&back).unwrap()).unwrap();
+    assert_eq!(again.topology(), original.topology());
+    let old = write(dir.path(), "old.json", br#"{"asyncapi": "2.6.0", "info": {"title": "x", "version": "1"}, "channels": {}}"#);
+    let out = edasim(&["import", "asyncapi", old.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("old.json: asyncapi: AsyncAPI 2.6.0"));
+}

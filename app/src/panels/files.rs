@@ -37,6 +37,20 @@ pub fn Files() -> impl IntoView {
                 .update(|p| p.extend(e.problems.iter().map(|q| format!("export: {q}; fix it to export the broker")))),
         }
     };
+    // The topology as an AsyncAPI 3.0 document.
+    let export_asyncapi = move |_| {
+        let value = ed.doc.with_untracked(|d| d.value.clone());
+        match edasim_sim::Model::from_value(&value) {
+            Ok(model) => {
+                let doc = edasim_sim::formats::asyncapi::export(&model);
+                let stem = file_name(&model.topology().name).trim_end_matches(".json").to_string();
+                download(&format!("{stem}-asyncapi.json"), &serde_json::to_string_pretty(&doc).unwrap_or_default());
+            }
+            Err(e) => live
+                .problems
+                .update(|p| p.extend(e.problems.iter().map(|q| format!("export: {q}; fix it to export AsyncAPI")))),
+        }
+    };
     let load = move |_| {
         if open_text(live, ed, &text.get_untracked(), "import") {
             set_importing.set(false);
@@ -64,6 +78,8 @@ pub fn Files() -> impl IntoView {
             <button id="export" on:click=export aria-label="Export the topology as a JSON file">"Export"</button>
             <button id="export-rabbitmq" on:click=export_rabbitmq
                 title="The exchanges, queues and bindings as RabbitMQ definitions (rabbitmqctl import_definitions)">"Export to RabbitMQ"</button>
+            <button id="export-asyncapi" on:click=export_asyncapi
+                title="The topology as an AsyncAPI 3.0 document: channels, operations, messages">"Export AsyncAPI"</button>
             <button id="import" on:click=move |_| set_importing.set(true) aria-label="Import a topology">"Import"</button>
             <button id="share" on:click=share aria-label="Make a share link">"Share link"</button>
         </div>
@@ -78,7 +94,7 @@ pub fn Files() -> impl IntoView {
         </Show>
         <Show when=move || importing.get()>
             <div class="import" role="dialog" aria-label="Import a topology">
-                <p>"Open a topology file, drop one on the canvas, or paste one here; RabbitMQ definitions (rabbitmqctl export_definitions) open as the broker they define. A file with problems lists them and changes nothing."</p>
+                <p>"Open a topology file, drop one on the canvas, or paste one here; RabbitMQ definitions (rabbitmqctl export_definitions) open as the broker they define, AsyncAPI 3.0 documents as their channels and applications. A file with problems lists them and changes nothing."</p>
                 <label class="file">"File: "<input id="import-file" type="file" accept=".json,application/json" on:change=on_file /></label>
                 <textarea id="import-text" rows="14" cols="80" aria-label="Topology JSON" prop:value=move || text.get()
                     on:input=move |e| set_text.set(event_target_value(&e))></textarea>
@@ -95,24 +111,30 @@ pub fn Files() -> impl IntoView {
 /// (listed, the canvas unchanged). RabbitMQ definitions open as the broker they define, with
 /// what the import says (what it lacks) among the messages.
 pub fn open_text(live: Live, ed: Editor, text: &str, source: &str) -> bool {
-    use edasim_sim::formats::rabbitmq;
+    use edasim_sim::formats::{asyncapi, rabbitmq};
+    let opened = |topology: serde_json::Value, notes: Vec<String>| {
+        let ok = ed.open(live, topology, source);
+        if ok {
+            live.problems.update(|p| p.extend(notes.iter().map(|n| format!("{source}: {n}"))));
+        }
+        ok
+    };
+    let refused = |problems: Vec<edasim_sim::Problem>| {
+        live.problems.update(|p| p.extend(problems.iter().map(|q| format!("{source}: {q}; the canvas is unchanged"))));
+        false
+    };
     match serde_json::from_str::<serde_json::Value>(text) {
+        Ok(value) if asyncapi::is_asyncapi(&value) => {
+            match asyncapi::import(&value, source.trim_end_matches(".json")) {
+                Ok(imported) => opened(imported.topology, imported.notes),
+                Err(problems) => refused(problems),
+            }
+        }
         Ok(value) if rabbitmq::is_definitions(&value) => {
             let name = source.trim_end_matches(".json");
             match rabbitmq::import(&value, name, "/") {
-                Ok(imported) => {
-                    let opened = ed.open(live, imported.topology, source);
-                    if opened {
-                        live.problems.update(|p| p.extend(imported.notes.iter().map(|n| format!("{source}: {n}"))));
-                    }
-                    opened
-                }
-                Err(problems) => {
-                    live.problems.update(|p| {
-                        p.extend(problems.iter().map(|q| format!("{source}: {q}; the canvas is unchanged")))
-                    });
-                    false
-                }
+                Ok(imported) => opened(imported.topology, imported.notes),
+                Err(problems) => refused(problems),
             }
         }
         Ok(value) => ed.open(live, value, source),
