@@ -322,7 +322,11 @@ fn asyncapi_export_and_import() {
     let original = edasim_sim::Model::from_json_str(&std::fs::read_to_string(scenario()).unwrap()).unwrap();
     let again = edasim_sim::Model::from_json_str(&std::fs::read_to_string(&back).unwrap()).unwrap();
     assert_eq!(again.topology(), original.topology());
-    let old = write(dir.path(), "old.json", br#"{"asyncapi": "2.6.0", "info": {"title": "x", "version": "1"}, "channels": {}}"#);
+    let old = write(
+        dir.path(),
+        "old.json",
+        br#"{"asyncapi": "2.6.0", "info": {"title": "x", "version": "1"}, "channels": {}}"#,
+    );
     let out = edasim(&["import", "asyncapi", old.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("old.json: asyncapi: AsyncAPI 2.6.0"));

@@ -57,14 +57,12 @@ pub fn stage_point(e: &PointerEvent) -> ((f64, f64), bool) {
 /// Shows a short message next to the pointer for a few seconds.
 pub fn tip(ed: Editor, text: String, at: (f64, f64)) {
     ed.tip.set(Some((text.clone(), at.0, at.1)));
-    set_timeout(
-        move || {
-            if ed.tip.with_untracked(|t| t.as_ref().is_some_and(|t| t.0 == text)) {
-                ed.tip.set(None);
-            }
-        },
-        std::time::Duration::from_millis(3500),
-    );
+    gloo_timers::callback::Timeout::new(3_500, move || {
+        if ed.tip.with_untracked(|t| t.as_ref().is_some_and(|t| t.0 == text)) {
+            ed.tip.set(None);
+        }
+    })
+    .forget();
 }
 
 pub fn toggle<T: Ord + Clone>(set: &mut std::collections::BTreeSet<T>, item: &T) {

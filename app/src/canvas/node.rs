@@ -121,7 +121,7 @@ pub fn NodeView(i: usize, id: String, kind: Kind, live: Live) -> impl IntoView {
         let now = replicas.get();
         if before.flatten().is_some_and(|b| Some(b) != now) {
             pulse.set(true);
-            set_timeout(move || pulse.set(false), std::time::Duration::from_millis(1600));
+            gloo_timers::callback::Timeout::new(1_600, move || pulse.set(false)).forget();
         }
         now
     });

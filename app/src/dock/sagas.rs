@@ -129,20 +129,14 @@ pub fn Sagas() -> impl IntoView {
     // At once when what is asked changes, then every second while the tab is open: the list
     // follows the run.
     Effect::new(move |_| ask());
-    let timer = set_interval_with_handle(
-        move || {
-            if live.playing.get_untracked() {
-                ask();
-            }
-        },
-        std::time::Duration::from_millis(1000),
-    )
-    .ok();
-    on_cleanup(move || {
-        if let Some(t) = timer {
-            t.clear();
+    // Dropped (and so stopped) with the tab.
+    let timer = gloo_timers::callback::Interval::new(1_000, move || {
+        if live.playing.get_untracked() {
+            ask();
         }
     });
+    let timer = StoredValue::new_local(Some(timer));
+    on_cleanup(move || timer.update_value(|t| drop(t.take())));
     let filter = move |s: Option<SagaState>, label: &'static str| {
         let count = move || {
             live.sagas.with(|v| {

@@ -265,7 +265,7 @@ fn open(live: Live, editor: Editor) {
         let attempt = live.attempts.get_value();
         live.attempts.set_value(attempt.saturating_add(1));
         let wait = backoff_ms(attempt, js_sys::Math::random());
-        set_timeout(move || open(live, editor), std::time::Duration::from_millis(wait as u64));
+        gloo_timers::callback::Timeout::new(wait as u32, move || open(live, editor)).forget();
     });
     ws.set_onclose(Some(on_close.as_ref().unchecked_ref()));
     // The previous socket (closed) and its callbacks go now.
