@@ -5,6 +5,7 @@
 pub mod api;
 pub mod formats;
 pub mod lessons;
+pub mod plot;
 pub mod prom;
 pub mod run;
 pub mod scenarios;

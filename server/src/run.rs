@@ -37,7 +37,14 @@ pub struct RunArgs {
     /// RabbitMQ blocks publishers at its high watermark (about 200 bytes each); 0: no limit.
     #[arg(long, value_name = "MESSAGES", default_value_t = DEFAULT_WATERMARK)]
     pub memory_watermark: u64,
+    /// Also write pictures of the per-second series here: an SVG per node and for the whole
+    /// system, and a PNG overview (the last six simulated hours of a longer run).
+    #[arg(long, value_name = "DIR")]
+    pub plot: Option<PathBuf>,
 }
+
+/// Per-second points kept per node for `--plot`: six simulated hours.
+const PLOT_SECONDS: usize = 6 * 3600;
 
 /// The default memory watermark of a headless run: a million messages, a few hundred MB.
 pub const DEFAULT_WATERMARK: u64 = 1_000_000;
@@ -81,7 +88,11 @@ fn run(args: &RunArgs) -> Result<(), RunError> {
     let opts = Options {
         seed: args.seed,
         warmup: s_to_ns(args.warmup_s),
-        series_capacity: 0,
+        series_capacity: if args.plot.is_some() {
+            ((duration / NS_PER_S) as usize).saturating_add(1).min(PLOT_SECONDS)
+        } else {
+            0
+        },
         memory_watermark: (args.memory_watermark > 0).then_some(args.memory_watermark),
         ..Options::default()
     };
@@ -104,6 +115,10 @@ fn run(args: &RunArgs) -> Result<(), RunError> {
     match &args.out {
         Some(path) => std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?,
         None => std::io::stdout().write_all(text.as_bytes()).context("writing the report")?,
+    }
+    if let Some(dir) = &args.plot {
+        let written = crate::plot::write_plots(dir, &engine, &model)?;
+        eprintln!("{name}: {} pictures in {}", written.len(), dir.display());
     }
     Ok(())
 }

@@ -331,3 +331,35 @@ fn asyncapi_export_and_import() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("old.json: asyncapi: AsyncAPI 2.6.0"));
 }
+
+/// `edasim run --plot DIR`: an SVG per node and for the system, each well-formed XML with its
+/// charts' titles and lines, and a PNG overview that decodes to the size drawn.
+#[test]
+fn plot_writes_svg_charts_and_a_png_overview() {
+    let dir = tempfile::tempdir().unwrap();
+    let plots = dir.path().join("plots");
+    let out = edasim(&["run", &scenario(), "--duration-s", "120", "--plot", plots.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let model = edasim_sim::Model::from_json_str(&std::fs::read_to_string(scenario()).unwrap()).unwrap();
+    let nodes = model.topology().nodes.len();
+    assert!(String::from_utf8_lossy(&out.stderr).contains(&format!("{} pictures in", nodes + 2)));
+    for n in &model.topology().nodes {
+        let svg = std::fs::read_to_string(plots.join(format!("{}.svg", n.id))).unwrap();
+        let doc = roxmltree::Document::parse(&svg).unwrap_or_else(|e| panic!("{}.svg: {e}", n.id));
+        let texts: Vec<&str> = doc.descendants().filter_map(|d| d.text()).map(str::trim).collect();
+        for title in ["Throughput (per s)", "Latency (ms)", "Drops (per s)"] {
+            assert!(texts.contains(&title), "{}.svg lacks {title}: {texts:?}", n.id);
+        }
+        // Time labels read as a clock, and the throughput has lines.
+        assert!(texts.contains(&"0:30") && texts.contains(&"1:00"), "{}.svg: {texts:?}", n.id);
+        assert!(doc.descendants().filter(|d| d.has_tag_name("polyline")).count() >= 6, "{}.svg", n.id);
+    }
+    let system = std::fs::read_to_string(plots.join("system.svg")).unwrap();
+    assert!(roxmltree::Document::parse(&system).is_ok());
+    let png = std::fs::read(plots.join("overview.png")).unwrap();
+    let decoder = png::Decoder::new(std::io::Cursor::new(png));
+    let reader = decoder.read_info().expect("a PNG");
+    let info = reader.info();
+    assert_eq!(info.width, 1600);
+    assert_eq!(info.height, 60 + 300 * nodes.div_ceil(4) as u32);
+}
