@@ -26,10 +26,13 @@ const RED: RGBColor = RGBColor(220, 38, 38);
 const PURPLE: RGBColor = RGBColor(124, 58, 237);
 const GREY: RGBColor = RGBColor(100, 116, 139);
 
-/// One chart: a title and its lines, each a label, a colour and a value per point.
+/// A chart's line: its label, its colour, and its value at a point.
+type Line = (&'static str, RGBColor, fn(&Point) -> f64);
+
+/// One chart: a title and its lines.
 struct Chart {
     title: String,
-    lines: Vec<(&'static str, RGBColor, fn(&Point) -> f64)>,
+    lines: Vec<Line>,
 }
 
 fn register_font() -> anyhow::Result<()> {
