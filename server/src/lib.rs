@@ -7,6 +7,7 @@ pub mod formats;
 pub mod lessons;
 pub mod plot;
 pub mod prom;
+pub mod render;
 pub mod run;
 pub mod scenarios;
 pub mod serve;

@@ -1,7 +1,7 @@
 //! `edasim`: the live server (`edasim serve`, the default), the headless run (`edasim run`) and
 //! the walkthroughs' checker (`edasim walkthrough check`), and the formats' import and export.
 
-use edasim_server::{formats, lessons, run, serve};
+use edasim_server::{formats, lessons, render, run, serve};
 
 use std::process::ExitCode;
 
@@ -22,6 +22,8 @@ enum Command {
     Run(run::RunArgs),
     /// Walkthroughs: check every claim of each over several seeds.
     Walkthrough(lessons::WalkthroughArgs),
+    /// Draw a topology playing as an animated GIF.
+    Render(render::RenderArgs),
     /// Import a topology from a format users already have (RabbitMQ definitions, AsyncAPI 3.0).
     Import(formats::ImportArgs),
     /// Export a topology as RabbitMQ definitions (its broker) or an AsyncAPI 3.0 document.
@@ -34,6 +36,7 @@ fn main() -> ExitCode {
         Some(Command::Run(args)) => run::main(args),
         Some(Command::Walkthrough(args)) => lessons::main(args),
         Some(Command::Serve(args)) => serve::main(args),
+        Some(Command::Render(args)) => render::main(args),
         Some(Command::Import(args)) => formats::import(args),
         Some(Command::Export(args)) => formats::export(args),
         None => serve::main(serve::ServeArgs::parse_from(["edasim"])),

@@ -16,7 +16,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 /// The font every picture's text is set in.
-const FONT: &[u8] = include_bytes!("../assets/fonts/DejaVuSans.ttf");
+pub const FONT: &[u8] = include_bytes!("../assets/fonts/DejaVuSans.ttf");
 
 /// The lines' colours: the app's chart colours.
 const BLUE: RGBColor = RGBColor(37, 99, 235);

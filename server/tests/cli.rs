@@ -363,3 +363,44 @@ fn plot_writes_svg_charts_and_a_png_overview() {
     assert_eq!(info.width, 1600);
     assert_eq!(info.height, 60 + 300 * nodes.div_ceil(4) as u32);
 }
+
+/// `edasim render --gif`: an animated GIF of the size asked, one frame per tenth of a simulated
+/// second at the speed asked, each frame with something drawn on it; bad arguments exit 2.
+#[test]
+fn render_writes_an_animated_gif() {
+    let dir = tempfile::tempdir().unwrap();
+    let gif = dir.path().join("pipeline.gif");
+    let out = edasim(&[
+        "render",
+        &scenario(),
+        "--gif",
+        gif.to_str().unwrap(),
+        "--duration-s",
+        "2",
+        "--speed",
+        "2",
+        "--fps",
+        "5",
+        "--width",
+        "320",
+        "--height",
+        "180",
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let mut options = gif::DecodeOptions::new();
+    options.set_color_output(gif::ColorOutput::RGBA);
+    let mut decoder = options.read_info(std::fs::File::open(&gif).unwrap()).expect("a GIF");
+    assert_eq!((decoder.width(), decoder.height()), (320, 180));
+    let mut frames = 0;
+    while let Some(frame) = decoder.read_next_frame().unwrap() {
+        frames += 1;
+        // Not a blank page: nodes, links and text leave many colours.
+        let distinct: std::collections::BTreeSet<&[u8]> = frame.buffer.chunks(4).collect();
+        assert!(distinct.len() > 5, "frame {frames} has {} colours", distinct.len());
+        assert!(frame.delay > 0, "an animation");
+    }
+    assert_eq!(frames, 5, "2 simulated s at 2x and 5 frames a second");
+    let out = edasim(&["render", &scenario(), "--gif", gif.to_str().unwrap(), "--duration-s", "1000"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("at most 600"));
+}

@@ -14,6 +14,7 @@ pub mod amqp;
 pub mod dist;
 pub mod engine;
 pub mod formats;
+pub mod palette;
 pub mod problem;
 pub mod report;
 pub mod rng;

@@ -20,13 +20,9 @@ const LEGEND_MAX: usize = 12;
 /// How long an instantaneous hop is shown moving, in wall milliseconds.
 const INSTANT_MS: f64 = 450.0;
 
-/// Event-type colours on the light theme and on the dark one, each at least 3:1 against the
-/// theme's background and every node fill (WCAG's contrast for graphics; tested below).
-const LIGHT: [&str; 8] = ["#0284c7", "#15803d", "#b45309", "#9333ea", "#db2777", "#0f766e", "#4d7c0f", "#4f46e5"];
-const DARK: [&str; 8] = ["#38bdf8", "#4ade80", "#fbbf24", "#c084fc", "#f472b6", "#2dd4bf", "#a3e635", "#818cf8"];
-/// Dead letters, on each theme.
-const DEAD_LIGHT: &str = "#dc2626";
-const DEAD_DARK: &str = "#f87171";
+/// Event-type colours, defined once in `edasim_sim::palette` (the pictures `edasim render`
+/// draws use them too); their contrast against the themes is tested below.
+use edasim_sim::palette::{DEAD_DARK, DEAD_LIGHT, EVENT_DARK as DARK, EVENT_LIGHT as LIGHT};
 /// Colours per theme: the batches of dots (then dead letters, then the rings drawn around
 /// redelivered messages).
 const COLOURS: usize = LIGHT.len();
@@ -42,8 +38,7 @@ pub fn colour(event: &str, dark: bool) -> &'static str {
 }
 
 fn colour_index(event: &str) -> usize {
-    let h = event.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3));
-    (h % COLOURS as u64) as usize
+    edasim_sim::palette::event_colour_index(event)
 }
 
 #[component]
