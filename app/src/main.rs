@@ -36,7 +36,8 @@ fn App() -> impl IntoView {
             class:no-inspector=move || !editor.panels.get().inspector class:no-dock=move || !editor.panels.get().dock
             class:idle=move || editor.selection.with(state::doc::Selection::is_empty)
             class:presenting=move || editor.presenting.get()
-            class:watching=move || live.watching.with(Option::is_some)>
+            class:watching=move || live.watching.with(Option::is_some)
+            class:embedded=state::connection::embedded()>
             <panels::topbar::TopBar />
             <panels::palette::Palette />
             <canvas::stage::Stage />

@@ -74,8 +74,10 @@ pub fn router(state: AppState, dist: &std::path::Path) -> Router {
         .with_state(state);
     let router = if dist.join("index.html").is_file() {
         let files = ServeDir::new(dist).append_index_html_on_directories(true);
-        // A classroom's watch link opens the app, which reads the code from its path.
-        api.route_service("/watch/{code}", ServeFile::new(dist.join("index.html"))).fallback_service(files)
+        // A classroom's watch link and the play-only view open the app, which reads its path.
+        api.route_service("/watch/{code}", ServeFile::new(dist.join("index.html")))
+            .route_service("/embed", ServeFile::new(dist.join("index.html")))
+            .fallback_service(files)
     } else {
         let page = not_built_page(dist);
         api.fallback(get(move || async move { Html(page) }))

@@ -1368,6 +1368,35 @@ async fn a_saga_walkthrough_shows_its_compensations() {
     c.close().await.unwrap();
 }
 
+/// The play-only view: a share link's topology at `/embed#t=...` plays on its own, with play and
+/// the clock, and none of the editor (palette, inspector, dock, menus).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "browser test: needs chromium, chromedriver and dist/ (scripts/test.sh provides them and runs it)"]
+async fn the_embed_page_plays_a_shared_topology_without_the_editor() {
+    let (_server, _driver, c, url, driver_port) = start().await;
+    c.goto(&url).await.unwrap();
+    eventually("the graph is drawn", || async { node_count(&c).await == 17 }).await;
+    c.find(Locator::Css("#share")).await.unwrap().click().await.unwrap();
+    let link = c.find(Locator::Css("#share-url")).await.unwrap().prop("value").await.unwrap().unwrap_or_default();
+    let hash = link.split_once('#').map(|(_, h)| h.to_string()).unwrap_or_default();
+    assert!(hash.starts_with("t="), "{link}");
+    let embed = browser(driver_port).await;
+    embed.goto(&format!("{}/embed#{hash}", url.trim_end_matches('/'))).await.unwrap();
+    eventually("the shared topology is drawn", || async { node_count(&embed).await == 17 }).await;
+    eventually("it plays on its own", || async { text(&embed, "#clock").await.as_str() > "00:02.0" }).await;
+    for hidden in [".palette", ".inspector", ".dock", "#lesson-picker"] {
+        let shown = match embed.find(Locator::Css(hidden)).await {
+            Ok(e) => e.is_displayed().await.unwrap_or(false),
+            Err(_) => false,
+        };
+        assert!(!shown, "{hidden} is shown in the play-only view");
+    }
+    assert!(embed.find(Locator::Css("#play")).await.unwrap().is_displayed().await.unwrap(), "play stays");
+    std::fs::write(root().join("docs/screenshot-embed.png"), embed.screenshot().await.unwrap()).unwrap();
+    embed.close().await.unwrap();
+    c.close().await.unwrap();
+}
+
 /// Presenter mode at 1280x720 (a projector): the canvas the full width, every name whole and at
 /// least 14 px tall, the step's text at least 28 px, and the charts of the step's nodes only.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

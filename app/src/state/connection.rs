@@ -219,6 +219,12 @@ fn url(live: Live) -> String {
     }
 }
 
+/// Whether the page is the play-only view (`/embed#t=...`): a shared topology playing, without
+/// the editor, for a course page to embed.
+pub fn embedded() -> bool {
+    web_sys::window().and_then(|w| w.location().pathname().ok()).is_some_and(|p| p.trim_end_matches('/') == "/embed")
+}
+
 /// A classroom's code when the page is its watch link (`/watch/CODE`).
 pub fn watch_code() -> Option<String> {
     let path = web_sys::window()?.location().pathname().ok()?;
@@ -301,6 +307,11 @@ fn receive(live: Live, editor: Editor, msg: ServerMsg) {
             live.events.set(Vec::new());
             live.last_seen.set_value(Vec::new());
             editor.on_loaded(live, topology);
+            // The play-only view plays what it shows, once the run holds it (the session's default
+            // comes first; the shared topology, if it differs, is loaded next).
+            if embedded() && editor.in_sync() && !live.playing.get_untracked() {
+                live.send(&ClientMsg::Play { until_ms: None });
+            }
         }
         ServerMsg::State { playing, speed, t_ms } => {
             live.playing.set(playing);

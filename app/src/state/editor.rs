@@ -306,6 +306,14 @@ impl Editor {
         }
     }
 
+    /// Whether the run plays exactly the canvas.
+    pub fn in_sync(self) -> bool {
+        match self.check.get_untracked() {
+            Checked::Valid { normal, .. } => self.applied.with_value(|a| a.as_ref() == Some(&normal)),
+            _ => false,
+        }
+    }
+
     /// Loads the canvas into the run (a restart with the changes).
     pub fn restart_with_changes(self) {
         if let Checked::Valid { normal, .. } = self.check.get_untracked() {
