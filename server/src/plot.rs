@@ -68,7 +68,7 @@ fn level_name(kind: Kind) -> &'static str {
 }
 
 fn node_charts(kind: Kind) -> Vec<Chart> {
-    vec![
+    [
         Chart {
             title: "Throughput (per s)".into(),
             lines: vec![("in", BLUE, |p| f64::from(p.in_per_s)), ("out", GREEN, |p| f64::from(p.out_per_s))],
@@ -82,6 +82,16 @@ fn node_charts(kind: Kind) -> Vec<Chart> {
                 ("p99", RED, |p| f64::from(p.p99_ms)),
             ],
         },
+    ]
+    .into_iter()
+    .chain(trouble_charts())
+    .collect()
+}
+
+/// What went wrong, per second: errors and retries, dead letters, drops (a node's, or summed
+/// over the system).
+fn trouble_charts() -> [Chart; 3] {
+    [
         Chart {
             title: "Errors and retries (per s)".into(),
             lines: vec![("errors", RED, |p| f64::from(p.errors)), ("retries", AMBER, |p| f64::from(p.retries))],
@@ -177,18 +187,9 @@ pub fn write_plots(dir: &Path, engine: &Engine, model: &Model) -> anyhow::Result
         let root = root
             .titled(&format!("{} — the whole system", topo.name), ("sans-serif", 20))
             .map_err(|e| anyhow!("{e}"))?;
-        let charts = [
-            Chart { title: "Produced (per s)".into(), lines: vec![("produced", BLUE, |p| f64::from(p.out_per_s))] },
-            Chart {
-                title: "Errors and retries (per s)".into(),
-                lines: vec![("errors", RED, |p| f64::from(p.errors)), ("retries", AMBER, |p| f64::from(p.retries))],
-            },
-            Chart {
-                title: "Dead letters (per s)".into(),
-                lines: vec![("dead letters", GREY, |p| f64::from(p.dead_letters))],
-            },
-            Chart { title: "Drops (per s)".into(), lines: vec![("drops", RED, |p| f64::from(p.dropped))] },
-        ];
+        let produced =
+            Chart { title: "Produced (per s)".into(), lines: vec![("produced", BLUE, |p| f64::from(p.out_per_s))] };
+        let charts: Vec<Chart> = std::iter::once(produced).chain(trouble_charts()).collect();
         for (area, chart) in root.split_evenly((2, 2)).iter().zip(&charts) {
             draw(area, chart, &system)?;
         }
