@@ -1397,6 +1397,44 @@ async fn the_embed_page_plays_a_shared_topology_without_the_editor() {
     c.close().await.unwrap();
 }
 
+/// The other formats from the app: the order pipeline exported as RabbitMQ definitions and as
+/// an AsyncAPI document from Export's menu, and the definitions imported back as the broker they
+/// define, with the note that producers and services are to be added.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "browser test: needs chromium, chromedriver and dist/ (scripts/test.sh provides them and runs it)"]
+async fn the_broker_goes_out_as_definitions_and_asyncapi_and_comes_back() {
+    let (_server, _driver, first, url, driver_port) = start().await;
+    first.close().await.unwrap();
+    let downloads = tempfile::tempdir().unwrap();
+    let c = browser_saving_to(driver_port, downloads.path()).await;
+    c.goto(&url).await.unwrap();
+    eventually("the graph is drawn", || async { node_count(&c).await == 17 }).await;
+    let read = |name: &str| {
+        let file = downloads.path().join(name);
+        std::fs::read_to_string(file).ok().and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+    };
+    for (item, name) in [
+        ("#export-rabbitmq", "order-pipeline--spyker77-eda-definitions.json"),
+        ("#export-asyncapi", "order-pipeline--spyker77-eda-asyncapi.json"),
+    ] {
+        c.find(Locator::Css("#export-more")).await.unwrap().click().await.unwrap();
+        c.find(Locator::Css(item)).await.unwrap().click().await.unwrap();
+        eventually(&format!("{name} is downloaded"), || async { read(name).is_some() }).await;
+    }
+    let defs = read("order-pipeline--spyker77-eda-definitions.json").unwrap();
+    assert!(defs["queues"].as_array().unwrap().iter().any(|q| q["name"] == "payment_queue"));
+    let doc = read("order-pipeline--spyker77-eda-asyncapi.json").unwrap();
+    assert_eq!(doc["asyncapi"], "3.0.0");
+    // The definitions, imported, are the broker: five queues, two exchanges, no services.
+    import(&c, &defs.to_string()).await;
+    eventually("the broker is drawn", || async { node_count(&c).await == 7 }).await;
+    eventually("the import says what to add", || async {
+        maybe_text(&c, ".problems").await.contains("add the producers that publish")
+    })
+    .await;
+    c.close().await.unwrap();
+}
+
 /// Presenter mode at 1280x720 (a projector): the canvas the full width, every name whole and at
 /// least 14 px tall, the step's text at least 28 px, and the charts of the step's nodes only.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -13,6 +13,8 @@ pub fn Files() -> impl IntoView {
     let (importing, set_importing) = signal(false);
     let (text, set_text) = signal(String::new());
     let (share_url, set_share_url) = signal(None::<String>);
+    // The other formats' exports, folded behind a narrow button: the top bar keeps its width.
+    let (formats, set_formats) = signal(false);
     let export = move |_| {
         let value = ed.doc.with_untracked(|d| d.value.clone());
         if value.is_null() {
@@ -76,13 +78,19 @@ pub fn Files() -> impl IntoView {
     view! {
         <div class="files" role="group" aria-label="Files">
             <button id="export" on:click=export aria-label="Export the topology as a JSON file">"Export"</button>
-            <button id="export-rabbitmq" on:click=export_rabbitmq
-                title="The exchanges, queues and bindings as RabbitMQ definitions (rabbitmqctl import_definitions)">"Export to RabbitMQ"</button>
-            <button id="export-asyncapi" on:click=export_asyncapi
-                title="The topology as an AsyncAPI 3.0 document: channels, operations, messages">"Export AsyncAPI"</button>
+            <button id="export-more" class="narrow" aria-label="Export in another format" aria-expanded=move || formats.get().to_string()
+                title="Export as RabbitMQ definitions or an AsyncAPI document" on:click=move |_| set_formats.update(|f| *f = !*f)>"▾"</button>
             <button id="import" on:click=move |_| set_importing.set(true) aria-label="Import a topology">"Import"</button>
             <button id="share" on:click=share aria-label="Make a share link">"Share link"</button>
         </div>
+        <Show when=move || formats.get()>
+            <div class="export-formats" role="menu" aria-label="Export in another format">
+                <button id="export-rabbitmq" role="menuitem" on:click=move |e| { set_formats.set(false); export_rabbitmq(e) }
+                    title="The exchanges, queues and bindings, for rabbitmqctl import_definitions">"RabbitMQ definitions"</button>
+                <button id="export-asyncapi" role="menuitem" on:click=move |e| { set_formats.set(false); export_asyncapi(e) }
+                    title="Channels, operations and messages">"AsyncAPI 3.0 document"</button>
+            </div>
+        </Show>
         <Show when=move || share_url.get().is_some()>
             <div class="share" role="dialog" aria-label="Share link">
                 <label>"Link to this topology "
