@@ -16,7 +16,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 /// The font every picture's text is set in.
-pub const FONT: &[u8] = include_bytes!("../assets/fonts/DejaVuSans.ttf");
+const FONT: &[u8] = include_bytes!("../assets/fonts/DejaVuSans.ttf");
 
 /// The lines' colours: the app's chart colours.
 const BLUE: RGBColor = RGBColor(37, 99, 235);
@@ -35,7 +35,8 @@ struct Chart {
     lines: Vec<Line>,
 }
 
-fn register_font() -> anyhow::Result<()> {
+/// Makes the vendored font the one plotters sets "sans-serif" text in.
+pub fn register_font() -> anyhow::Result<()> {
     plotters::style::register_font("sans-serif", FontStyle::Normal, FONT)
         .map_err(|_| anyhow!("the vendored font cannot be read"))
 }

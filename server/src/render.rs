@@ -101,8 +101,7 @@ fn render(args: &RenderArgs) -> Result<u64, RunError> {
         return Err(bad(format!("{frames} frames; at most {MAX_FRAMES}: shorten --duration-s or raise --speed")));
     }
     let model = load(&args.file)?;
-    plotters::style::register_font("sans-serif", FontStyle::Normal, crate::plot::FONT)
-        .map_err(|_| RunError::Other(anyhow!("the vendored font cannot be read")))?;
+    crate::plot::register_font().map_err(RunError::Other)?;
     let mut engine = Engine::new(
         &model,
         &Options { seed: args.seed, hop_capacity: 50_000, series_capacity: 0, ..Options::default() },

@@ -24,35 +24,12 @@ pub fn Files() -> impl IntoView {
         download(&file_name(&name), &serde_json::to_string_pretty(&value).unwrap_or_default());
         ed.exported.set_value(value);
     };
-    // The broker part as RabbitMQ definitions, for `rabbitmqctl import_definitions`.
+    // The broker part as RabbitMQ definitions (for `rabbitmqctl import_definitions`), and the
+    // topology as an AsyncAPI 3.0 document.
     let export_rabbitmq = move |_| {
-        let value = ed.doc.with_untracked(|d| d.value.clone());
-        match edasim_sim::Model::from_value(&value) {
-            Ok(model) => {
-                let name = model.topology().name.clone();
-                let defs = edasim_sim::formats::rabbitmq::export(model.topology());
-                let stem = file_name(&name).trim_end_matches(".json").to_string();
-                download(&format!("{stem}-definitions.json"), &serde_json::to_string_pretty(&defs).unwrap_or_default());
-            }
-            Err(e) => live
-                .problems
-                .update(|p| p.extend(e.problems.iter().map(|q| format!("export: {q}; fix it to export the broker")))),
-        }
+        export_as(live, ed, "definitions", "the broker", |m| edasim_sim::formats::rabbitmq::export(m.topology()))
     };
-    // The topology as an AsyncAPI 3.0 document.
-    let export_asyncapi = move |_| {
-        let value = ed.doc.with_untracked(|d| d.value.clone());
-        match edasim_sim::Model::from_value(&value) {
-            Ok(model) => {
-                let doc = edasim_sim::formats::asyncapi::export(&model);
-                let stem = file_name(&model.topology().name).trim_end_matches(".json").to_string();
-                download(&format!("{stem}-asyncapi.json"), &serde_json::to_string_pretty(&doc).unwrap_or_default());
-            }
-            Err(e) => live
-                .problems
-                .update(|p| p.extend(e.problems.iter().map(|q| format!("export: {q}; fix it to export AsyncAPI")))),
-        }
-    };
+    let export_asyncapi = move |_| export_as(live, ed, "asyncapi", "AsyncAPI", edasim_sim::formats::asyncapi::export);
     let load = move |_| {
         if open_text(live, ed, &text.get_untracked(), "import") {
             set_importing.set(false);
@@ -112,6 +89,22 @@ pub fn Files() -> impl IntoView {
                 </div>
             </div>
         </Show>
+    }
+}
+
+/// Downloads the canvas converted by `convert` as `NAME-SUFFIX.json`, or says why the canvas
+/// cannot be exported as `what`.
+fn export_as(live: Live, ed: Editor, suffix: &str, what: &str, convert: fn(&edasim_sim::Model) -> serde_json::Value) {
+    let value = ed.doc.with_untracked(|d| d.value.clone());
+    match edasim_sim::Model::from_value(&value) {
+        Ok(model) => {
+            let out = convert(&model);
+            let stem = file_name(&model.topology().name).trim_end_matches(".json").to_string();
+            download(&format!("{stem}-{suffix}.json"), &serde_json::to_string_pretty(&out).unwrap_or_default());
+        }
+        Err(e) => live
+            .problems
+            .update(|p| p.extend(e.problems.iter().map(|q| format!("export: {q}; fix it to export {what}")))),
     }
 }
 

@@ -294,6 +294,16 @@ impl Engine {
         }
     }
 
+    /// Logs an event of a node about a chain of messages rather than one (a saga: `root` is its
+    /// id).
+    pub(super) fn log_root(&mut self, node: u32, root: u64, kind: LogKind) {
+        self.last_node = node;
+        if self.logs.on() {
+            let e = LogEvent { time: self.now, level: kind.level(), kind, node, msg: 0, root, event: 0, count: 0 };
+            self.logs.push(e);
+        }
+    }
+
     pub(super) fn log(&mut self, node: u32, m: u32, kind: LogKind) {
         self.last_node = node;
         if self.logs.on() {

@@ -290,10 +290,7 @@ impl Engine {
                 } else {
                     if !self.saga_effects.is_empty() && self.saga_effect(m) {
                         // Refused after its compensation: it answers with the step's failure.
-                        match self.saga_reply(self.msgs[m].event, false) {
-                            NONE => 0,
-                            failure => self.publish_as(m, s, When::Success, failure),
-                        }
+                        self.saga_failure_reply(m, s)
                     } else {
                         self.publish_onwards(m, s)
                     }
@@ -501,33 +498,28 @@ impl Engine {
             if l.when != when {
                 continue;
             }
-            let (p, event, rk, id_mode) = (l.probability, l.event, l.routing_key, l.message_id);
+            let (p, event, id_mode) = (l.probability, l.event, l.message_id);
             let svc = &mut self.services[s as usize];
             if !svc.rng.chance(p) {
                 continue;
             }
-            let out = self.new_message();
-            self.ledger.published += 1;
             let src = self.msgs[m];
-            let key = match id_mode {
-                MessageId::New => self.msgs[out].id,
-                MessageId::Keep => src.key,
-                MessageId::None => NO_KEY,
-            };
-            let msg = &mut self.msgs[out];
-            msg.root = src.root;
-            msg.origin = src.origin;
-            msg.key = key;
-            msg.event = event.unwrap_or(if answer == NONE { src.event } else { answer });
-            msg.routing_key = rk.unwrap_or(0);
-            msg.headers = if self.links[link as usize].headers.is_empty() { NONE } else { link };
-            // The body and headers it carries on: a poison body stays poison; a redrive
-            // count goes up at each redrive.
-            msg.poison = src.poison;
-            msg.pkey = src.pkey;
-            msg.seq = src.seq;
-            msg.redrives = src.redrives + u32::from(when == When::Success && redrives);
-            self.send(out, link);
+            self.publish_new(link, |msg| {
+                msg.root = src.root;
+                msg.origin = src.origin;
+                msg.key = match id_mode {
+                    MessageId::New => msg.id,
+                    MessageId::Keep => src.key,
+                    MessageId::None => NO_KEY,
+                };
+                msg.event = event.unwrap_or(if answer == NONE { src.event } else { answer });
+                // The body and headers it carries on: a poison body stays poison; a redrive
+                // count goes up at each redrive.
+                msg.poison = src.poison;
+                msg.pkey = src.pkey;
+                msg.seq = src.seq;
+                msg.redrives = src.redrives + u32::from(when == When::Success && redrives);
+            });
             n += 1;
         }
         n

@@ -75,6 +75,8 @@ impl Engine {
     pub(super) fn outbox_write(&mut self, m: u32, s: u32) -> u32 {
         let now = self.now;
         let src = self.msgs[m];
+        // A saga participant's rows answer the command it committed, as its publishes would.
+        let answer = self.saga_reply(src.event, true);
         let mut n = 0;
         for i in 0..self.services[s as usize].publishes.len() {
             let svc = &mut self.services[s as usize];
@@ -83,7 +85,6 @@ impl Engine {
             if l.when != When::Success || !svc.rng.chance(l.probability) {
                 continue;
             }
-            let answer = self.saga_reply(src.event, true);
             let event = l.event.unwrap_or(if answer == NONE { src.event } else { answer });
             let key = match l.message_id {
                 crate::topology::MessageId::Keep => src.key,
@@ -157,19 +158,13 @@ impl Engine {
     }
 
     fn relay_publish(&mut self, row: Row) {
-        let out = self.new_message();
-        self.ledger.published += 1;
-        let rk = self.links[row.link as usize].routing_key;
-        let headers = !self.links[row.link as usize].headers.is_empty();
-        let msg = &mut self.msgs[out];
-        msg.root = row.root;
-        msg.origin = row.origin;
-        msg.key = row.key;
-        msg.event = row.event;
-        msg.routing_key = rk.unwrap_or(0);
-        msg.headers = if headers { row.link } else { NONE };
-        msg.poison = row.poison;
-        self.send(out, row.link);
+        self.publish_new(row.link, |msg| {
+            msg.root = row.root;
+            msg.origin = row.origin;
+            msg.key = row.key;
+            msg.event = row.event;
+            msg.poison = row.poison;
+        });
     }
 
     /// A `crash_after_commit` fault on `s`: the replica `r` that just committed crashes now,

@@ -5,7 +5,7 @@ use super::Engine;
 use super::accounting::DropReason;
 use super::capture::LogKind;
 use super::event::Ev;
-use super::message::{Death, NONE, Where};
+use super::message::{Death, Msg, NONE, Where};
 use super::runtime::Target;
 use crate::time::Time;
 use crate::topology::Overflow;
@@ -51,6 +51,20 @@ impl Engine {
         let Some((factor, add, f)) = self.links[link as usize].slow else { return delay };
         self.faults[f as usize].affected += 1;
         ((delay as f64 * factor) as Time).saturating_add(add)
+    }
+
+    /// Publishes a new message over `link` (counted as published) with the link's routing key and
+    /// headers; `fill` sets the rest (its ancestry, its key, its event...) before it is sent.
+    #[inline]
+    pub(super) fn publish_new(&mut self, link: u32, fill: impl FnOnce(&mut Msg)) {
+        let out = self.new_message();
+        self.ledger.published += 1;
+        let l = &self.links[link as usize];
+        let msg = &mut self.msgs[out];
+        msg.routing_key = l.routing_key.unwrap_or(0);
+        msg.headers = if l.headers.is_empty() { NONE } else { link };
+        fill(msg);
+        self.send(out, link);
     }
 
     /// Publishes `m` on a publish or dead-letter link: a partition holds it (or loses it, over

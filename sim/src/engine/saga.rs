@@ -375,7 +375,7 @@ impl Engine {
             }
             None => {
                 saga.set_state(root, SagaState::Compensated, from.unwrap_or(0), now);
-                self.log_saga(node, root, LogKind::SagaCompensated);
+                self.log_root(node, root, LogKind::SagaCompensated);
                 0
             }
         }
@@ -399,18 +399,12 @@ impl Engine {
             let step = &saga.steps[k];
             let link = if compensation { step.compensation_links[i] } else { step.command_links[i] };
             let event = if compensation { step.compensation } else { step.command };
-            let out = self.new_message();
-            self.ledger.published += 1;
-            let rk = self.links[link as usize].routing_key;
-            let headers = !self.links[link as usize].headers.is_empty();
-            let msg = &mut self.msgs[out];
-            msg.root = root;
-            msg.origin = origin;
-            msg.key = msg.id;
-            msg.event = event;
-            msg.routing_key = rk.unwrap_or(0);
-            msg.headers = if headers { link } else { NONE };
-            self.send(out, link);
+            self.publish_new(link, |msg| {
+                msg.root = root;
+                msg.origin = origin;
+                msg.key = msg.id;
+                msg.event = event;
+            });
         }
         n_links as u32
     }
@@ -432,7 +426,7 @@ impl Engine {
         }
         let (state, k) = (rec.state, rec.step as usize);
         saga.counts.timeouts += 1;
-        self.log_saga(node, root, LogKind::SagaTimeout);
+        self.log_root(node, root, LogKind::SagaTimeout);
         let saga = self.services[s as usize].saga.as_deref_mut().expect("an orchestrator");
         match (state, saga.steps[k].role) {
             (SagaState::Running, StepRole::Retriable) => {
@@ -450,7 +444,7 @@ impl Engine {
                     self.saga_send(s, root, true);
                 } else {
                     saga.set_state(root, SagaState::Failed, k, now);
-                    self.log_saga(node, root, LogKind::SagaFailed);
+                    self.log_root(node, root, LogKind::SagaFailed);
                 }
             }
         }
@@ -535,21 +529,13 @@ impl Engine {
         }
     }
 
-    /// A participant failed `m` for good (rejected, or out of retries): a saga command with a
-    /// failure reply is answered with it, over the links that carry its replies.
-    pub(super) fn saga_failure_reply(&mut self, m: u32, s: u32) {
-        let failure = self.saga_reply(self.msgs[m].event, false);
-        if failure != NONE {
-            self.publish_as(m, s, crate::topology::When::Success, failure);
-        }
-    }
-
-    fn log_saga(&mut self, node: u32, root: u64, kind: LogKind) {
-        self.last_node = node;
-        if self.logs.on() {
-            let e =
-                super::LogEvent { time: self.now, level: kind.level(), kind, node, msg: 0, root, event: 0, count: 0 };
-            self.logs.push(e);
+    /// A participant failed `m` for good (rejected, out of retries, refused after its
+    /// compensation's tombstone): a saga command with a failure reply is answered with it, over
+    /// the links that carry its replies. Returns the messages sent.
+    pub(super) fn saga_failure_reply(&mut self, m: u32, s: u32) -> u32 {
+        match self.saga_reply(self.msgs[m].event, false) {
+            NONE => 0,
+            failure => self.publish_as(m, s, crate::topology::When::Success, failure),
         }
     }
 }
