@@ -71,6 +71,27 @@ async fn sessions_keep_their_frame_rate() {
             frame_rate(&mut ws, warmup, measure).await
         }));
     }
+    let (rates, cpu, rss) = measured(pid, clients, warmup, measure).await;
+    let mean = rates.iter().sum::<f64>() / rates.len() as f64;
+    println!(
+        "{sessions} sessions at {speed}x: frames per second per session min {:.1} median {:.1} mean {mean:.1}; server CPU {cpu:.0}% of one core; RSS {} MiB ({} KiB idle, {:.0} KiB per session)",
+        rates[0],
+        rates[rates.len() / 2],
+        rss / 1024,
+        rss_idle,
+        (rss.saturating_sub(rss_idle)) as f64 / sessions as f64,
+    );
+    assert!(rates[0] >= 20.0, "every session gets at least 20 frames a second; the slowest got {:.1}", rates[0]);
+}
+
+/// Waits out the clients' warm-up, measures the server's CPU (percent of one core) and memory
+/// over `measure`, and collects each client's frame rate, slowest first.
+async fn measured(
+    pid: u32,
+    clients: Vec<tokio::task::JoinHandle<f64>>,
+    warmup: Duration,
+    measure: Duration,
+) -> (Vec<f64>, f64, u64) {
     tokio::time::sleep(warmup).await;
     let (cpu0, _) = usage(pid);
     let t0 = Instant::now();
@@ -82,17 +103,7 @@ async fn sessions_keep_their_frame_rate() {
         rates.push(c.await.unwrap());
     }
     rates.sort_by(f64::total_cmp);
-    let mean = rates.iter().sum::<f64>() / rates.len() as f64;
-    println!(
-        "{sessions} sessions at {speed}x: frames per second per session min {:.1} median {:.1} mean {mean:.1}; server CPU {:.0}% of one core; RSS {} MiB ({} KiB idle, {:.0} KiB per session)",
-        rates[0],
-        rates[rates.len() / 2],
-        100.0 * (cpu1 - cpu0) / wall,
-        rss / 1024,
-        rss_idle,
-        (rss.saturating_sub(rss_idle)) as f64 / sessions as f64,
-    );
-    assert!(rates[0] >= 20.0, "every session gets at least 20 frames a second; the slowest got {:.1}", rates[0]);
+    (rates, 100.0 * (cpu1 - cpu0) / wall, rss)
 }
 
 /// A classroom: one session playing the order pipeline at 100x, watched by 60 clients over
@@ -133,18 +144,7 @@ async fn a_classroom_of_sixty_keeps_its_frame_rate() {
             frame_rate(&mut ws, warmup, measure).await
         }));
     }
-    tokio::time::sleep(warmup).await;
-    let (cpu0, _) = usage(pid);
-    let t0 = Instant::now();
-    tokio::time::sleep(measure).await;
-    let (cpu1, rss) = usage(pid);
-    let wall = t0.elapsed().as_secs_f64();
-    let mut rates = Vec::new();
-    for c in clients {
-        rates.push(c.await.unwrap());
-    }
-    rates.sort_by(f64::total_cmp);
-    let cpu = 100.0 * (cpu1 - cpu0) / wall;
+    let (rates, cpu, rss) = measured(pid, clients, warmup, measure).await;
     println!(
         "a classroom at 100x watched by {watchers}: frames per second per watcher min {:.1} median {:.1}; server CPU {cpu:.0}% of one core ({:.2}% per watcher); RSS {} MiB ({:.0} KiB per watcher)",
         rates[0],

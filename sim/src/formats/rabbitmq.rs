@@ -178,11 +178,17 @@ pub fn import(defs: &Value, name: &str, vhost: &str) -> Result<Imported, Vec<Pro
         nodes.push(node);
         exchange_ids.push((xname.to_string(), id));
     }
-    let queues = list("queues");
-    for (n, (i, q)) in queues.iter().enumerate() {
+    // Each queue with its effective arguments (its own and its policy's), worked out once.
+    let queues: Vec<(usize, Value, Map<String, Value>)> = list("queues")
+        .into_iter()
+        .map(|(i, q)| {
+            let args = effective(&q, policy_for(&policies, str_of(&q, "name"), "queues"));
+            (i, q, args)
+        })
+        .collect();
+    for (n, (i, q, args)) in queues.iter().enumerate() {
         let qname = str_of(q, "name");
         let id = node_id(qname, &mut taken);
-        let args = effective(q, policy_for(&policies, qname, "queues"));
         let mut node = json!({"id": id, "kind": "queue", "pos": [640.0, 80.0 + 110.0 * n as f64]});
         if id != qname {
             node["label"] = json!(qname);
@@ -222,9 +228,8 @@ pub fn import(defs: &Value, name: &str, vhost: &str) -> Result<Imported, Vec<Pro
     let queue_id = |name: &str| queue_ids.iter().find(|(n, _)| n == name).map(|(_, id)| id.clone());
 
     // Dead-letter links, from the queues' effective arguments.
-    for (i, q) in &queues {
+    for (i, q, args) in &queues {
         let qname = str_of(q, "name");
-        let args = effective(q, policy_for(&policies, qname, "queues"));
         let Some(dlx) = args.get("x-dead-letter-exchange").and_then(Value::as_str) else { continue };
         let rk = args.get("x-dead-letter-routing-key").and_then(Value::as_str);
         let from = queue_id(qname).unwrap_or_default();
