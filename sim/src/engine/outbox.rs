@@ -37,8 +37,8 @@ pub(crate) struct OutboxRt {
     pub poll: Time,
     pub batch: u32,
     pub rows: VecDeque<Row>,
-    /// Rows it may hold at most (its share of the run's memory bound); past that the
-    /// transaction fails, as a full disk would fail it.
+    /// Rows it may hold at most (the run's memory bound); past that a row is not written and
+    /// is counted in `full` (its event is lost, as a full table would refuse it).
     pub max_rows: usize,
     pub written: u64,
     pub published: u64,
@@ -46,7 +46,7 @@ pub(crate) struct OutboxRt {
     pub republished: u64,
     /// Publishes not confirmed (the broker unreachable): the row stayed.
     pub unconfirmed: u64,
-    /// Transactions refused for lack of room.
+    /// Rows refused for lack of room (not in the report yet).
     pub full: u64,
     /// The oldest row's age at each poll, in ns, at most.
     pub lag_max: Time,
@@ -71,7 +71,7 @@ impl OutboxRt {
 
 impl Engine {
     /// Service `s` committed `m`'s transaction: what it publishes on success becomes outbox
-    /// rows. Returns how many (0 when the table is full: the caller's transaction failed).
+    /// rows. Returns how many it wrote (a row that finds the table full is left out).
     pub(super) fn outbox_write(&mut self, m: u32, s: u32) -> u32 {
         let now = self.now;
         let src = self.msgs[m];
