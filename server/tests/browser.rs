@@ -72,11 +72,24 @@ async fn browser_saving_to(driver_port: u16, downloads: &std::path::Path) -> Cli
         serde_json::Value::Object(m) => m,
         _ => unreachable!(),
     };
-    ClientBuilder::new(HttpConnector::new())
-        .capabilities(caps)
-        .connect(&format!("http://127.0.0.1:{driver_port}"))
-        .await
-        .expect("a browser session")
+    // chromedriver starting a third Chromium on a loaded machine sometimes answers the new
+    // session with an empty reply: ask again, a few times, before giving up.
+    let mut tries = 0;
+    loop {
+        let session = ClientBuilder::new(HttpConnector::new())
+            .capabilities(caps.clone())
+            .connect(&format!("http://127.0.0.1:{driver_port}"))
+            .await;
+        match session {
+            Ok(c) => return c,
+            Err(e) if tries < 3 => {
+                tries += 1;
+                eprintln!("a browser session: {e}; asking again");
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+            Err(e) => panic!("a browser session: {e}"),
+        }
+    }
 }
 
 async fn text(c: &Client, css: &str) -> String {
