@@ -9,6 +9,8 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, anyhow};
+use edasim_sim::charts::{self, Line, Part, clock, nice_max, time_unit};
+use edasim_sim::palette::rgb;
 use edasim_sim::stats::Point;
 use edasim_sim::topology::Kind;
 use edasim_sim::{Engine, Model};
@@ -18,18 +20,7 @@ use plotters::prelude::*;
 /// The font every picture's text is set in.
 const FONT: &[u8] = include_bytes!("../assets/fonts/DejaVuSans.ttf");
 
-/// The lines' colours: the app's chart colours.
-const BLUE: RGBColor = RGBColor(37, 99, 235);
-const GREEN: RGBColor = RGBColor(22, 163, 74);
-const AMBER: RGBColor = RGBColor(217, 119, 6);
-const RED: RGBColor = RGBColor(220, 38, 38);
-const PURPLE: RGBColor = RGBColor(124, 58, 237);
-const GREY: RGBColor = RGBColor(100, 116, 139);
-
-/// A chart's line: its label, its colour, and its value at a point.
-type Line = (&'static str, RGBColor, fn(&Point) -> f64);
-
-/// One chart: a title and its lines.
+/// A chart: a title and its lines.
 struct Chart {
     title: String,
     lines: Vec<Line>,
@@ -41,48 +32,17 @@ pub fn register_font() -> anyhow::Result<()> {
         .map_err(|_| anyhow!("the vendored font cannot be read"))
 }
 
-/// A time axis label: `m:ss` (or `h:mm:ss`) of simulated time.
-pub fn clock(t_s: f64) -> String {
-    let t = t_s.max(0.0).round() as u64;
-    if t >= 3600 {
-        format!("{}:{:02}:{:02}", t / 3600, t / 60 % 60, t % 60)
-    } else {
-        format!("{}:{:02}", t / 60, t % 60)
-    }
-}
-
-/// The unit the time axis counts in: minutes over two minutes or more, else seconds, so that
-/// the axis's round numbers (1, 2, 5 × 10ⁿ) fall on round times (0:30, 1:00, 5:00...).
-pub fn time_unit(span_s: f64) -> f64 {
-    if span_s >= 120.0 { 60.0 } else { 1.0 }
-}
-
-/// The level's name for a node of `kind`.
-fn level_name(kind: Kind) -> &'static str {
-    match kind {
-        Kind::Queue => "Depth (ready)",
-        Kind::Service => "Busy workers",
-        Kind::Gateway => "Waiting for a worker",
-        Kind::Topic => "Lag",
-        _ => "Level",
-    }
+/// A line's colour on the light theme (a picture's background is white).
+fn colour(line: &Line) -> RGBColor {
+    let (r, g, b) = rgb(line.hue.colour(false));
+    RGBColor(r, g, b)
 }
 
 fn node_charts(kind: Kind) -> Vec<Chart> {
     [
-        Chart {
-            title: "Throughput (per s)".into(),
-            lines: vec![("in", BLUE, |p| f64::from(p.in_per_s)), ("out", GREEN, |p| f64::from(p.out_per_s))],
-        },
-        Chart { title: level_name(kind).into(), lines: vec![("mean", PURPLE, |p| f64::from(p.level))] },
-        Chart {
-            title: "Latency (ms)".into(),
-            lines: vec![
-                ("p50", GREEN, |p| f64::from(p.p50_ms)),
-                ("p95", AMBER, |p| f64::from(p.p95_ms)),
-                ("p99", RED, |p| f64::from(p.p99_ms)),
-            ],
-        },
+        Chart { title: "Throughput (per s)".into(), lines: vec![charts::IN, charts::OUT] },
+        Chart { title: charts::level_name(kind).into(), lines: vec![charts::LEVEL] },
+        Chart { title: "Latency (ms)".into(), lines: charts::LATENCY.to_vec() },
     ]
     .into_iter()
     .chain(trouble_charts())
@@ -93,15 +53,9 @@ fn node_charts(kind: Kind) -> Vec<Chart> {
 /// over the system).
 fn trouble_charts() -> [Chart; 3] {
     [
-        Chart {
-            title: "Errors and retries (per s)".into(),
-            lines: vec![("errors", RED, |p| f64::from(p.errors)), ("retries", AMBER, |p| f64::from(p.retries))],
-        },
-        Chart {
-            title: "Dead letters (per s)".into(),
-            lines: vec![("dead letters", GREY, |p| f64::from(p.dead_letters))],
-        },
-        Chart { title: "Drops (per s)".into(), lines: vec![("drops", RED, |p| f64::from(p.dropped))] },
+        Chart { title: "Errors and retries (per s)".into(), lines: vec![charts::ERRORS, charts::RETRIES] },
+        Chart { title: "Dead letters (per s)".into(), lines: vec![charts::DEAD_LETTERS] },
+        Chart { title: "Drops (per s)".into(), lines: vec![charts::DROPPED_LINE] },
     ]
 }
 
@@ -113,9 +67,7 @@ where
     let t0 = points.first().map_or(0.0, |p| p.t_s as f64 - 1.0);
     let t1 = points.last().map_or(1.0, |p| p.t_s as f64).max(t0 + 1.0);
     let unit = time_unit(t1 - t0);
-    let top =
-        points.iter().flat_map(|p| chart.lines.iter().map(move |(_, _, f)| f(p))).fold(0.0_f64, f64::max).max(1.0)
-            * 1.1;
+    let top = nice_max(points.iter().flat_map(|p| chart.lines.iter().map(move |l| (l.value)(p))).fold(0.0, f64::max));
     let mut c = ChartBuilder::on(area)
         .caption(&chart.title, ("sans-serif", 16))
         .margin(8)
@@ -134,12 +86,15 @@ where
         .light_line_style(RGBColor(235, 238, 242))
         .draw()
         .map_err(|e| anyhow!("{e}"))?;
-    for (label, colour, f) in &chart.lines {
-        let colour = *colour;
-        c.draw_series(LineSeries::new(points.iter().map(|p| (p.t_s as f64 / unit, f(p))), colour.stroke_width(2)))
-            .map_err(|e| anyhow!("{e}"))?
-            .label(*label)
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], colour.stroke_width(2)));
+    for line in &chart.lines {
+        let colour = colour(line);
+        c.draw_series(LineSeries::new(
+            points.iter().map(|p| (p.t_s as f64 / unit, (line.value)(p))),
+            colour.stroke_width(2),
+        ))
+        .map_err(|e| anyhow!("{e}"))?
+        .label(line.name)
+        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], colour.stroke_width(2)));
     }
     c.configure_series_labels()
         .position(SeriesLabelPosition::UpperLeft)
@@ -189,7 +144,7 @@ pub fn write_plots(dir: &Path, engine: &Engine, model: &Model) -> anyhow::Result
             .titled(&format!("{} — the whole system", topo.name), ("sans-serif", 20))
             .map_err(|e| anyhow!("{e}"))?;
         let produced =
-            Chart { title: "Produced (per s)".into(), lines: vec![("produced", BLUE, |p| f64::from(p.out_per_s))] };
+            Chart { title: "Produced (per s)".into(), lines: vec![charts::Line { name: "produced", ..charts::IN }] };
         let charts: Vec<Chart> = std::iter::once(produced).chain(trouble_charts()).collect();
         for (area, chart) in root.split_evenly((2, 2)).iter().zip(&charts) {
             draw(area, chart, &system)?;
@@ -212,7 +167,7 @@ pub fn write_plots(dir: &Path, engine: &Engine, model: &Model) -> anyhow::Result
             let node = &topo.nodes[i];
             let chart = Chart {
                 title: format!("{} ({})", node.label(), node.kind.name()),
-                lines: vec![("in", BLUE, |p| f64::from(p.in_per_s)), ("out", GREEN, |p| f64::from(p.out_per_s))],
+                lines: vec![charts::IN, charts::OUT],
             };
             draw(area, &chart, &points)?;
         }
@@ -222,46 +177,16 @@ pub fn write_plots(dir: &Path, engine: &Engine, model: &Model) -> anyhow::Result
     Ok(written)
 }
 
-/// The system's per-second points: producers' emissions as `out_per_s`, and errors, retries,
-/// dead letters and drops summed over every node.
+/// The whole system's per-second points (`edasim_sim::charts::system_series`).
 fn system_series(engine: &Engine, model: &Model) -> Vec<Point> {
-    let mut out: Vec<Point> = Vec::new();
-    for (i, node) in model.topology().nodes.iter().enumerate() {
-        for p in engine.series(i).iter() {
-            let at = match out.binary_search_by_key(&p.t_s, |q| q.t_s) {
-                Ok(at) => at,
-                Err(at) => {
-                    out.insert(at, Point { t_s: p.t_s, ..Point::default() });
-                    at
-                }
-            };
-            let s = &mut out[at];
-            if node.kind.kind() == Kind::Producer {
-                s.out_per_s += p.out_per_s;
-            }
-            s.errors += p.errors;
-            s.retries += p.retries;
-            s.dead_letters += p.dead_letters;
-            s.dropped += p.dropped;
-        }
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn long_axes_count_in_minutes() {
-        assert_eq!(time_unit(60.0), 1.0);
-        assert_eq!(time_unit(180.0), 60.0);
-    }
-
-    #[test]
-    fn the_time_axis_reads_as_a_clock() {
-        assert_eq!(clock(0.0), "0:00");
-        assert_eq!(clock(95.0), "1:35");
-        assert_eq!(clock(3725.0), "1:02:05");
-    }
+    let topo = model.topology();
+    let publishes = |id: &str| {
+        topo.links
+            .iter()
+            .any(|l| l.from == id && topo.nodes.iter().any(|n| n.id == l.to && n.kind.kind().is_messaging()))
+    };
+    let series: Vec<Vec<Point>> = (0..topo.nodes.len()).map(|i| engine.series(i).iter().copied().collect()).collect();
+    charts::system_series(
+        topo.nodes.iter().zip(&series).map(|(n, s)| (Part::of(n.kind.kind(), publishes(&n.id)), s.as_slice())),
+    )
 }

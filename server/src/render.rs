@@ -181,7 +181,7 @@ fn render(args: &RenderArgs) -> Result<u64, RunError> {
                 root.draw(&Circle::new(px(pos), 4, RGBColor(r, g, b).filled()))?;
             }
             let t = now as f64 / NS_PER_S as f64;
-            let clock = if args.duration_s < 120.0 { format!("{t:.1} s") } else { crate::plot::clock(t) };
+            let clock = if args.duration_s < 120.0 { format!("{t:.1} s") } else { edasim_sim::charts::clock(t) };
             root.draw(&Text::new(format!("{} · {clock}", topo.name), (12, 10), ("sans-serif", 18)))?;
             root.present()?;
             Ok(())

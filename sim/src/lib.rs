@@ -8,9 +8,11 @@
 //! - [`engine`]: the simulation itself, driven by `step`/`step_until`.
 //! - [`report`]: the run report of `edasim run`.
 //! - [`walkthrough`]: guided lessons whose claims the engine checks.
+//! - [`charts`]: what the charts of the per-second series show, for the app and `--plot`.
 //! - [`formats`]: topologies to and from the formats users already have (RabbitMQ definitions).
 
 pub mod amqp;
+pub mod charts;
 pub mod dist;
 pub mod engine;
 pub mod formats;
