@@ -297,8 +297,6 @@ async fn broken_imports_keep_the_canvas_and_share_links_reopen_it() {
     c.close().await.unwrap();
 }
 
-/// The `out` figure of the last point of a chart (`data-last="in=3 out=8"`).
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "browser test: needs chromium, chromedriver and dist/ (scripts/test.sh provides them and runs it)"]
 async fn a_live_change_shows_in_the_charts() {
@@ -325,6 +323,68 @@ async fn a_live_change_shows_in_the_charts() {
         (110.0..190.0).contains(&last_of(&c, "#chart-throughput", "out").await)
     })
     .await;
+
+    // Paused, the chart holds still: plotters drew it on its canvas at the screen's pixel
+    // ratio, its lines in colour (the axes, grid and labels are grey).
+    c.find(Locator::Css("#play")).await.unwrap().click().await.unwrap();
+    eventually("paused", || async { text(&c, "#play").await.contains("Play") }).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let drawn = c
+        .execute(
+            "const c = document.querySelector('#chart-throughput canvas');
+             const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+             let coloured = 0;
+             for (let i = 0; i < d.length; i += 4) {
+               const [r, g, b, a] = [d[i], d[i + 1], d[i + 2], d[i + 3]];
+               if (a > 200 && Math.max(r, g, b) - Math.min(r, g, b) > 60) coloured++;
+             }
+             return [c.width, Math.round(c.clientWidth * devicePixelRatio), coloured];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(drawn[0], drawn[1], "drawn at the pixel ratio: {drawn}");
+    assert!(drawn[2].as_u64().unwrap_or(0) > 200, "the lines are drawn in colour: {drawn}");
+
+    // The pointer near the chart's right edge reads the last second's values; in its middle,
+    // an earlier second; the arrow keys step a second back.
+    use fantoccini::actions::{InputSource, MouseActions, PointerAction};
+    let canvas = c.find(Locator::Css("#chart-throughput canvas")).await.unwrap();
+    let width = c
+        .execute("return document.querySelector('#chart-throughput canvas').clientWidth", vec![])
+        .await
+        .unwrap()
+        .as_f64()
+        .unwrap_or(0.0);
+    let hover = |x: f64| {
+        MouseActions::new("mouse".into()).then(PointerAction::MoveToElement {
+            element: canvas.clone(),
+            duration: None,
+            x,
+            y: 0.0,
+        })
+    };
+    c.perform_actions(hover(width / 2.0 - 12.0)).await.unwrap();
+    let readout = || async {
+        let e = c.find(Locator::Css("#chart-throughput-readout")).await.ok()?;
+        let t: u64 = e.attr("data-t").await.ok()??.parse().ok()?;
+        Some((t, e.text().await.ok()?))
+    };
+    let (last_t, shown) = readout().await.expect("the read-out shows under the pointer");
+    let out = last_of(&c, "#chart-throughput", "out").await;
+    assert!(shown.contains(&format!("out {out}")), "the read-out {shown:?} shows the last second's out={out}");
+    assert!(shown.contains(&format!("{}:{:02}", last_t / 60, last_t % 60)), "and its time: {shown:?}");
+    c.perform_actions(hover(0.0)).await.unwrap();
+    let (middle_t, shown) = readout().await.expect("a read-out in the middle");
+    assert!(middle_t + 5 < last_t, "the middle of the chart is earlier: {middle_t} < {last_t}");
+    assert!(shown.split_whitespace().any(|w| w.parse::<f64>().is_ok()), "values: {shown:?}");
+    canvas.send_keys("\u{E012}").await.unwrap(); // ArrowLeft
+    eventually("the arrow key steps a second back", || async {
+        readout().await.is_some_and(|(t, _)| t + 1 == middle_t)
+    })
+    .await;
+    c.perform_actions(hover(width)).await.unwrap(); // off the canvas: the read-out goes
+    eventually("the read-out hides off the chart", || async { readout().await.is_none() }).await;
     c.close().await.unwrap();
 }
 
