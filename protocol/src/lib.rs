@@ -206,6 +206,12 @@ impl ClientMsg {
         Value::Object(out)
     }
 
+    /// A question about the run that changes nothing (an order's trace, an orchestrator's
+    /// sagas): a classroom's watchers may ask it too, and have the answer to themselves.
+    pub fn is_question(&self) -> bool {
+        matches!(self, ClientMsg::Trace { .. } | ClientMsg::Sagas { .. })
+    }
+
     pub fn name(&self) -> &'static str {
         match self {
             ClientMsg::LoadTopology { .. } => "load_topology",
@@ -259,7 +265,8 @@ pub enum ServerMsg {
         /// The shipped walkthroughs: (name, title), in the menu's order.
         #[serde(default)]
         walkthroughs: Vec<(String, String)>,
-        /// A watcher's connection: the classroom's code (its commands are refused but `fork`).
+        /// A watcher's connection: the classroom's code (its commands are refused but `fork` and
+        /// the questions, `trace` and `sagas`).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         watching: Option<String>,
     },

@@ -1,6 +1,7 @@
 //! `GET /ws`: the websocket. A reader task turns client messages into session commands; a
 //! writer task sends what the session queues. The session itself never waits for either.
-//! `?watch=CODE` attaches a classroom's watcher: read-only, but for `fork`.
+//! `?watch=CODE` attaches a classroom's watcher: read-only, but for `fork` and the questions
+//! (`trace`, `sagas`), answered to it alone.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -132,6 +133,12 @@ async fn connection(socket: WebSocket, app: AppState, session: SessionId, handle
                     Ok(Ok(id)) => reply(&out_tx, &ServerMsg::Forked { session: id.to_string() }),
                     Ok(Err(why)) => reply_error(&out_tx, CommandError::at("", why).of("fork")),
                     Err(_) => break,
+                }
+            }
+            // Questions change nothing: a watcher asks them too, and has its own answer.
+            Ok(msg) if role == Role::Watcher && msg.is_question() => {
+                if handle.cmd.send(SessionCmd::Ask { conn, msg }).await.is_err() {
+                    break;
                 }
             }
             Ok(cmd) if role == Role::Watcher => {

@@ -1553,7 +1553,8 @@ async fn presenter_mode_reads_from_the_back_of_the_room() {
 
 /// A classroom in three browsers: the teacher opens a walkthrough and the classroom; two students
 /// open its watch link and see the teacher's canvas and step; they follow play, pause and the
-/// next step; a student's Play is refused; a fork gives one a run of its own, which it plays.
+/// next step; a student's Play is refused, but a trace is the student's to open; a fork gives
+/// one a run of its own, which it plays.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "browser test: needs chromium, chromedriver and dist/ (scripts/test.sh provides them and runs it)"]
 async fn a_class_watches_the_teachers_run_and_a_student_forks_it() {
@@ -1606,6 +1607,17 @@ async fn a_class_watches_the_teachers_run_and_a_student_forks_it() {
     })
     .await;
     assert_eq!(text(&teacher, "#clock").await, paused, "the teacher's run did not move");
+    // But a question is the student's to ask: a log line opens its order's trace.
+    a.find(Locator::Css("#tab-log")).await.unwrap().click().await.unwrap();
+    eventually("the student's log has lines", || async {
+        a.find_all(Locator::Css(".lines tbody tr")).await.map_or(0, |r| r.len()) >= 1
+    })
+    .await;
+    a.find(Locator::Css(".lines tbody tr td:first-child")).await.unwrap().click().await.unwrap();
+    eventually("the student reads the trace", || async {
+        a.find_all(Locator::Css("#trace li")).await.map_or(0, |r| r.len()) >= 1
+    })
+    .await;
     // A fork: a run of the student's own, from where the class is.
     b.find(Locator::Css("#fork")).await.unwrap().click().await.unwrap();
     eventually("the fork is the student's, connected", || async {

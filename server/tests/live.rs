@@ -486,7 +486,8 @@ async fn watch(addr: SocketAddr, code: &str) -> Ws {
 }
 
 /// A classroom: the teacher opens the session to watchers with a code; two watchers follow its
-/// play, pause and walkthrough step in the same frames; a watcher's command is refused; a fork
+/// play, pause and walkthrough step in the same frames; a watcher's command is refused, its
+/// questions (a trace, sagas) answered to it alone; a fork
 /// gives a watcher a private copy at the same time with the same totals, which it controls.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_classroom_is_watched_followed_and_forked() {
@@ -522,8 +523,18 @@ async fn a_classroom_is_watched_followed_and_forked() {
     // Play: both watchers see the clock move in frames; the teacher pauses: both see it.
     send(&mut teacher, json!({"type": "set_speed", "speed": 50})).await;
     send(&mut teacher, json!({"type": "play"})).await;
+    let mut seen = 0;
     for w in [&mut a, &mut b] {
-        let _ = until(w, "a frame past 5 s", |m| matches!(m, ServerMsg::Frame(f) if f.t_ms > 5_000.0)).await;
+        let ServerMsg::Frame(f) = until(
+            w,
+            "a frame past 5 s with hops",
+            |m| matches!(m, ServerMsg::Frame(f) if f.t_ms > 5_000.0 && !f.hops.is_empty()),
+        )
+        .await
+        else {
+            unreachable!()
+        };
+        seen = f.hops[0].msg;
     }
     send(&mut teacher, json!({"type": "pause"})).await;
     let ServerMsg::State { t_ms: paused, .. } =
@@ -552,6 +563,25 @@ async fn a_classroom_is_watched_followed_and_forked() {
         unreachable!()
     };
     assert!(message.contains("only the teacher controls"), "{message}");
+    // A watcher's questions change nothing: answered, to it alone.
+    send(&mut a, json!({"type": "trace", "msg": seen})).await;
+    let ServerMsg::Trace { msg, hops } = until(&mut a, "a trace", |m| matches!(m, ServerMsg::Trace { .. })).await
+    else {
+        unreachable!()
+    };
+    assert!(msg == seen && hops.iter().any(|h| h.msg == seen || h.root == seen), "the trace of {seen}: {hops:?}");
+    send(&mut a, json!({"type": "sagas", "node": "payments_in"})).await;
+    let ServerMsg::Error { message, .. } = until(&mut a, "no sagas", |m| matches!(m, ServerMsg::Error { .. })).await
+    else {
+        unreachable!()
+    };
+    assert!(message.contains("no saga orchestrator"), "a question's refusal has its reason: {message}");
+    send(&mut b, json!({"type": "sagas", "node": "payments_in"})).await;
+    let _ = until(&mut b, "b's own answer", |m| {
+        assert!(!matches!(m, ServerMsg::Trace { .. }), "the other watcher's answer: {m:?}");
+        matches!(m, ServerMsg::Error { .. })
+    })
+    .await;
     // A live change, then a fork: the copy is where the class is, change included.
     send(
         &mut teacher,

@@ -1,6 +1,7 @@
 //! The classroom: the owner (the teacher) opens the session to watchers with a short join code;
 //! each watcher gets what the owner gets (frames serialised once, shared by every connection),
-//! and the walkthrough's step; their commands are refused but `fork`, which gives a watcher a
+//! and the walkthrough's step; their commands are refused but the questions (an order's trace,
+//! an orchestrator's sagas, answered to the watcher alone) and `fork`, which gives a watcher a
 //! private copy of the run as it stands: the same model and seed, the owner's live changes
 //! replayed at their times (the engine is deterministic), in a session of its own.
 
@@ -138,6 +139,15 @@ impl Session {
         self.tell_classroom();
         // Where the run stands now (a paused run sends no frames until it moves).
         self.send_frame(false);
+    }
+
+    /// A message for one watcher alone (the answer to its question).
+    pub(super) fn tell_watcher(&self, conn: u64, msg: &ServerMsg) {
+        if let Some((_, out)) = self.watchers.iter().find(|(c, _)| *c == conn)
+            && let Ok(text) = serde_json::to_string(msg)
+        {
+            let _ = out.try_send(text.into());
+        }
     }
 
     pub(super) fn unwatch(&mut self, conn: u64) {

@@ -53,6 +53,14 @@ impl Session {
             SessionCmd::Watch { conn, out } => self.watch(conn, out),
             SessionCmd::Unwatch { conn } => self.unwatch(conn),
             SessionCmd::Fork(reply) => self.fork(reply),
+            SessionCmd::Ask { conn, msg } => {
+                let name = msg.name();
+                let answer = self.answer(msg).unwrap_or_else(|e| {
+                    ServerStats::add(&self.app.stats.commands_refused, 1);
+                    ServerMsg::from(e.of(name))
+                });
+                self.tell_watcher(conn, &answer);
+            }
             SessionCmd::Detach { conn } => {
                 if self.out.as_ref().is_some_and(|(c, _)| *c == conn) {
                     self.out = None;
@@ -265,6 +273,17 @@ impl Session {
                 // Watchers see the numbers the teacher reveals too.
                 self.send(ServerMsg::Values { t_ms, values });
             }
+            question @ (ClientMsg::Trace { .. } | ClientMsg::Sagas { .. }) => {
+                let answer = self.answer(question)?;
+                self.reply(answer);
+            }
+        }
+        Ok(())
+    }
+
+    /// The answer to a question (`ClientMsg::is_question`), for the owner or a watcher.
+    fn answer(&self, question: ClientMsg) -> Result<ServerMsg, CommandError> {
+        match question {
             ClientMsg::Trace { msg } => {
                 let hops: Vec<HopOut> = self.traces.iter().filter(|h| h.msg == msg || h.root == msg).cloned().collect();
                 if hops.is_empty() {
@@ -275,7 +294,7 @@ impl Session {
                         ),
                     ));
                 }
-                self.reply(ServerMsg::Trace { msg, hops });
+                Ok(ServerMsg::Trace { msg, hops })
             }
             ClientMsg::Sagas { node, state, search } => {
                 let i = self.node(&node)?;
@@ -298,10 +317,10 @@ impl Session {
                 let sagas = engine.saga_list(i, state, &search, SAGAS_LISTED, true);
                 let counts = engine.saga_counts(i).unwrap_or_default();
                 let t_ms = ns_to_ms(engine.now());
-                self.reply(ServerMsg::Sagas { node, t_ms, steps, counts, sagas });
+                Ok(ServerMsg::Sagas { node, t_ms, steps, counts, sagas })
             }
+            other => Err(CommandError::at("", format!("\"{}\" is not a question", other.name()))),
         }
-        Ok(())
     }
 
     /// The session's total rate if node `i` emitted `rate`, and the limit, when it passes the

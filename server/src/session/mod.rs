@@ -86,6 +86,11 @@ pub enum SessionCmd {
     Unwatch {
         conn: u64,
     },
+    /// A watcher's question (`ClientMsg::is_question`), answered to that watcher alone.
+    Ask {
+        conn: u64,
+        msg: edasim_protocol::ClientMsg,
+    },
     /// A watcher asks for a private copy of the session: the new session's id, or why not.
     Fork(oneshot::Sender<Result<SessionId, String>>),
     /// Prometheus samples, for `/metrics`.
