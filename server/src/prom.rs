@@ -89,6 +89,9 @@ fn describe(name: &str) -> (&'static str, &'static str) {
         "edasim_outbox_republished_total" => {
             ("Outbox rows published again because marking them sent failed.", "counter")
         }
+        "edasim_outbox_refused_total" => {
+            ("Outbox rows refused because the table was full (their events are lost).", "counter")
+        }
         "edasim_outbox_pending" => ("Outbox rows waiting for the relay.", "gauge"),
         "edasim_order_per_key_violations_total" => {
             ("Topic events a consumer committed before an earlier event of their key.", "counter")

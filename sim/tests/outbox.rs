@@ -70,3 +70,23 @@ fn without_dedup_the_relays_repeats_reach_the_consumer() {
     assert!(ob.republished > 0);
     assert_eq!(heard, committed + ob.republished, "at least once: each repeat processed again");
 }
+
+/// An outbox table holds the run's memory bound of rows at most: while the broker is
+/// unreachable, rows past it are refused and counted, and their events never reach shipping.
+#[test]
+fn a_full_outbox_refuses_rows_and_counts_them() {
+    let v = scenario();
+    let model = Model::from_json_str(&v.to_string()).unwrap_or_else(|e| panic!("{e}"));
+    let opts = Options { seed: Some(5), memory_watermark: Some(100), ..Options::default() };
+    let mut e = Engine::new(&model, &opts);
+    e.step_until(200 * NS_PER_S).unwrap();
+    let r = Report::new(&e, 0.0, &[]);
+    let (committed, heard, skipped) = side(&r, "_b");
+    let ob = r.service("order_service_b").unwrap().outbox.as_deref().copied().unwrap();
+    assert!(ob.full > 100, "about 20 s of orders met a full table: {ob:?}");
+    assert_eq!(ob.written + ob.full, committed, "each commit wrote its row or had it refused: {ob:?}");
+    // Shipping heard each published row (a repeat its dedup skipped aside), none refused.
+    assert_eq!(ob.published, ob.written + ob.republished, "{ob:?}");
+    assert_eq!(heard + skipped, ob.published, "skipped {skipped}: {ob:?}");
+    assert!(r.to_text().contains("refused: the table was full"), "the text report says so");
+}

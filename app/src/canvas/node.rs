@@ -28,10 +28,12 @@ fn figure(kind: Kind, live: Option<&NodeLive>) -> String {
             format!("{} on{undoing} · {} ✓ · {} ↺{bad}", s.running + s.compensating, s.completed, s.compensated)
         }
         Kind::Gateway => format!("{} waiting · {} at the API", n.depth, n.unacked),
-        // A service with an outbox: its work, and the rows waiting for the relay.
+        // A service with an outbox: its work, the rows waiting for the relay, and any a full
+        // table refused (their events lost).
         Kind::Service if n.outbox.is_some() => {
-            let pending = n.outbox.map_or(0, |o| o.pending);
-            format!("{}/{} busy · outbox {pending}", n.busy, n.workers)
+            let (pending, full) = n.outbox.map_or((0, 0), |o| (o.pending, o.full));
+            let refused = if full > 0 { format!(" · {full} refused") } else { String::new() };
+            format!("{}/{} busy · outbox {pending}{refused}", n.busy, n.workers)
         }
         Kind::Service => {
             // An unbounded service (a task per message) has no pool of workers: what it holds

@@ -106,6 +106,7 @@ impl Session {
                         out.push(node("edasim_outbox_published_total", o.published as f64));
                         out.push(node("edasim_outbox_republished_total", o.republished as f64));
                         out.push(node("edasim_outbox_pending", o.pending as f64));
+                        out.push(node("edasim_outbox_refused_total", o.full as f64));
                     }
                     if let Some(o) = engine.order_stats(i) {
                         out.push(node("edasim_order_per_key_violations_total", o.per_key_violations as f64));

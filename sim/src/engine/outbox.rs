@@ -46,7 +46,7 @@ pub(crate) struct OutboxRt {
     pub republished: u64,
     /// Publishes not confirmed (the broker unreachable): the row stayed.
     pub unconfirmed: u64,
-    /// Rows refused for lack of room (not in the report yet).
+    /// Rows refused for lack of room.
     pub full: u64,
     /// The oldest row's age at each poll, in ns, at most.
     pub lag_max: Time,
@@ -199,6 +199,10 @@ pub struct OutboxStats {
     pub pending: u64,
     /// The oldest row's age at a poll, at most (ms).
     pub lag_max_ms: f64,
+    /// Rows refused because the table held the run's memory bound of rows: their events are
+    /// lost, as a full table's would be.
+    #[serde(default)]
+    pub full: u64,
 }
 
 impl Engine {
@@ -213,6 +217,7 @@ impl Engine {
             unconfirmed: ob.unconfirmed,
             pending: ob.rows.len() as u64,
             lag_max_ms: crate::time::ns_to_ms(ob.lag_max),
+            full: ob.full,
         })
     }
 }

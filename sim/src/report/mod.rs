@@ -458,12 +458,17 @@ impl Report {
                     });
                     let outbox = s.outbox.as_ref().map_or(String::new(), |b| {
                         format!(
-                            "  outbox {} written, {} published ({} again), {} pending, oldest {} ms",
+                            "  outbox {} written, {} published ({} again), {} pending, oldest {} ms{}",
                             b.written,
                             b.published,
                             b.republished,
                             b.pending,
-                            fmt_num(b.lag_max_ms)
+                            fmt_num(b.lag_max_ms),
+                            if b.full > 0 {
+                                format!(", {} refused: the table was full", b.full)
+                            } else {
+                                String::new()
+                            }
                         )
                     });
                     (
