@@ -300,7 +300,10 @@ async fn broken_imports_keep_the_canvas_and_share_links_reopen_it() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "browser test: needs chromium, chromedriver and dist/ (scripts/test.sh provides them and runs it)"]
 async fn a_live_change_shows_in_the_charts() {
-    let (_server, _driver, c, url, _) = start().await;
+    let (_server, _driver, first, url, driver_port) = start().await;
+    first.close().await.unwrap();
+    let downloads = tempfile::tempdir().unwrap();
+    let c = browser_saving_to(driver_port, downloads.path()).await;
     c.goto(&url).await.unwrap();
     eventually("the graph is drawn", || async { node_count(&c).await == 17 }).await;
     c.find(Locator::Css("#speed")).await.unwrap().select_by_value("10").await.unwrap();
@@ -385,6 +388,21 @@ async fn a_live_change_shows_in_the_charts() {
     .await;
     c.perform_actions(hover(width)).await.unwrap(); // off the canvas: the read-out goes
     eventually("the read-out hides off the chart", || async { readout().await.is_none() }).await;
+
+    // Saved as a picture: a PNG a slide's width (at twice its pixels), on an opaque background,
+    // its lines in colour.
+    c.find(Locator::Css("#chart-throughput .chart-save")).await.unwrap().click().await.unwrap();
+    let file = downloads.path().join("order_api-chart-throughput.png");
+    eventually("the chart is saved", || async { std::fs::metadata(&file).is_ok_and(|m| m.len() > 0) }).await;
+    let decoder = png::Decoder::new(std::io::Cursor::new(std::fs::read(&file).unwrap()));
+    let mut reader = decoder.read_info().expect("a PNG");
+    let mut pixels = vec![0; reader.output_buffer_size()];
+    let frame = reader.next_frame(&mut pixels).expect("its pixels");
+    assert_eq!((frame.width, frame.height, frame.color_type), (1920, 800, png::ColorType::Rgba));
+    let rgba: Vec<&[u8]> = pixels[..frame.buffer_size()].chunks(4).collect();
+    assert!(rgba.iter().all(|p| p[3] == 255), "an opaque background");
+    let coloured = rgba.iter().filter(|p| p[..3].iter().max().unwrap() - p[..3].iter().min().unwrap() > 60).count();
+    assert!(coloured > 1000, "its lines in colour: {coloured} pixels");
     c.close().await.unwrap();
 }
 

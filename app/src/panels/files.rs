@@ -180,13 +180,18 @@ fn download(name: &str, text: &str) {
     opts.set_type("application/json");
     let Ok(blob) = web_sys::Blob::new_with_str_sequence_and_options(&parts, &opts) else { return };
     let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) else { return };
+    save_url(name, &url);
+    let _ = web_sys::Url::revoke_object_url(&url);
+}
+
+/// Has the browser save what `url` holds (a blob's or a `data:` URL) as the file `name`.
+pub fn save_url(name: &str, url: &str) {
     if let Some(a) = document().create_element("a").ok().and_then(|a| a.dyn_into::<web_sys::HtmlAnchorElement>().ok()) {
-        a.set_href(&url);
+        a.set_href(url);
         a.set_download(name);
         a.set_id("export-link");
         a.click();
     }
-    let _ = web_sys::Url::revoke_object_url(&url);
 }
 
 fn js_sys_array(text: &str) -> wasm_bindgen::JsValue {

@@ -9,7 +9,7 @@ use send_wrapper::SendWrapper;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
 
-use super::draw::{Frame, Spec, draw, value_text};
+use super::draw::{Frame, Spec, draw, picture, value_text};
 use crate::state::editor::Editor;
 
 /// A node to compare with: its id and its points, drawn dashed over the chart's own.
@@ -34,6 +34,9 @@ pub fn Chart(
     lines: Vec<Line>,
     points: Signal<Vec<Point>>,
     #[prop(optional)] twin: Twin,
+    /// What is charted (a node's id, the whole system), for a saved picture's title and name.
+    #[prop(optional, into)]
+    subject: Option<String>,
 ) -> impl IntoView {
     let ed = expect_context::<Editor>();
     let canvas = NodeRef::<leptos::html::Canvas>::new();
@@ -135,12 +138,30 @@ pub fn Chart(
         })
     };
     let label = format!("{title} ({unit})");
+    // The chart as a picture to take away: a slide's width, on the theme's background.
+    let file = format!("{}{id}.png", subject.as_ref().map_or(String::new(), |s| format!("{}-", s.replace(' ', "-"))));
+    let heading = subject.map_or(label.clone(), |s| format!("{s} · {label}"));
+    let saved_lines = lines.clone();
+    let save = move |_| {
+        let result = points.with_untracked(|points| {
+            twin_points.with_untracked(|twin| {
+                let spec = Spec { lines: &saved_lines, points, twin, at: None, dark: ed.dark.get_untracked() };
+                picture(&spec, &heading)
+            })
+        });
+        match result {
+            Ok(url) => crate::panels::files::save_url(&file, &url),
+            Err(e) => leptos::logging::warn!("a chart could not be saved: {e}"),
+        }
+    };
     view! {
         <figure class="chart" id=id data-last=last data-fault-seconds=fault_seconds data-twin-last=twin_last>
             <figcaption>
                 <span class="chart-title">{label.clone()}</span>
                 {move || (fault_seconds() > 0).then(|| view! { <span class="fault-key">" · ⚡ shaded: a fault struck"</span> })}
                 {twin_key}
+                <button class="chart-save" title="Save this chart as a PNG picture"
+                    aria-label=format!("Save {label} as a PNG picture") on:click=save>"⤓"</button>
             </figcaption>
             {readout}
             <canvas node_ref=canvas tabindex="0" role="img"

@@ -68,6 +68,9 @@ struct Theme {
     grid: RGBColor,
     band: RGBAColor,
     cursor: RGBColor,
+    /// A picture's background and title (the dock's panel and text colours).
+    background: RGBColor,
+    title: RGBColor,
 }
 
 impl Theme {
@@ -79,6 +82,8 @@ impl Theme {
                 grid: RGBColor(41, 50, 65),
                 band: RGBColor(180, 83, 9).mix(0.35),
                 cursor: RGBColor(226, 232, 240),
+                background: RGBColor(30, 41, 59),
+                title: RGBColor(226, 232, 240),
             }
         } else {
             Theme {
@@ -87,6 +92,8 @@ impl Theme {
                 grid: RGBColor(238, 241, 245),
                 band: RGBColor(253, 230, 138).mix(0.6),
                 cursor: RGBColor(51, 65, 85),
+                background: RGBColor(255, 255, 255),
+                title: RGBColor(15, 23, 42),
             }
         }
     }
@@ -109,12 +116,38 @@ pub fn draw(canvas: &HtmlCanvasElement, spec: &Spec) -> Result<Option<Frame>, St
         return Ok(None);
     }
     let ratio = web_sys::window().map_or(1.0, |w| w.device_pixel_ratio()).max(1.0);
+    draw_sized(canvas, (css_w, css_h), ratio, spec, None).map(Some)
+}
+
+/// The size of a chart saved as a picture (CSS pixels, drawn at twice that): a slide's width.
+const PICTURE: (i32, i32) = (960, 400);
+
+/// `spec` as a PNG picture to take away (a `data:` URL): on the theme's background, under
+/// `title`, a slide's width at twice its pixels.
+pub fn picture(spec: &Spec, title: &str) -> Result<String, String> {
+    let canvas = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.create_element("canvas").ok())
+        .and_then(|c| c.dyn_into::<HtmlCanvasElement>().ok())
+        .ok_or("no canvas to draw the picture on")?;
+    draw_sized(&canvas, PICTURE, 2.0, spec, Some(title))?;
+    canvas.to_data_url_with_type("image/png").map_err(|_| "the picture could not be encoded".to_string())
+}
+
+/// Draws `spec` on `canvas` at `css` size and pixel `ratio`; with a `title`, on the theme's
+/// background with the title above (a picture), else transparent over the dock.
+fn draw_sized(
+    canvas: &HtmlCanvasElement,
+    (css_w, css_h): (i32, i32),
+    ratio: f64,
+    spec: &Spec,
+    title: Option<&str>,
+) -> Result<Frame, String> {
     let (w, h) = ((f64::from(css_w) * ratio).round() as u32, (f64::from(css_h) * ratio).round() as u32);
     if canvas.width() != w || canvas.height() != h {
         canvas.set_width(w);
         canvas.set_height(h);
     }
-    // Transparent, so the dock's own background shows through on either theme.
     let context = canvas
         .get_context("2d")
         .ok()
@@ -127,6 +160,16 @@ pub fn draw(canvas: &HtmlCanvasElement, spec: &Spec) -> Result<Option<Frame>, St
     let root = backend.into_drawing_area();
     let theme = Theme::of(spec.dark);
     let font = |size: f64| ("sans-serif", size * ratio).into_font().color(&theme.text);
+    // A picture has the theme's background and its title; on screen the dock's own
+    // background shows through on either theme, and the caption is the title.
+    let root = match title {
+        Some(title) => {
+            root.fill(&theme.background).map_err(|e| e.to_string())?;
+            let title_font = ("sans-serif", 16.0 * ratio).into_font().color(&theme.title);
+            root.titled(title, title_font).map_err(|e| e.to_string())?
+        }
+        None => root,
+    };
 
     let t0 = spec.points.first().map_or(0.0, |p| p.t_s as f64 - 1.0);
     let t1 = spec.points.last().map_or(60.0, |p| p.t_s as f64).max(t0 + 1.0);
@@ -156,22 +199,29 @@ pub fn draw(canvas: &HtmlCanvasElement, spec: &Spec) -> Result<Option<Frame>, St
     let mut chart = ChartBuilder::on(&root)
         .margin_top(legend_height)
         .margin_right(px(10.0))
-        .x_label_area_size(if compact { 0 } else { px(18.0) })
+        .x_label_area_size(match (compact, title) {
+            (true, _) => 0,
+            (false, None) => px(18.0),
+            // A picture names its time axis beneath its labels.
+            (false, Some(_)) => px(34.0),
+        })
         .y_label_area_size(px(38.0))
         .build_cartesian_2d(t0 / unit..t1 / unit, 0.0..top)
         .map_err(|e| e.to_string())?;
-    chart
-        .configure_mesh()
-        .x_labels(if compact { 0 } else { 5 })
+    let (time_label, value_label) = (|t: &f64| clock(*t * unit), |y: &f64| value_text(*y));
+    let mut mesh = chart.configure_mesh();
+    mesh.x_labels(if compact { 0 } else { 5 })
         .y_labels(if compact { 2 } else { 4 })
-        .x_label_formatter(&|t| clock(*t * unit))
-        .y_label_formatter(&|y| value_text(*y))
+        .x_label_formatter(&time_label)
+        .y_label_formatter(&value_label)
         .label_style(font(10.0))
         .axis_style(theme.axis.stroke_width(px(1.0)))
         .bold_line_style(theme.grid.stroke_width(px(1.0)))
-        .light_line_style(TRANSPARENT)
-        .draw()
-        .map_err(|e| e.to_string())?;
+        .light_line_style(TRANSPARENT);
+    if title.is_some() {
+        mesh.x_desc("simulated time (m:ss)").axis_desc_style(font(10.0));
+    }
+    mesh.draw().map_err(|e| e.to_string())?;
     let x = |t_s: u64| t_s as f64 / unit;
     // A point covers the second that ends at its time: a faulted one is shaded over that second.
     chart
@@ -221,7 +271,7 @@ pub fn draw(canvas: &HtmlCanvasElement, spec: &Spec) -> Result<Option<Frame>, St
     let frame = Frame { left: f64::from(plot_x.start) / ratio, right: f64::from(plot_x.end) / ratio, t0, t1 };
     if compact {
         root.present().map_err(|e| e.to_string())?;
-        return Ok(Some(frame));
+        return Ok(frame);
     }
     // The legend, above the plot: a stroke of each line's colour, then its name.
     for (row, placed) in rows.iter().enumerate() {
@@ -236,7 +286,7 @@ pub fn draw(canvas: &HtmlCanvasElement, spec: &Spec) -> Result<Option<Frame>, St
         }
     }
     root.present().map_err(|e| e.to_string())?;
-    Ok(Some(frame))
+    Ok(frame)
 }
 
 /// Lays out legend items of text widths `items` in rows of `width`: each item is a swatch

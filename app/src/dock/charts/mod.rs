@@ -25,15 +25,18 @@ fn node_points(live: Live, r: usize) -> Signal<Vec<Point>> {
 }
 
 /// The latency chart of a node or of the system.
-fn latency_chart(title: &'static str, points: Signal<Vec<Point>>, twin: Twin) -> impl IntoView {
-    view! { <Chart id="chart-latency" title=title unit="ms" lines=charts::LATENCY.to_vec() points=points twin=twin /> }
+fn latency_chart(subject: &str, title: &'static str, points: Signal<Vec<Point>>, twin: Twin) -> impl IntoView {
+    view! {
+        <Chart id="chart-latency" title=title unit="ms" lines=charts::LATENCY.to_vec() points=points twin=twin
+            subject=subject.to_string() />
+    }
 }
 
 /// Errors, retries, dead letters and drops.
-fn errors_chart(points: Signal<Vec<Point>>, twin: Twin) -> impl IntoView {
+fn errors_chart(subject: &str, points: Signal<Vec<Point>>, twin: Twin) -> impl IntoView {
     view! {
         <Chart id="chart-errors" title="Errors, retries and dead letters" unit="per s"
-            lines=charts::TROUBLE.to_vec() points=points twin=twin />
+            lines=charts::TROUBLE.to_vec() points=points twin=twin subject=subject.to_string() />
     }
 }
 
@@ -123,15 +126,15 @@ pub fn Charts() -> impl IntoView {
             </h2>
             <div class="charts">
                 <Chart id="chart-throughput" title="Throughput" unit="msg/s" lines=vec![charts::IN, charts::OUT]
-                    points=points twin=twin() />
+                    points=points twin=twin() subject=s.id.clone() />
                 <Chart id="chart-level" title=if service { "Busy" } else { "Depth" } unit=level_unit
-                    lines=vec![charts::LEVEL] points=points twin=twin() />
-                {latency_chart("Latency", points, twin())}
+                    lines=vec![charts::LEVEL] points=points twin=twin() subject=s.id.clone() />
+                {latency_chart(&s.id, "Latency", points, twin())}
                 {s.cpu.clone().map(|request| view! {
                     <Chart id="chart-cpu" title=format!("CPU, {request}m requested a replica") unit="millicores"
-                        lines=vec![charts::CPU] points=points />
+                        lines=vec![charts::CPU] points=points subject=s.id.clone() />
                 })}
-                {errors_chart(points, twin())}
+                {errors_chart(&s.id, points, twin())}
             </div>
         }
         .into_any()
@@ -154,6 +157,9 @@ fn parts(topology: &serde_json::Value) -> Vec<Part> {
         .collect()
 }
 
+/// The whole system's charts' subject, in a saved picture's title and file name.
+const SYSTEM: &str = "Whole system";
+
 fn system_charts(live: Live) -> impl IntoView {
     let points: Signal<Vec<Point>> = Memo::new(move |_| {
         let parts = live.topology.with(|t| t.as_ref().map(parts).unwrap_or_default());
@@ -166,10 +172,11 @@ fn system_charts(live: Live) -> impl IntoView {
         <div class="charts">
             <Chart id="chart-throughput" title="Throughput" unit="msg/s"
                 lines=vec![Line { name: "produced", ..charts::IN }, Line { name: "completed at leaves", ..charts::OUT }]
-                points=points />
-            <Chart id="chart-level" title="Waiting in queues" unit="messages" lines=vec![charts::LEVEL] points=points />
-            {latency_chart("Slowest service's latency", points, None)}
-            {errors_chart(points, None)}
+                points=points subject=SYSTEM />
+            <Chart id="chart-level" title="Waiting in queues" unit="messages" lines=vec![charts::LEVEL] points=points
+                subject=SYSTEM />
+            {latency_chart(SYSTEM, "Slowest service's latency", points, None)}
+            {errors_chart(SYSTEM, points, None)}
         </div>
     }
 }
