@@ -128,8 +128,8 @@ pub fn nice_max(x: f64) -> f64 {
 pub enum Part {
     /// A producer: its emissions are the system's flow in.
     Producer,
-    /// A queue: its depth is waiting in the system.
-    Queue,
+    /// A queue or a topic: its depth, or its groups' lag, is waiting in the system.
+    Waiting,
     /// A service that publishes onward: its latency counts, its completions do not.
     Service,
     /// A service that publishes nothing: its completions are the system's flow out.
@@ -143,7 +143,7 @@ impl Part {
     pub fn of(kind: Kind, publishes: bool) -> Part {
         match kind {
             Kind::Producer => Part::Producer,
-            Kind::Queue => Part::Queue,
+            Kind::Queue | Kind::Topic => Part::Waiting,
             Kind::Service if publishes => Part::Service,
             Kind::Service => Part::Leaf,
             _ => Part::Other,
@@ -153,7 +153,7 @@ impl Part {
 
 /// The whole system, second by second, from every node's series: what the producers emitted
 /// (`in_per_s`) and what the leaf services completed (`out_per_s`), messages waiting in all
-/// queues (`level`), the slowest service's latency, and errors, retries, dead letters and drops
+/// queues and topics (`level`), the slowest service's latency, and errors, retries, dead letters and drops
 /// summed over every node.
 pub fn system_series<'a>(nodes: impl IntoIterator<Item = (Part, &'a [Point])>) -> Vec<Point> {
     let mut out: Vec<Point> = Vec::new();
@@ -169,7 +169,7 @@ pub fn system_series<'a>(nodes: impl IntoIterator<Item = (Part, &'a [Point])>) -
             let s = &mut out[at];
             match part {
                 Part::Producer => s.in_per_s += p.out_per_s,
-                Part::Queue => s.level += p.level,
+                Part::Waiting => s.level += p.level,
                 Part::Leaf => s.out_per_s += p.out_per_s,
                 Part::Service | Part::Other => {}
             }
@@ -209,7 +209,7 @@ mod tests {
         let leaf = [pt(1, 9, 8, 1.0, 90.0, 2)];
         let sys = system_series([
             (Part::Producer, &producer[..]),
-            (Part::Queue, &queue[..]),
+            (Part::Waiting, &queue[..]),
             (Part::Service, &publisher[..]),
             (Part::Other, &[][..]),
             (Part::Leaf, &leaf[..]),
@@ -227,6 +227,7 @@ mod tests {
         assert_eq!(Part::of(Kind::Service, true), Part::Service);
         assert_eq!(Part::of(Kind::Service, false), Part::Leaf);
         assert_eq!(Part::of(Kind::Exchange, true), Part::Other);
+        assert_eq!(Part::of(Kind::Topic, false), Part::Waiting, "a topic's lag waits too");
     }
 
     #[test]

@@ -173,7 +173,7 @@ fn system_charts(live: Live) -> impl IntoView {
             <Chart id="chart-throughput" title="Throughput" unit="msg/s"
                 lines=vec![Line { name: "produced", ..charts::IN }, Line { name: "completed at leaves", ..charts::OUT }]
                 points=points subject=SYSTEM />
-            <Chart id="chart-level" title="Waiting in queues" unit="messages" lines=vec![charts::LEVEL] points=points
+            <Chart id="chart-level" title="Waiting in queues and topics" unit="messages" lines=vec![charts::LEVEL] points=points
                 subject=SYSTEM />
             {latency_chart(SYSTEM, "Slowest service's latency", points, None)}
             {errors_chart(SYSTEM, points, None)}
@@ -194,7 +194,7 @@ mod tests {
             "links": [{"from": "s", "to": "x"}, {"from": "leaf", "to": "db"}]});
         assert_eq!(
             super::parts(&t),
-            [Part::Producer, Part::Queue, Part::Service, Part::Other, Part::Leaf, Part::Other],
+            [Part::Producer, Part::Waiting, Part::Service, Part::Other, Part::Leaf, Part::Other],
             "a service publishing to an exchange is not a leaf; one calling a store is"
         );
     }
