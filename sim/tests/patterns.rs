@@ -83,3 +83,26 @@ fn bad_pattern_fields_are_refused_with_their_paths() {
         assert!(err.contains(expected), "{expected} missing from: {err}");
     }
 }
+
+/// A failure handled as an answer (`on_failure: "ack"`): each failed attempt publishes its
+/// failure link and is acknowledged; nothing is dropped, dead-lettered or tried again.
+#[test]
+fn a_failure_acked_is_answered_not_lost() {
+    let topo = json!({"version": 1, "name": "declines", "seed": 1, "nodes": [
+        {"id": "p", "kind": "producer", "rate_per_s": 10, "arrival": "constant", "limit": 40},
+        {"id": "charges", "kind": "queue"},
+        {"id": "payments", "kind": "service", "processing": 10, "failure_rate": 0.5, "on_failure": "ack"},
+        {"id": "declined", "kind": "queue"},
+        {"id": "errors", "kind": "queue"}],
+        "links": [{"from": "p", "to": "charges"}, {"from": "charges", "to": "payments"},
+            {"from": "payments", "to": "declined", "when": "failure", "event": "PaymentFailed"},
+            {"from": "charges", "to": "errors", "dead_letter": true}]});
+    let r = run(&topo, 10);
+    let s = r.service("payments").unwrap();
+    assert!(s.failed > 5 && s.processed > 5, "both outcomes: {} failed, {} processed", s.failed, s.processed);
+    assert_eq!(s.failed + s.processed, 40, "each charge tried once");
+    assert_eq!(r.queue("declined").unwrap().enqueued, s.failed, "each failure answered");
+    assert_eq!(r.queue("errors").unwrap().enqueued, 0, "none dead-lettered");
+    assert_eq!((r.messages.dead_lettered, r.messages.dropped.rejected), (0, 0));
+    assert_eq!(s.retries, 0);
+}

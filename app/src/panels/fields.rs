@@ -166,7 +166,7 @@ pub fn node_fields(kind: Kind) -> &'static [Field] {
         f(
             "on_failure",
             "On failure",
-            "reject (dead-letter if the queue can, else drop), requeue (back to the queue at once), or retry: the first \"at once\" retries immediately, then each after back-off × multiplier^k, ± the jitter's fraction (1: full jitter), in the replica or through a delay queue (a link with when \"retry\"); after the last attempt, reject. A retry budget set in the file is kept.",
+            "reject (dead-letter if the queue can, else drop), requeue (back to the queue at once), ack (the failure is an answer, not a loss: its failure links and saga reply are sent and the message is settled, as a declined card answered with PaymentFailed), or retry: the first \"at once\" retries immediately, then each after back-off × multiplier^k, ± the jitter's fraction (1: full jitter), in the replica or through a delay queue (a link with when \"retry\"); after the last attempt, reject. A retry budget set in the file is kept.",
             Input::OnFailure,
         ),
         f(

@@ -1,4 +1,4 @@
-//! The inspector's widget for a service's `on_failure`: reject, requeue, or retry with its
+//! The inspector's widget for a service's `on_failure`: reject, requeue, ack, or retry with its
 //! attempts, immediate retries, back-off, multiplier and jitter, each a number checked against
 //! the engine's range (`edasim_sim::topology::limits`), in place of JSON text. A retry budget
 //! the file sets is kept as it is.
@@ -8,13 +8,14 @@ use edasim_sim::topology::{RetryBudget, RetryPolicy};
 use leptos::prelude::*;
 use serde_json::{Value, json};
 
-/// The policy a value names: "" (the default, reject), "reject", "requeue" or "retry", with
+/// The policy a value names: "" (the default, reject), "reject", "requeue", "ack" or "retry", with
 /// the retry's parameters (the engine's defaults where the file leaves them out).
 pub fn policy(v: Option<&Value>) -> (&'static str, RetryPolicy) {
     let d = RetryPolicy::default();
     match v {
         Some(Value::String(s)) if s == "requeue" => ("requeue", d),
         Some(Value::String(s)) if s == "reject" => ("reject", d),
+        Some(Value::String(s)) if s == "ack" => ("ack", d),
         Some(Value::Object(o)) => {
             let r = o.get("retry");
             let num = |k: &str, default: f64| r.and_then(|r| r.get(k)).and_then(Value::as_f64).unwrap_or(default);
@@ -44,7 +45,7 @@ pub fn policy(v: Option<&Value>) -> (&'static str, RetryPolicy) {
 /// The value a choice and its parameters write (`None`: the field left out, the default).
 pub fn value_of(choice: &str, r: &RetryPolicy) -> Option<Value> {
     match choice {
-        "reject" | "requeue" => Some(json!(choice)),
+        "reject" | "requeue" | "ack" => Some(json!(choice)),
         "retry" => Some(json!({ "retry": serde_json::to_value(r).unwrap_or(Value::Null) })),
         _ => None,
     }
@@ -123,6 +124,7 @@ pub fn OnFailureInput(
                 <option value="">"(default: reject)"</option>
                 <option value="reject">"reject"</option>
                 <option value="requeue">"requeue"</option>
+                <option value="ack">"ack (handled)"</option>
                 <option value="retry">"retry"</option>
             </select>
             <Show when=move || now().0 == "retry">
@@ -140,6 +142,7 @@ mod tests {
     fn policies_read_and_write_back() {
         assert_eq!(policy(None).0, "");
         assert_eq!(policy(Some(&json!("requeue"))).0, "requeue");
+        assert_eq!(policy(Some(&json!("ack"))).0, "ack");
         let (choice, r) = policy(Some(&json!({"retry": {"max_attempts": 5}})));
         assert_eq!((choice, r.max_attempts, r.backoff_ms), ("retry", 5, RetryPolicy::default().backoff_ms));
         let written = value_of("retry", &r).unwrap();
@@ -152,7 +155,7 @@ mod tests {
         assert_eq!((r.immediate, r.budget.as_ref().map(|b| b.ratio)), (1, Some(0.2)));
         assert_eq!(policy(value_of("retry", &r).as_ref()).1, r);
         // Every value written is one the engine accepts.
-        for choice in ["reject", "requeue", "retry"] {
+        for choice in ["reject", "requeue", "ack", "retry"] {
             let t = json!({"version": 1, "name": "t", "nodes": [
                 {"id": "q", "kind": "queue"},
                 {"id": "s", "kind": "service", "processing": 10, "on_failure": value_of(choice, &RetryPolicy::default())}],

@@ -318,12 +318,13 @@ impl Engine {
                 svc.failed += 1;
                 self.nodes[node as usize].second.errors += 1;
                 self.log(node, m, LogKind::Failed);
-                self.publish_from(m, s, When::Failure);
-                // Rejected for good: the API answers 500 (requeues and retries keep it waiting).
-                if answers && matches!(self.services[s as usize].on_failure, crate::topology::OnFailure::Reject) {
+                let published = self.publish_from(m, s, When::Failure);
+                // Rejected for good, or handled: the API answers 500 (requeues and retries keep
+                // it waiting).
+                if answers && matches!(self.services[s as usize].on_failure, OnFailure::Reject | OnFailure::Ack) {
                     self.answered(m, false);
                 }
-                self.fail(m, s, r);
+                self.fail(m, s, r, published);
             }
         }
         self.next_work(s, r);
@@ -358,10 +359,16 @@ impl Engine {
         }
     }
 
-    /// What a failed attempt leads to, by the service's policy.
-    fn fail(&mut self, m: u32, s: u32, r: u32) {
+    /// What a failed attempt leads to, by the service's policy (`published`: what its failure
+    /// links sent).
+    fn fail(&mut self, m: u32, s: u32, r: u32, published: u32) {
         let policy = self.services[s as usize].on_failure.clone();
         match policy {
+            OnFailure::Ack => {
+                let replied = self.saga_failure_reply(m, s);
+                self.release(m);
+                self.end_consumed(m, if published + replied > 0 { Consumed::Forwarded } else { Consumed::Completed });
+            }
             OnFailure::Reject => {
                 self.saga_failure_reply(m, s);
                 self.release(m);

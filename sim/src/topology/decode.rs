@@ -821,10 +821,11 @@ impl Decoder {
     }
 
     fn on_failure(&mut self, v: &Value, path: String) -> OnFailure {
-        const EXPECTED: &str = "expected \"reject\", \"requeue\" or {\"retry\": {...}}";
+        const EXPECTED: &str = "expected \"reject\", \"requeue\", \"ack\" or {\"retry\": {...}}";
         match v {
             Value::String(s) if s == "reject" => OnFailure::Reject,
             Value::String(s) if s == "requeue" => OnFailure::Requeue,
+            Value::String(s) if s == "ack" => OnFailure::Ack,
             Value::String(s) => {
                 self.err(path, format!("unknown failure policy \"{s}\"; {EXPECTED}"));
                 OnFailure::Reject

@@ -475,12 +475,19 @@ impl Service {
     }
 }
 
+/// What a service does with a message whose processing failed.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum OnFailure {
+    /// Rejected without requeue: dead-lettered, or dropped without a dead-letter link.
     Reject,
+    /// Rejected with requeue: delivered again.
     Requeue,
+    /// Retried by its policy, then rejected.
     Retry(RetryPolicy),
+    /// Handled: the failure is an answer, not a loss (a declined card answered with
+    /// *PaymentFailed*): its failure links and saga reply are sent and the message is acked.
+    Ack,
 }
 
 /// Retries: `max_attempts` in all (the first included); the first `immediate` retries at once,
