@@ -86,6 +86,14 @@ where
         .light_line_style(RGBColor(235, 238, 242))
         .draw()
         .map_err(|e| anyhow!("{e}"))?;
+    // The seconds a fault struck, shaded as the app shades them (a point ends its second).
+    let (band, alpha) = charts::fault_band(false);
+    let (r, g, b) = rgb(band);
+    c.draw_series(points.iter().filter(|p| p.faults > 0).map(|p| {
+        let t = p.t_s as f64;
+        Rectangle::new([((t - 1.0) / unit, 0.0), (t / unit, top)], RGBColor(r, g, b).mix(alpha).filled())
+    }))
+    .map_err(|e| anyhow!("{e}"))?;
     for line in &chart.lines {
         let colour = colour(line);
         c.draw_series(LineSeries::new(

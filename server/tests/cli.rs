@@ -364,6 +364,28 @@ fn plot_writes_svg_charts_and_a_png_overview() {
     assert_eq!(info.height, 60 + 300 * nodes.div_ceil(4) as u32);
 }
 
+/// `--plot` shades the seconds a fault struck a node, as the app's charts do: the circuit
+/// breaker scenario's inventory store is down from 60 to 90 s, thirty shaded seconds in each of
+/// its charts, and none in a chart of a node no fault struck.
+#[test]
+fn plot_shades_the_seconds_a_fault_struck() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = concat!(env!("CARGO_MANIFEST_DIR"), "/../scenarios/circuit-breaker.json");
+    let out = edasim(&["run", scenario, "--duration-s", "100", "--plot", dir.path().to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let (band, _) = edasim_sim::charts::fault_band(false);
+    let bands = |node: &str| {
+        let svg = std::fs::read_to_string(dir.path().join(format!("{node}.svg"))).unwrap();
+        let doc = roxmltree::Document::parse(&svg).unwrap();
+        doc.descendants()
+            .filter(|d| d.has_tag_name("rect") && d.attribute("fill").is_some_and(|f| f.eq_ignore_ascii_case(band)))
+            .count()
+    };
+    // Six charts a node, each shading the thirty seconds.
+    assert_eq!(bands("inventory"), 6 * 30);
+    assert_eq!(bands("orders"), 0, "the producer was not struck");
+}
+
 /// `edasim render --gif`: an animated GIF of the size asked, one frame per tenth of a simulated
 /// second at the speed asked, each frame with something drawn on it; bad arguments exit 2.
 #[test]

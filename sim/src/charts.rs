@@ -55,6 +55,12 @@ impl Hue {
     }
 }
 
+/// The shading of the seconds a fault struck a node, on the light or the dark theme: its colour
+/// and opacity.
+pub fn fault_band(dark: bool) -> (&'static str, f64) {
+    if dark { ("#b45309", 0.35) } else { ("#fde68a", 0.6) }
+}
+
 /// A chart's line: its name in the legend, its hue, and its value at a point.
 #[derive(Clone, Copy, Debug)]
 pub struct Line {

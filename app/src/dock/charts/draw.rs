@@ -8,7 +8,7 @@
 //! The canvas is drawn at the screen's pixel ratio (its CSS size times `devicePixelRatio`), so
 //! every length here is in CSS pixels times that ratio.
 
-use edasim_sim::charts::{Line, clock, nice_max, time_unit};
+use edasim_sim::charts::{Line, clock, fault_band, nice_max, time_unit};
 use edasim_sim::palette::rgb;
 use edasim_sim::stats::Point;
 use plotters::prelude::*;
@@ -80,7 +80,7 @@ impl Theme {
                 text: RGBColor(148, 163, 184),
                 axis: RGBColor(71, 85, 105),
                 grid: RGBColor(41, 50, 65),
-                band: RGBColor(180, 83, 9).mix(0.35),
+                band: band(true),
                 cursor: RGBColor(226, 232, 240),
                 background: RGBColor(30, 41, 59),
                 title: RGBColor(226, 232, 240),
@@ -90,13 +90,20 @@ impl Theme {
                 text: RGBColor(100, 116, 139),
                 axis: RGBColor(203, 213, 225),
                 grid: RGBColor(238, 241, 245),
-                band: RGBColor(253, 230, 138).mix(0.6),
+                band: band(false),
                 cursor: RGBColor(51, 65, 85),
                 background: RGBColor(255, 255, 255),
                 title: RGBColor(15, 23, 42),
             }
         }
     }
+}
+
+/// The fault band's colour (`edasim_sim::charts::fault_band`).
+fn band(dark: bool) -> RGBAColor {
+    let (hex, alpha) = fault_band(dark);
+    let (r, g, b) = rgb(hex);
+    RGBColor(r, g, b).mix(alpha)
 }
 
 fn colour(line: &Line, dark: bool) -> RGBColor {
