@@ -171,3 +171,26 @@ pub fn Chart(
         </figure>
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use edasim_sim::charts::{IN, OUT};
+
+    fn at(t_s: u64, in_per_s: u32) -> Point {
+        Point { t_s, in_per_s, out_per_s: in_per_s / 2, ..Point::default() }
+    }
+
+    #[test]
+    fn the_cursor_takes_the_nearest_second() {
+        let points = [at(10, 1), at(11, 2), at(12, 3)];
+        assert_eq!(nearest(&points, 10.6).map(|p| p.t_s), Some(11));
+        assert_eq!(nearest(&points, 99.0).map(|p| p.t_s), Some(12), "past the end: the last");
+        assert_eq!(nearest(&[], 10.0), None);
+    }
+
+    #[test]
+    fn the_figure_names_each_lines_value() {
+        assert_eq!(values(&[IN, OUT], &at(3, 8)), "in=8 out=4");
+    }
+}
