@@ -1133,7 +1133,8 @@ async fn an_exchange_charts_what_it_routes_and_the_top_bar_stays_put() {
 
 /// Editing without the mouse and without JSON: L links the selected node to one chosen from
 /// those a link means something to; A lays the canvas out (undo puts it back); a paste lands
-/// clear of its original; a node placed with Enter lands on no link; `on_failure` is a widget.
+/// clear of its original; a node placed with Enter lands on no link; `on_failure` and `outbox`
+/// are widgets.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "browser test: needs chromium, chromedriver and dist/ (scripts/test.sh provides them and runs it)"]
 async fn keyboard_links_auto_layout_paste_and_the_failure_widget() {
@@ -1241,6 +1242,36 @@ async fn keyboard_links_auto_layout_paste_and_the_failure_widget() {
     attempts.send_keys("0\u{E004}").await.unwrap();
     let error = text(&c, "#field-on_failure-error").await;
     assert!(error.contains("attempts") && error.contains("1"), "0 attempts refused with the range: {error}");
+
+    // The outbox: a widget too. A service with no store to keep one in is refused with the
+    // reason; the outbox scenario's relay polls every 100 ms, and 250 is written.
+    select_node(&c, "order_processing").await;
+    c.find(Locator::Css("#field-outbox-on")).await.unwrap().click().await.unwrap();
+    eventually("refused with its reason", || async {
+        maybe_text(&c, "#field-outbox-error").await.contains("no store to keep it in")
+    })
+    .await;
+    c.find(Locator::Css("#scenario-picker")).await.unwrap().select_by_value("outbox").await.unwrap();
+    eventually("the outbox scenario opens", || async {
+        c.find(Locator::Css("svg#graph .node[data-id='order_service_b']")).await.is_ok()
+    })
+    .await;
+    select_node(&c, "order_service_b").await;
+    assert_eq!(
+        c.find(Locator::Css("#field-outbox-on")).await.unwrap().prop("checked").await.unwrap().as_deref(),
+        Some("true")
+    );
+    let poll = c.find(Locator::Css("#field-outbox-poll_ms")).await.expect("the relay's fields");
+    assert_eq!(poll.prop("value").await.unwrap().as_deref(), Some("100"), "the file's poll");
+    poll.clear().await.unwrap();
+    poll.send_keys("250\u{E004}").await.unwrap();
+    eventually("the outbox written", || async {
+        let json =
+            c.execute("return document.querySelector('.inspector details pre').textContent", vec![]).await.unwrap();
+        let node: serde_json::Value = serde_json::from_str(json.as_str().unwrap_or("{}")).unwrap_or_default();
+        node["outbox"] == json!({"poll_ms": 250, "batch": 50})
+    })
+    .await;
     c.close().await.unwrap();
 }
 

@@ -30,6 +30,8 @@ pub enum Input {
     /// A service's failure policy: reject, requeue, or retry with its parameters
     /// (`on_failure.rs`).
     OnFailure,
+    /// A service's transactional outbox: on or off, its relay's poll and batch (`outbox.rs`).
+    Outbox,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -226,8 +228,8 @@ pub fn node_fields(kind: Kind) -> &'static [Field] {
         f(
             "outbox",
             "Outbox",
-            "A transactional outbox: what it publishes is written to its store in the same transaction, and a relay publishes it: {\"poll_ms\": 100, \"batch\": 100}.",
-            Input::Json { optional: true },
+            "A transactional outbox: what it publishes is written to its store (a call link) in the same transaction as its business change, and a relay polls the table and publishes the rows, at least once.",
+            Input::Outbox,
         ),
     ];
     const STORE: &[Field] = &[
@@ -405,6 +407,7 @@ pub fn parse(input: Input, text: &str) -> Result<Option<Value>, String> {
         | Input::Json { optional: true }
         | Input::Dist { optional: true }
         | Input::OnFailure
+        | Input::Outbox
             if t.is_empty() =>
         {
             Ok(None)
@@ -432,7 +435,7 @@ pub fn parse(input: Input, text: &str) -> Result<Option<Value>, String> {
                 Err(format!("one of {}", options.join(", ")))
             }
         }
-        Input::Json { .. } | Input::Dist { .. } | Input::OnFailure => {
+        Input::Json { .. } | Input::Dist { .. } | Input::OnFailure | Input::Outbox => {
             serde_json::from_str(t).map(Some).map_err(|e| format!("not JSON: {e}"))
         }
     }

@@ -44,7 +44,9 @@ fn set(v: &mut Value, at: Place, field: &str, value: Option<Value>) {
 
 /// What is wrong with `value` in `field`, as the engine's model reads it: only the object the
 /// field belongs to is checked (with, for a link, the nodes at its ends, whose kinds give the
-/// link its meaning), so typing costs the same on a 5-node and a 500-node canvas.
+/// link its meaning; for a node, its links and their other ends, which an outbox's store and a
+/// gateway's services are read from), so typing costs the same on a 5-node and a 500-node
+/// canvas. A saga names participants anywhere: it is checked in the whole topology.
 fn problem_with(doc: &Value, at: Place, field: &str, value: Option<Value>) -> Option<String> {
     let (probe, path) = probe(doc, at, field, value)?;
     match check(&probe) {
@@ -75,9 +77,28 @@ fn probe(doc: &Value, at: Place, field: &str, value: Option<Value>) -> Option<(V
             top.insert("links".into(), json!([]));
             (one(&Value::Object(top)), field.to_string())
         }
+        "nodes" if field == "saga" => {
+            let mut whole = doc.clone();
+            whole["nodes"][at.index] = one(doc["nodes"].get(at.index)?);
+            (whole, format!("nodes[{}].{field}", at.index))
+        }
         "nodes" => {
             let node = one(doc["nodes"].get(at.index)?);
-            (json!({"version": 1, "name": "", "nodes": [node], "links": []}), format!("nodes[0].{field}"))
+            let id = doc["nodes"][at.index]["id"].clone();
+            let links: Vec<Value> = doc["links"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|l| l["from"] == id || l["to"] == id)
+                .cloned()
+                .collect();
+            let mut nodes = vec![node];
+            for end in links.iter().flat_map(|l| [&l["from"], &l["to"]]) {
+                if *end != id && !nodes[1..].iter().any(|n| n["id"] == *end) {
+                    nodes.extend(doc["nodes"].as_array()?.iter().find(|n| n["id"] == *end).cloned());
+                }
+            }
+            (json!({"version": 1, "name": "", "nodes": nodes, "links": links}), format!("nodes[0].{field}"))
         }
         "links" => {
             let link = one(doc["links"].get(at.index)?);
@@ -218,6 +239,10 @@ fn FieldRow(at: Place, field: Field) -> impl IntoView {
         }
         Input::OnFailure => view! {
             <crate::panels::on_failure::OnFailureInput id=id.clone() current=current commit=Callback::new(commit) error=set_error />
+        }
+        .into_any(),
+        Input::Outbox => view! {
+            <crate::panels::outbox::OutboxInput id=id.clone() current=current commit=Callback::new(commit) error=set_error />
         }
         .into_any(),
         Input::Choice(options) => view! {
@@ -619,9 +644,29 @@ mod tests {
         assert_eq!(problem_with(&d, at, "rate_per_s", Some(json!(20))), None);
         let why = problem_with(&d, at, "rate_per_s", Some(json!(-1))).unwrap();
         assert!(why.contains("from 0 to 1000000"), "{why}");
-        // The probe holds one node, not the canvas.
+        // The probe holds the node and its neighbours, not the canvas.
         let (probe, path) = probe(&d, at, "rate_per_s", Some(json!(3))).unwrap();
-        assert_eq!((probe["nodes"].as_array().unwrap().len(), path.as_str()), (1, "nodes[0].rate_per_s"));
+        let neighbours = d["links"].as_array().unwrap().iter().filter(|l| l["from"] == "order_api").count();
+        assert_eq!(probe["nodes"].as_array().unwrap().len(), 1 + neighbours);
+        assert_eq!(path, "nodes[0].rate_per_s");
+        // An outbox is checked with the node's links: it needs a call link to a store.
+        let ob: Value = serde_json::from_str(include_str!("../../../scenarios/outbox.json")).unwrap();
+        let at_ob = |id: &str| Place {
+            section: "nodes",
+            index: ob["nodes"].as_array().unwrap().iter().position(|n| n["id"] == id).unwrap(),
+        };
+        let outbox = Some(json!({"poll_ms": 250, "batch": 10}));
+        assert_eq!(problem_with(&ob, at_ob("order_service_b"), "outbox", outbox.clone()), None);
+        let shipping = problem_with(&ob, at_ob("shipping_b"), "outbox", outbox).unwrap_or_default();
+        assert!(shipping.contains("no store to keep it in"), "{shipping}");
+        // A saga, whose participants are anywhere on the canvas, is checked in the whole of it.
+        let sg: Value = serde_json::from_str(include_str!("../../../scenarios/saga-orchestration.json")).unwrap();
+        let i = sg["nodes"].as_array().unwrap().iter().position(|n| n["id"] == "order_saga").unwrap();
+        let saga = sg["nodes"][i]["saga"].clone();
+        assert_eq!(problem_with(&sg, Place { section: "nodes", index: i }, "saga", Some(saga.clone())), None);
+        let mut wrong = saga;
+        wrong["steps"][0]["channel"] = json!("nowhere");
+        assert!(problem_with(&sg, Place { section: "nodes", index: i }, "saga", Some(wrong)).is_some());
         // A link's field is read with its role, which the kinds at its ends give.
         let links = d["links"].as_array().unwrap();
         let binding = links.iter().position(|l| l.get("binding_key").is_some()).unwrap();

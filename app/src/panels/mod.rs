@@ -6,6 +6,7 @@
 //! - `inspector.rs`: the selected thing's form; `fields.rs`: each field's meaning, range and
 //!   parsing.
 //! - `on_failure.rs`: a service's failure policy, as a widget.
+//! - `outbox.rs`: a service's transactional outbox, as a widget.
 //! - `files.rs`: export and import (dialog, paste, drop).
 //! - `keys.rs`: keyboard shortcuts and the `?` overlay.
 
@@ -17,6 +18,7 @@ pub mod keys;
 pub mod lesson;
 pub mod markdown;
 pub mod on_failure;
+pub mod outbox;
 pub mod palette;
 pub mod presenter;
 pub mod theme;
