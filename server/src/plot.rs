@@ -9,7 +9,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, anyhow};
-use edasim_sim::charts::{self, Line, Part, clock, nice_max, time_unit};
+use edasim_sim::charts::{self, Line, clock, nice_max, time_unit};
 use edasim_sim::palette::rgb;
 use edasim_sim::stats::Point;
 use edasim_sim::topology::Kind;
@@ -187,14 +187,7 @@ pub fn write_plots(dir: &Path, engine: &Engine, model: &Model) -> anyhow::Result
 
 /// The whole system's per-second points (`edasim_sim::charts::system_series`).
 fn system_series(engine: &Engine, model: &Model) -> Vec<Point> {
-    let topo = model.topology();
-    let publishes = |id: &str| {
-        topo.links
-            .iter()
-            .any(|l| l.from == id && topo.nodes.iter().any(|n| n.id == l.to && n.kind.kind().is_messaging()))
-    };
-    let series: Vec<Vec<Point>> = (0..topo.nodes.len()).map(|i| engine.series(i).iter().copied().collect()).collect();
-    charts::system_series(
-        topo.nodes.iter().zip(&series).map(|(n, s)| (Part::of(n.kind.kind(), publishes(&n.id)), s.as_slice())),
-    )
+    let parts = charts::parts(model.topology());
+    let series: Vec<Vec<Point>> = (0..parts.len()).map(|i| engine.series(i).iter().copied().collect()).collect();
+    charts::system_series(parts.into_iter().zip(series.iter().map(Vec::as_slice)))
 }

@@ -55,14 +55,7 @@ pub fn main(args: RenderArgs) -> ExitCode {
             eprintln!("{}: {frames} frames", args.gif.display());
             ExitCode::SUCCESS
         }
-        Err(RunError::Input(m)) => {
-            eprintln!("{m}");
-            ExitCode::from(2)
-        }
-        Err(RunError::Other(e)) => {
-            eprintln!("edasim render: {e:#}");
-            ExitCode::FAILURE
-        }
+        Err(e) => e.exit("render"),
     }
 }
 

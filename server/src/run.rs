@@ -64,17 +64,27 @@ pub enum RunError {
     Other(#[from] anyhow::Error),
 }
 
+impl RunError {
+    /// Says what failed on standard error and gives the exit code: 2 for bad input (its
+    /// message says it all), 1 for anything else (prefixed with the `command`).
+    pub fn exit(self, command: &str) -> ExitCode {
+        match self {
+            RunError::Input(msg) => {
+                eprintln!("{msg}");
+                ExitCode::from(2)
+            }
+            RunError::Other(e) => {
+                eprintln!("edasim {command}: {e:#}");
+                ExitCode::FAILURE
+            }
+        }
+    }
+}
+
 pub fn main(args: RunArgs) -> ExitCode {
     match run(&args) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(RunError::Input(msg)) => {
-            eprintln!("{msg}");
-            ExitCode::from(2)
-        }
-        Err(RunError::Other(e)) => {
-            eprintln!("edasim run: {e:#}");
-            ExitCode::FAILURE
-        }
+        Err(e) => e.exit("run"),
     }
 }
 

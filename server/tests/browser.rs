@@ -23,6 +23,21 @@ fn root() -> PathBuf {
 
 /// The server (on the built app) and a browser session on it.
 async fn start() -> (Proc, Group, Client, String, u16) {
+    let (server, driver, url, driver_port) = serve().await;
+    let client = browser(driver_port).await;
+    (server, driver, client, url, driver_port)
+}
+
+/// As `start`, with a browser whose downloads land in the folder returned.
+async fn start_saving() -> (Proc, Group, Client, String, tempfile::TempDir) {
+    let (server, driver, url, driver_port) = serve().await;
+    let downloads = tempfile::tempdir().unwrap();
+    let client = browser_saving_to(driver_port, downloads.path()).await;
+    (server, driver, client, url, downloads)
+}
+
+/// The server on the built app and a chromedriver: its address and the driver's port.
+async fn serve() -> (Proc, Group, String, u16) {
     let dist = root().join("dist");
     assert!(
         dist.join("index.html").is_file(),
@@ -51,8 +66,7 @@ async fn start() -> (Proc, Group, Client, String, u16) {
     );
     wait_listening(port, "edasim serve").await;
     wait_listening(driver_port, "chromedriver").await;
-    let client = browser(driver_port).await;
-    (server, driver, client, format!("http://127.0.0.1:{port}/"), driver_port)
+    (server, driver, format!("http://127.0.0.1:{port}/"), driver_port)
 }
 
 /// A fresh browser (its own profile: no local storage, no cache) on the chromedriver at `port`.
@@ -300,10 +314,7 @@ async fn broken_imports_keep_the_canvas_and_share_links_reopen_it() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "browser test: needs chromium, chromedriver and dist/ (scripts/test.sh provides them and runs it)"]
 async fn a_live_change_shows_in_the_charts() {
-    let (_server, _driver, first, url, driver_port) = start().await;
-    first.close().await.unwrap();
-    let downloads = tempfile::tempdir().unwrap();
-    let c = browser_saving_to(driver_port, downloads.path()).await;
+    let (_server, _driver, c, url, downloads) = start_saving().await;
     c.goto(&url).await.unwrap();
     eventually("the graph is drawn", || async { node_count(&c).await == 17 }).await;
     c.find(Locator::Css("#speed")).await.unwrap().select_by_value("10").await.unwrap();
@@ -489,10 +500,7 @@ async fn key(c: &Client, keys: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "browser test: needs chromium, chromedriver and dist/ (scripts/test.sh provides them and runs it)"]
 async fn a_topology_built_from_the_palette_runs_and_exports() {
-    let (_server, _driver, first, url, driver_port) = start().await;
-    first.close().await.unwrap();
-    let downloads = tempfile::tempdir().unwrap();
-    let c = browser_saving_to(driver_port, downloads.path()).await;
+    let (_server, _driver, c, url, downloads) = start_saving().await;
     c.goto(&url).await.unwrap();
     eventually("the graph is drawn", || async { node_count(&c).await == 17 }).await;
 
@@ -1525,10 +1533,7 @@ async fn the_embed_page_plays_a_shared_topology_without_the_editor() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "browser test: needs chromium, chromedriver and dist/ (scripts/test.sh provides them and runs it)"]
 async fn the_broker_goes_out_as_definitions_and_asyncapi_and_comes_back() {
-    let (_server, _driver, first, url, driver_port) = start().await;
-    first.close().await.unwrap();
-    let downloads = tempfile::tempdir().unwrap();
-    let c = browser_saving_to(driver_port, downloads.path()).await;
+    let (_server, _driver, c, url, downloads) = start_saving().await;
     c.goto(&url).await.unwrap();
     eventually("the graph is drawn", || async { node_count(&c).await == 17 }).await;
     let read = |name: &str| {

@@ -4,7 +4,7 @@
 
 use crate::palette::{DEAD_DARK, DEAD_LIGHT, EVENT_DARK, EVENT_LIGHT};
 use crate::stats::Point;
-use crate::topology::Kind;
+use crate::topology::{Kind, Topology};
 
 /// What a line shows, which picks its colour: the canvas's event colours (flow in is the first
 /// event colour, dead letters are the canvas's dead-letter red), so a chart reads like the canvas.
@@ -157,6 +157,20 @@ impl Part {
     }
 }
 
+/// The part each node of `topo` plays in the system's charts, in the topology's order: a
+/// service publishes onward when it has a link to messaging (an exchange, a queue, a topic).
+pub fn parts(topo: &Topology) -> Vec<Part> {
+    use std::collections::{HashMap, HashSet};
+    let kinds: HashMap<&str, Kind> = topo.nodes.iter().map(|n| (n.id.as_str(), n.kind.kind())).collect();
+    let publishes: HashSet<&str> = topo
+        .links
+        .iter()
+        .filter(|l| kinds.get(l.to.as_str()).is_some_and(|k| k.is_messaging()))
+        .map(|l| l.from.as_str())
+        .collect();
+    topo.nodes.iter().map(|n| Part::of(n.kind.kind(), publishes.contains(n.id.as_str()))).collect()
+}
+
 /// The whole system, second by second, from every node's series: what the producers emitted
 /// (`in_per_s`) and what the leaf services completed (`out_per_s`), messages waiting in all
 /// queues and topics (`level`), the slowest service's latency, and errors, retries, dead letters and drops
@@ -226,6 +240,23 @@ mod tests {
         assert_eq!(sys[0].p95_ms, 90.0, "the slowest service");
         assert_eq!(sys[0].errors, 3);
         assert_eq!(sys[1].in_per_s, 12);
+    }
+
+    #[test]
+    fn each_node_plays_its_part_in_the_system() {
+        let model = crate::Model::from_value(&serde_json::json!({"version": 1, "name": "t", "nodes": [
+            {"id": "p", "kind": "producer", "rate_per_s": 1}, {"id": "q", "kind": "queue"},
+            {"id": "s", "kind": "service", "processing": 1}, {"id": "x", "kind": "exchange", "type": "fanout"},
+            {"id": "q2", "kind": "queue"}, {"id": "leaf", "kind": "service", "processing": 1},
+            {"id": "db", "kind": "store"}],
+            "links": [{"from": "p", "to": "q"}, {"from": "q", "to": "s"}, {"from": "s", "to": "x"},
+                {"from": "x", "to": "q2"}, {"from": "q2", "to": "leaf"}, {"from": "leaf", "to": "db"}]}))
+        .unwrap();
+        assert_eq!(
+            parts(model.topology()),
+            [Part::Producer, Part::Waiting, Part::Service, Part::Other, Part::Waiting, Part::Leaf, Part::Other],
+            "a service publishing to an exchange is not a leaf; one calling a store is"
+        );
     }
 
     #[test]

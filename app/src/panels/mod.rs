@@ -6,7 +6,7 @@
 //! - `inspector.rs`: the selected thing's form; `fields.rs`: each field's meaning, range and
 //!   parsing.
 //! - `on_failure.rs`: a service's failure policy, as a widget.
-//! - `outbox.rs`: a service's transactional outbox, as a widget.
+//! - `outbox.rs`: a service's transactional outbox, as a widget; `param.rs`, a widget's number.
 //! - `files.rs`: export and import (dialog, paste, drop).
 //! - `keys.rs`: keyboard shortcuts and the `?` overlay.
 
@@ -20,6 +20,7 @@ pub mod markdown;
 pub mod on_failure;
 pub mod outbox;
 pub mod palette;
+pub mod param;
 pub mod presenter;
 pub mod theme;
 pub mod topbar;

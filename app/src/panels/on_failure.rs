@@ -6,6 +6,8 @@
 use edasim_sim::topology::limits::{self, Bounds};
 use edasim_sim::topology::{RetryBudget, RetryPolicy};
 use leptos::prelude::*;
+
+use super::param::ParamInput;
 use serde_json::{Value, json};
 
 /// The policy a value names: "" (the default, reject), "reject", "requeue", "ack" or "retry", with
@@ -95,26 +97,15 @@ pub fn OnFailureInput(
         commit.run(value_of(&event_target_value(&e), &r));
     };
     let number = move |(key, label, bounds): (&'static str, &'static str, Bounds)| {
-        let on_change = move |e: leptos::ev::Event| {
-            let text = event_target_value(&e);
-            match text.trim().parse::<f64>().map_err(|_| format!("expected {}", bounds.expected())) {
-                Ok(x) => match bounds.check(x) {
-                    Ok(()) => {
-                        let (choice, mut r) = now();
-                        set_param(&mut r, key, x);
-                        commit.run(value_of(choice, &r));
-                    }
-                    Err(why) => error.set(Some(format!("{label}: {why}"))),
-                },
-                Err(why) => error.set(Some(format!("{label}: {why}"))),
-            }
+        let set = move |x: f64| {
+            let (choice, mut r) = now();
+            set_param(&mut r, key, x);
+            commit.run(value_of(choice, &r));
         };
         view! {
-            <label class="param">
-                <small>{label}</small>
-                <input id=format!("field-on_failure-{key}") inputmode="decimal" title=format!("Range: {}.", bounds.hint())
-                    prop:value=move || param(&now().1, key).to_string() on:change=on_change />
-            </label>
+            <ParamInput id=format!("field-on_failure-{key}") label=label bounds=bounds
+                value=Signal::derive(move || param(&now().1, key).to_string())
+                set=Callback::new(set) error=error />
         }
     };
     view! {

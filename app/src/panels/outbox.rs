@@ -5,6 +5,8 @@
 use edasim_sim::topology::Outbox;
 use edasim_sim::topology::limits::{self, Bounds};
 use leptos::prelude::*;
+
+use super::param::ParamInput;
 use serde_json::{Value, json};
 
 /// The outbox a value sets (`None`: none), the engine's defaults where the file leaves them out.
@@ -57,28 +59,16 @@ pub fn OutboxInput(
         commit.run(value_of(on.then(Outbox::default).as_ref()));
     };
     let number = move |(key, label, bounds): (&'static str, &'static str, Bounds)| {
-        let on_change = move |e: leptos::ev::Event| {
-            let text = event_target_value(&e);
-            let checked = text
-                .trim()
-                .parse::<f64>()
-                .map_err(|_| format!("expected {}", bounds.expected()))
-                .and_then(|x| bounds.check(x).map(|()| x));
-            match (checked, now()) {
-                (Ok(x), Some(mut o)) => {
-                    set_param(&mut o, key, x);
-                    commit.run(value_of(Some(&o)));
-                }
-                (Ok(_), None) => {}
-                (Err(why), _) => error.set(Some(format!("{label}: {why}"))),
+        let set = move |x: f64| {
+            if let Some(mut o) = now() {
+                set_param(&mut o, key, x);
+                commit.run(value_of(Some(&o)));
             }
         };
         view! {
-            <label class="param">
-                <small>{label}</small>
-                <input id=format!("field-outbox-{key}") inputmode="decimal" title=format!("Range: {}.", bounds.hint())
-                    prop:value=move || now().map_or(String::new(), |o| param(&o, key).to_string()) on:change=on_change />
-            </label>
+            <ParamInput id=format!("field-outbox-{key}") label=label bounds=bounds
+                value=Signal::derive(move || now().map_or(String::new(), |o| param(&o, key).to_string()))
+                set=Callback::new(set) error=error />
         }
     };
     view! {

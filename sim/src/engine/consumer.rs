@@ -359,6 +359,14 @@ impl Engine {
         }
     }
 
+    /// `m` failed for good at service `s`: a saga command is answered with its failure, and the
+    /// message is rejected without requeue (dead-lettered, or dropped).
+    fn reject_for_good(&mut self, m: u32, s: u32) {
+        self.saga_failure_reply(m, s);
+        self.release(m);
+        self.dead_letter(m, self.msgs[m].queue, DeadReason::Rejected);
+    }
+
     /// What a failed attempt leads to, by the service's policy (`published`: what its failure
     /// links sent).
     fn fail(&mut self, m: u32, s: u32, r: u32, published: u32) {
@@ -369,11 +377,7 @@ impl Engine {
                 self.release(m);
                 self.end_consumed(m, if published + replied > 0 { Consumed::Forwarded } else { Consumed::Completed });
             }
-            OnFailure::Reject => {
-                self.saga_failure_reply(m, s);
-                self.release(m);
-                self.dead_letter(m, self.msgs[m].queue, DeadReason::Rejected);
-            }
+            OnFailure::Reject => self.reject_for_good(m, s),
             OnFailure::Requeue => {
                 self.release(m);
                 self.requeue(m);
@@ -390,9 +394,7 @@ impl Engine {
                             svc.patterns.budget_refused += 1;
                             self.log(node, m, LogKind::BudgetRefused);
                         }
-                        self.saga_failure_reply(m, s);
-                        self.release(m);
-                        self.dead_letter(m, self.msgs[m].queue, DeadReason::Rejected);
+                        self.reject_for_good(m, s);
                         return;
                     }
                     Next::Immediate => None,

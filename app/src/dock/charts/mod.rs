@@ -10,7 +10,7 @@
 mod chart;
 mod draw;
 
-use edasim_sim::charts::{self, Line, Part};
+use edasim_sim::charts::{self, Line};
 use edasim_sim::stats::Point;
 use edasim_sim::topology::Kind;
 use leptos::prelude::*;
@@ -110,7 +110,9 @@ pub fn Charts() -> impl IntoView {
             return view! { <p class="hint">{format!("{} is not in the running simulation yet: restart with the changes to chart it.", s.id)}</p> }.into_any();
         };
         let points = node_points(live, r);
-        let twin = || s.twin.as_ref().map(|(c, r)| (c.clone(), node_points(live, *r)));
+        // The compared node's points, followed once for all its charts.
+        let twin_points = s.twin.as_ref().map(|(c, r)| (c.clone(), node_points(live, *r)));
+        let twin = || twin_points.clone();
         let service = s.kind == Some(Kind::Service);
         let level_unit = if service { "busy workers, or in flight" } else { "messages" };
         let compare = ed.compare.get_untracked().unwrap_or_default();
@@ -142,28 +144,21 @@ pub fn Charts() -> impl IntoView {
     view! { <div class="charts-view">{content}</div> }
 }
 
-/// The part each node of a topology (JSON, as the server sent it) plays in the system's charts.
-fn parts(topology: &serde_json::Value) -> Vec<Part> {
-    let nodes = topology["nodes"].as_array().map(Vec::as_slice).unwrap_or_default();
-    let kind_of = |n: &serde_json::Value| n["kind"].as_str().and_then(Kind::from_name);
-    let publishes = |id: &str| {
-        topology["links"].as_array().into_iter().flatten().any(|l| {
-            l["from"] == id && nodes.iter().any(|n| n["id"] == l["to"] && kind_of(n).is_some_and(Kind::is_messaging))
-        })
-    };
-    nodes
-        .iter()
-        .map(|n| kind_of(n).map_or(Part::Other, |k| Part::of(k, publishes(n["id"].as_str().unwrap_or("")))))
-        .collect()
-}
-
 /// The whole system's charts' subject, in a saved picture's title and file name.
 const SYSTEM: &str = "Whole system";
 
 fn system_charts(live: Live) -> impl IntoView {
+    // The nodes' parts change with the topology only, not with each second's points.
+    let parts = Memo::new(move |_| {
+        live.topology.with(|t| {
+            let model = t.as_ref().and_then(|t| edasim_sim::Model::from_value(t).ok());
+            model.map(|m| charts::parts(m.topology())).unwrap_or_default()
+        })
+    });
     let points: Signal<Vec<Point>> = Memo::new(move |_| {
-        let parts = live.topology.with(|t| t.as_ref().map(parts).unwrap_or_default());
-        live.series.with(|s| charts::system_series(parts.iter().copied().zip(s.iter().map(Vec::as_slice))))
+        parts.with(|parts| {
+            live.series.with(|s| charts::system_series(parts.iter().copied().zip(s.iter().map(Vec::as_slice))))
+        })
     })
     .into();
     view! {
@@ -178,24 +173,5 @@ fn system_charts(live: Live) -> impl IntoView {
             {latency_chart(SYSTEM, "Slowest service's latency", points, None)}
             {errors_chart(SYSTEM, points, None)}
         </div>
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use edasim_sim::charts::Part;
-    use serde_json::json;
-
-    #[test]
-    fn each_node_plays_its_part_in_the_system() {
-        let t = json!({"nodes": [{"id": "p", "kind": "producer"}, {"id": "q", "kind": "queue"},
-            {"id": "s", "kind": "service"}, {"id": "x", "kind": "exchange"}, {"id": "leaf", "kind": "service"},
-            {"id": "db", "kind": "store"}],
-            "links": [{"from": "s", "to": "x"}, {"from": "leaf", "to": "db"}]});
-        assert_eq!(
-            super::parts(&t),
-            [Part::Producer, Part::Waiting, Part::Service, Part::Other, Part::Leaf, Part::Other],
-            "a service publishing to an exchange is not a leaf; one calling a store is"
-        );
     }
 }
